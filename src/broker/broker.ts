@@ -1,0 +1,112 @@
+/**
+ * The broker port: everything the API, the tracker and the workers share.
+ * Task records, each task's event log, live notifications of new events,
+ * the job queue and the meters' readings.
+ *
+ * The semantics are written so that Redis can honour them:
+ * - event ids are `<ms>-<seq>` and increase within a task (`XADD` ids);
+ * - a task record changes only by compare-and-set on its last event id,
+ *   and each change appends one event and notifies subscribers;
+ * - a final task (and its events) expires `taskTtlSeconds` after it ends;
+ * - jobs are delivered at least once: a delivery whose lease runs out is
+ *   handed to the next claimant with its attempt number increased.
+ *
+ * @module
+ */
+import type { ReadingSeries } from "../meters/series.ts";
+import type {
+  MeterRef,
+  TaskEvent,
+  TaskStatus,
+  TrainingJob,
+} from "../tracker/task.ts";
+
+/** Outcome of creating a task. */
+export type CreateTaskResult =
+  | { created: true; event: TaskEvent }
+  | { created: false; activeTaskId: string };
+
+/** Outcome of a compare-and-set on a task record. */
+export type CommitResult =
+  | { committed: true; event: TaskEvent }
+  | { committed: false; current: TaskEvent | null };
+
+/** Receives every task event the broker publishes. */
+export interface TaskEventListener {
+  /** Called once per committed event, in commit order for each task. */
+  onEvent(event: TaskEvent): void;
+  /**
+   * Called when the live feed was interrupted and resumed: events may have
+   * been missed, so readers catch up from the log.
+   */
+  onResync?(): void;
+}
+
+/** A job handed to one worker, until acknowledged or its lease runs out. */
+export interface JobDelivery {
+  /** Identifies this job in the queue. */
+  id: string;
+  /** The job itself. */
+  job: TrainingJob;
+  /** 1 for the first delivery, increased each time the job is reclaimed. */
+  attempt: number;
+}
+
+/** Cancels a subscription. Calling it more than once is harmless. */
+export type Unsubscribe = () => void;
+
+/** The port every broker implementation honours. */
+export interface Broker {
+  /** Which implementation this is, for health reports. */
+  readonly kind: "memory" | "redis";
+
+  /** Checks the broker answers; throws when it does not. */
+  ping(): Promise<void>;
+
+  /**
+   * Creates a task and queues its job, atomically, unless the meter already
+   * has a task that is not final.
+   */
+  createTask(task: TaskStatus, job: TrainingJob): Promise<CreateTaskResult>;
+
+  /**
+   * Stores `task` as the task's new state if its last event id is still
+   * `expectedEventId`; appends it to the log and notifies subscribers.
+   * A final state releases the meter and starts the expiry clock.
+   */
+  commitTask(task: TaskStatus, expectedEventId: string): Promise<CommitResult>;
+
+  /** The task's current state and its event id, or null if unknown or expired. */
+  getTask(taskId: string): Promise<TaskEvent | null>;
+
+  /** The task's events with ids after `afterId`, oldest first. */
+  readEvents(taskId: string, afterId: string): Promise<TaskEvent[]>;
+
+  /** Subscribes to every task's events; resolves once the feed is live. */
+  subscribe(listener: TaskEventListener): Promise<Unsubscribe>;
+
+  /** Claims the next job (or one whose lease ran out) for `consumer`. */
+  claimJob(consumer: string, leaseMs: number): Promise<JobDelivery | null>;
+
+  /** Extends a delivery's lease; false if the job was reclaimed or acknowledged. */
+  renewLease(
+    delivery: JobDelivery,
+    consumer: string,
+    leaseMs: number,
+  ): Promise<boolean>;
+
+  /** Marks a delivery done: the job leaves the queue. */
+  ackJob(delivery: JobDelivery): Promise<void>;
+
+  /** Calls `listener` whenever a job is queued; resolves once live. */
+  onJobQueued(listener: () => void): Promise<Unsubscribe>;
+
+  /** The meter's readings, or null if it has none. */
+  getReadings(meter: MeterRef): Promise<ReadingSeries | null>;
+
+  /** Replaces the meter's readings. */
+  putReadings(meter: MeterRef, series: ReadingSeries): Promise<void>;
+
+  /** Releases connections and listeners. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,255 @@
+/**
+ * The broker conformance suite: every behaviour of the broker port, run
+ * against each implementation. If two implementations differ here, one of
+ * them is wrong.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import type { Broker } from "./broker.ts";
+import { compareEventIds } from "./event_id.ts";
+import type { TaskEvent, TaskStatus, TrainingJob } from "../tracker/task.ts";
+
+/** Builds a fresh, empty broker for one test. */
+export type BrokerFactory = (
+  options: { taskTtlSeconds: number },
+) => Promise<Broker>;
+
+/** Options of the suite. */
+export interface ConformanceOptions {
+  /** Deno test options for every case, e.g. sanitizers or `ignore`. */
+  testOptions?: Partial<Deno.TestDefinition>;
+}
+
+/** A task status object for tests. */
+export function sampleTask(overrides: Partial<TaskStatus> = {}): TaskStatus {
+  const now = new Date().toISOString();
+  return {
+    task_id: crypto.randomUUID(),
+    status: "PENDING",
+    progress: 0,
+    message: "Queued",
+    updated_at: now,
+    estimated_completion: null,
+    result: null,
+    error: null,
+    error_details: null,
+    meter_id: `m_${crypto.randomUUID().slice(0, 8)}`,
+    meter_type: "electricity",
+    created_at: now,
+    attempt: 1,
+    options: { epochs: 2, batch_size: 32, learning_rate: 0.01 },
+    metrics: null,
+    ...overrides,
+  };
+}
+
+function jobOf(task: TaskStatus): TrainingJob {
+  return {
+    task_id: task.task_id,
+    meter_id: task.meter_id,
+    meter_type: task.meter_type,
+    options: task.options,
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Registers the conformance tests for one broker implementation. */
+export function brokerConformance(
+  name: string,
+  factory: BrokerFactory,
+  options: ConformanceOptions = {},
+): void {
+  const test = (
+    title: string,
+    fn: (broker: Broker) => Promise<void>,
+    ttl = 3600,
+  ) =>
+    Deno.test({
+      ...options.testOptions,
+      name: `${name} broker: ${title}`,
+      fn: async () => {
+        const broker = await factory({ taskTtlSeconds: ttl });
+        try {
+          await fn(broker);
+        } finally {
+          await broker.close();
+        }
+      },
+    });
+
+  async function create(broker: Broker, overrides: Partial<TaskStatus> = {}) {
+    const task = sampleTask(overrides);
+    const result = await broker.createTask(task, jobOf(task));
+    assert.ok(result.created, "createTask should create the task");
+    return result.event;
+  }
+
+  async function advance(
+    broker: Broker,
+    from: TaskEvent,
+    patch: Partial<TaskStatus>,
+  ) {
+    const result = await broker.commitTask(
+      { ...from.task, ...patch },
+      from.id,
+    );
+    assert.ok(result.committed, "commitTask should accept the current id");
+    return result.event;
+  }
+
+  test("a created task is readable with its first event", async (broker) => {
+    const first = await create(broker);
+    assert.match(first.id, /^\d+-\d+$/);
+    assert.deepEqual(await broker.getTask(first.task.task_id), first);
+    assert.deepEqual(await broker.readEvents(first.task.task_id, "0-0"), [
+      first,
+    ]);
+  });
+
+  test("unknown tasks read as null and empty", async (broker) => {
+    const id = crypto.randomUUID();
+    assert.equal(await broker.getTask(id), null);
+    assert.deepEqual(await broker.readEvents(id, "0-0"), []);
+    const result = await broker.commitTask(sampleTask({ task_id: id }), "1-0");
+    assert.deepEqual(result, { committed: false, current: null });
+  });
+
+  test("a meter has at most one active task", async (broker) => {
+    const first = await create(broker, { meter_id: "shared_meter" });
+    const second = sampleTask({ meter_id: "shared_meter" });
+    assert.deepEqual(await broker.createTask(second, jobOf(second)), {
+      created: false,
+      activeTaskId: first.task.task_id,
+    });
+    assert.equal(await broker.getTask(second.task_id), null);
+    await create(broker, { meter_id: "shared_meter", meter_type: "gas" });
+  });
+
+  test("commits are compare-and-set on the last event id", async (broker) => {
+    const first = await create(broker);
+    const second = await advance(broker, first, {
+      status: "FETCHING_DATA",
+      progress: 5,
+    });
+    assert.ok(compareEventIds(first.id, second.id) < 0);
+    const stale = await broker.commitTask(
+      { ...first.task, status: "CANCELLED" },
+      first.id,
+    );
+    assert.equal(stale.committed, false);
+    assert.deepEqual(!stale.committed && stale.current, second);
+    assert.equal(
+      (await broker.getTask(first.task.task_id))?.task.status,
+      "FETCHING_DATA",
+    );
+  });
+
+  test("event ids increase and the log keeps every event in order", async (broker) => {
+    let event = await create(broker);
+    const ids = [event.id];
+    for (let p = 1; p <= 20; p++) {
+      event = await advance(broker, event, {
+        status: "TRAINING_MODEL",
+        progress: p,
+      });
+      ids.push(event.id);
+    }
+    const log = await broker.readEvents(event.task.task_id, "0-0");
+    assert.deepEqual(log.map((e) => e.id), ids);
+    assert.deepEqual(log.map((e) => e.task.progress), [...Array(21).keys()]);
+    for (let i = 1; i < ids.length; i++) {
+      assert.ok(compareEventIds(ids[i - 1], ids[i]) < 0);
+    }
+    const after = await broker.readEvents(event.task.task_id, ids[14]);
+    assert.deepEqual(after.map((e) => e.id), ids.slice(15));
+  });
+
+  test("a final task accepts no change and frees its meter", async (broker) => {
+    const first = await create(broker, { meter_id: "freed" });
+    const done = await advance(broker, first, { status: "CANCELLED" });
+    const late = await broker.commitTask(
+      { ...done.task, status: "FAILURE" },
+      done.id,
+    );
+    assert.equal(late.committed, false);
+    await create(broker, { meter_id: "freed" });
+  });
+
+  test("subscribers hear every event once, in order, until they leave", async (broker) => {
+    const heard: TaskEvent[] = [];
+    const unsubscribe = await broker.subscribe({
+      onEvent: (e) => heard.push(e),
+    });
+    let event = await create(broker);
+    const sent = [event];
+    for (let p = 1; p <= 5; p++) {
+      event = await advance(broker, event, { progress: p });
+      sent.push(event);
+    }
+    for (let i = 0; i < 100 && heard.length < sent.length; i++) await sleep(10);
+    assert.deepEqual(heard, sent);
+    unsubscribe();
+    unsubscribe();
+    await advance(broker, event, { progress: 9 });
+    await sleep(50);
+    assert.equal(heard.length, sent.length);
+  });
+
+  test("a final task and its events expire after the TTL", async (broker) => {
+    const first = await create(broker);
+    const live = await create(broker);
+    await advance(broker, first, { status: "SUCCESS", progress: 100 });
+    await sleep(1300);
+    assert.equal(await broker.getTask(first.task.task_id), null);
+    assert.deepEqual(await broker.readEvents(first.task.task_id, "0-0"), []);
+    assert.ok(
+      await broker.getTask(live.task.task_id),
+      "live tasks do not expire",
+    );
+  }, 1);
+
+  test("jobs are delivered once, reclaimed after the lease, and acknowledged", async (broker) => {
+    let queued = 0;
+    const stop = await broker.onJobQueued(() => queued++);
+    const event = await create(broker);
+    for (let i = 0; i < 100 && queued === 0; i++) await sleep(10);
+    assert.equal(queued, 1);
+    stop();
+
+    const first = await broker.claimJob("w1", 200);
+    assert.ok(first);
+    assert.equal(first.job.task_id, event.task.task_id);
+    assert.equal(first.attempt, 1);
+    assert.equal(await broker.claimJob("w2", 200), null);
+    assert.ok(await broker.renewLease(first, "w1", 200));
+
+    await sleep(400);
+    const second = await broker.claimJob("w2", 10_000);
+    assert.ok(second, "an expired lease is reclaimed");
+    assert.equal(second.job.task_id, event.task.task_id);
+    assert.equal(second.attempt, 2);
+    assert.equal(await broker.renewLease(first, "w1", 200), false);
+
+    await broker.ackJob(second);
+    assert.equal(await broker.renewLease(second, "w2", 200), false);
+    await sleep(50);
+    assert.equal(await broker.claimJob("w3", 200), null);
+  });
+
+  test("readings round-trip per meter", async (broker) => {
+    const meter = { meter_id: "r1", meter_type: "water" as const };
+    assert.equal(await broker.getReadings(meter), null);
+    const series = {
+      timestamps: [0, 3_600_000, 7_200_000],
+      values: [1.5, 0, 2.25],
+    };
+    await broker.putReadings(meter, series);
+    assert.deepEqual(await broker.getReadings(meter), series);
+    assert.equal(
+      await broker.getReadings({ ...meter, meter_type: "gas" }),
+      null,
+    );
+  });
+}

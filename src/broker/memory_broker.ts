@@ -1,0 +1,229 @@
+/**
+ * The in-memory broker: the embedded mode's broker, for one process with
+ * nothing else installed. It honours the same port semantics as the Redis
+ * broker and passes the same conformance suite.
+ *
+ * @module
+ */
+import type {
+  Broker,
+  CommitResult,
+  CreateTaskResult,
+  JobDelivery,
+  TaskEventListener,
+  Unsubscribe,
+} from "./broker.ts";
+import { compareEventIds, createEventIdGenerator } from "./event_id.ts";
+import type { ReadingSeries } from "../meters/series.ts";
+import {
+  isFinal,
+  meterKey,
+  type MeterRef,
+  type TaskEvent,
+  type TaskStatus,
+  type TrainingJob,
+} from "../tracker/task.ts";
+
+/** Options of the in-memory broker. */
+export interface MemoryBrokerOptions {
+  /** Seconds a final task and its events are kept. */
+  taskTtlSeconds: number;
+  /** Events kept per task; older ones are trimmed (like `XADD MAXLEN`). */
+  maxEventsPerTask?: number;
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+interface TaskEntry {
+  events: TaskEvent[];
+  expiresAt: number | null;
+}
+
+interface Lease {
+  delivery: JobDelivery;
+  consumer: string;
+  deadline: number;
+}
+
+/** Creates an in-memory broker. */
+export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
+  const now = options.now ?? Date.now;
+  const maxEvents = options.maxEventsPerTask ?? 1000;
+  const nextId = createEventIdGenerator(now);
+  const tasks = new Map<string, TaskEntry>();
+  const activeByMeter = new Map<string, string>();
+  const pending: JobDelivery[] = [];
+  const leases = new Map<string, Lease>();
+  const listeners = new Set<TaskEventListener>();
+  const jobListeners = new Set<() => void>();
+  const readings = new Map<string, ReadingSeries>();
+  let lastSweep = 0;
+
+  const clone = <T>(value: T): T => structuredClone(value);
+
+  function live(taskId: string): TaskEntry | undefined {
+    const entry = tasks.get(taskId);
+    if (entry?.expiresAt !== null && entry && entry.expiresAt <= now()) {
+      tasks.delete(taskId);
+      return undefined;
+    }
+    return entry;
+  }
+
+  function sweep(): void {
+    const t = now();
+    if (t - lastSweep < 10_000) return;
+    lastSweep = t;
+    for (const [id, entry] of tasks) {
+      if (entry.expiresAt !== null && entry.expiresAt <= t) tasks.delete(id);
+    }
+  }
+
+  function append(entry: TaskEntry, task: TaskStatus): TaskEvent {
+    const event = { id: nextId(), task: clone(task) };
+    entry.events.push(event);
+    if (entry.events.length > maxEvents) {
+      entry.events.splice(0, entry.events.length - maxEvents);
+    }
+    if (isFinal(task.status)) {
+      entry.expiresAt = now() + options.taskTtlSeconds * 1000;
+      const key = meterKey(task);
+      if (activeByMeter.get(key) === task.task_id) activeByMeter.delete(key);
+    }
+    for (const listener of listeners) {
+      try {
+        listener.onEvent(clone(event));
+      } catch (error) {
+        console.error("A task event listener failed:", error);
+      }
+    }
+    return clone(event);
+  }
+
+  function notifyJobQueued(): void {
+    for (const listener of jobListeners) {
+      try {
+        listener();
+      } catch (error) {
+        console.error("A job listener failed:", error);
+      }
+    }
+  }
+
+  return {
+    kind: "memory",
+
+    ping(): Promise<void> {
+      return Promise.resolve();
+    },
+
+    createTask(task, job): Promise<CreateTaskResult> {
+      sweep();
+      const key = meterKey(task);
+      const holder = activeByMeter.get(key);
+      if (holder !== undefined) {
+        const current = live(holder);
+        const last = current?.events.at(-1);
+        if (last && !isFinal(last.task.status)) {
+          return Promise.resolve({ created: false, activeTaskId: holder });
+        }
+      }
+      activeByMeter.set(key, task.task_id);
+      const entry: TaskEntry = { events: [], expiresAt: null };
+      tasks.set(task.task_id, entry);
+      const event = append(entry, task);
+      pending.push({ id: nextId(), job: clone(job), attempt: 1 });
+      notifyJobQueued();
+      return Promise.resolve({ created: true, event });
+    },
+
+    commitTask(task, expectedEventId): Promise<CommitResult> {
+      const entry = live(task.task_id);
+      const last = entry?.events.at(-1);
+      if (!entry || !last || last.id !== expectedEventId) {
+        return Promise.resolve({
+          committed: false,
+          current: last ? clone(last) : null,
+        });
+      }
+      if (isFinal(last.task.status)) {
+        return Promise.resolve({ committed: false, current: clone(last) });
+      }
+      return Promise.resolve({ committed: true, event: append(entry, task) });
+    },
+
+    getTask(taskId) {
+      const last = live(taskId)?.events.at(-1);
+      return Promise.resolve(last ? clone(last) : null);
+    },
+
+    readEvents(taskId, afterId) {
+      const events = live(taskId)?.events ?? [];
+      return Promise.resolve(
+        clone(events.filter((e) => compareEventIds(e.id, afterId) > 0)),
+      );
+    },
+
+    subscribe(listener): Promise<Unsubscribe> {
+      listeners.add(listener);
+      return Promise.resolve(() => listeners.delete(listener));
+    },
+
+    claimJob(consumer, leaseMs) {
+      const t = now();
+      let delivery: JobDelivery | undefined;
+      for (const [id, lease] of leases) {
+        if (lease.deadline <= t) {
+          leases.delete(id);
+          delivery = {
+            ...lease.delivery,
+            attempt: lease.delivery.attempt + 1,
+          };
+          break;
+        }
+      }
+      delivery ??= pending.shift();
+      if (!delivery) return Promise.resolve(null);
+      leases.set(delivery.id, { delivery, consumer, deadline: t + leaseMs });
+      return Promise.resolve(clone(delivery));
+    },
+
+    renewLease(delivery, consumer, leaseMs) {
+      const lease = leases.get(delivery.id);
+      if (
+        !lease || lease.consumer !== consumer ||
+        lease.delivery.attempt !== delivery.attempt
+      ) {
+        return Promise.resolve(false);
+      }
+      lease.deadline = now() + leaseMs;
+      return Promise.resolve(true);
+    },
+
+    ackJob(delivery) {
+      leases.delete(delivery.id);
+      return Promise.resolve();
+    },
+
+    onJobQueued(listener): Promise<Unsubscribe> {
+      jobListeners.add(listener);
+      return Promise.resolve(() => jobListeners.delete(listener));
+    },
+
+    getReadings(meter: MeterRef) {
+      const series = readings.get(meterKey(meter));
+      return Promise.resolve(series ? clone(series) : null);
+    },
+
+    putReadings(meter: MeterRef, series: ReadingSeries) {
+      readings.set(meterKey(meter), clone(series));
+      return Promise.resolve();
+    },
+
+    close() {
+      listeners.clear();
+      jobListeners.clear();
+      return Promise.resolve();
+    },
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * Service configuration: parsed and validated once at start from the
+ * environment. A bad value stops the process with a message naming the
+ * variable.
+ *
+ * @module
+ */
+import { z } from "zod";
+
+const bool = z
+  .enum(["1", "0", "true", "false", "yes", "no", "on", "off", ""])
+  .transform((v) => ["1", "true", "yes", "on"].includes(v));
+
+const int = (min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max);
+
+const schema = z.object({
+  PORT: int(0, 65535).default(8000),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  DEBUG: bool.default(false),
+  DATA_DIR: z.string().min(1).default("./data"),
+  HEARTBEAT_INTERVAL_SECONDS: z.coerce.number().min(0.05).max(300).default(5),
+  STREAM_MAX_SECONDS: z.coerce.number().min(1).max(86_400).default(3600),
+  TASK_TTL_SECONDS: int(1, 30 * 86_400).default(3600),
+  TRAINING_CONCURRENCY: int(1, 64).default(1),
+  SEED_DEMO_METERS: bool.default(true),
+  CORS_ORIGIN: z.string().min(1).default("*"),
+});
+
+/** The validated configuration of one process. */
+export interface Config {
+  /** Port the HTTP server listens on (0 picks a free one). */
+  port: number;
+  /** Interface the HTTP server binds to. */
+  host: string;
+  /** Log request lines and internal errors in full. */
+  debug: boolean;
+  /** Directory where trained models are written (`{dataDir}/models/...`). */
+  dataDir: string;
+  /** Milliseconds between heartbeats on an idle event stream. */
+  heartbeatMs: number;
+  /** Milliseconds after which the server closes an event stream. */
+  streamMaxMs: number;
+  /** Seconds a finished task and its events are kept. */
+  taskTtlSeconds: number;
+  /** Jobs trained at once by one process. */
+  trainingConcurrency: number;
+  /** Seed the demo meters' readings at start when they are missing. */
+  seedDemoMeters: boolean;
+  /** Value of `Access-Control-Allow-Origin` (`*` or one origin). */
+  corsOrigin: string;
+}
+
+/** Thrown when an environment variable has a bad value. */
+export class ConfigError extends Error {
+  /** Creates the error for one or more bad variables. */
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/**
+ * Parses and validates the configuration from environment variables.
+ * Empty values count as unset.
+ *
+ * @throws {ConfigError} naming every variable with a bad value.
+ */
+export function parseConfig(
+  env: Record<string, string | undefined>,
+): Config {
+  const input: Record<string, string> = {};
+  for (const key of Object.keys(schema.shape)) {
+    const value = env[key]?.trim();
+    if (value) input[key] = value;
+  }
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0]);
+      return `  ${name}=${JSON.stringify(input[name])}: ${issue.message}`;
+    });
+    throw new ConfigError(
+      `Invalid configuration; fix these environment variables and start again:\n${
+        lines.join("\n")
+      }`,
+    );
+  }
+  const c = parsed.data;
+  return {
+    port: c.PORT,
+    host: c.HOST,
+    debug: c.DEBUG,
+    dataDir: c.DATA_DIR,
+    heartbeatMs: Math.round(c.HEARTBEAT_INTERVAL_SECONDS * 1000),
+    streamMaxMs: Math.round(c.STREAM_MAX_SECONDS * 1000),
+    taskTtlSeconds: c.TASK_TTL_SECONDS,
+    trainingConcurrency: c.TRAINING_CONCURRENCY,
+    seedDemoMeters: c.SEED_DEMO_METERS,
+    corsOrigin: c.CORS_ORIGIN,
+  };
+}

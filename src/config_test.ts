@@ -1,0 +1,41 @@
+import assert from "node:assert/strict";
+import { ConfigError, parseConfig } from "./config.ts";
+
+Deno.test("parseConfig applies the documented defaults", () => {
+  const c = parseConfig({});
+  assert.equal(c.port, 8000);
+  assert.equal(c.heartbeatMs, 5000);
+  assert.equal(c.streamMaxMs, 3_600_000);
+  assert.equal(c.taskTtlSeconds, 3600);
+  assert.equal(c.debug, false);
+  assert.equal(c.dataDir, "./data");
+  assert.equal(c.seedDemoMeters, true);
+});
+
+Deno.test("parseConfig reads and converts values", () => {
+  const c = parseConfig({
+    PORT: "9001",
+    DEBUG: "true",
+    HEARTBEAT_INTERVAL_SECONDS: "0.5",
+    SEED_DEMO_METERS: "0",
+    DATA_DIR: "/tmp/x",
+  });
+  assert.equal(c.port, 9001);
+  assert.equal(c.debug, true);
+  assert.equal(c.heartbeatMs, 500);
+  assert.equal(c.seedDemoMeters, false);
+  assert.equal(c.dataDir, "/tmp/x");
+});
+
+Deno.test("parseConfig names every bad variable", () => {
+  assert.throws(
+    () => parseConfig({ PORT: "eighty", DEBUG: "maybe" }),
+    (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      assert.match(e.message, /PORT="eighty"/);
+      assert.match(e.message, /DEBUG="maybe"/);
+      return true;
+    },
+  );
+  assert.throws(() => parseConfig({ PORT: "70000" }), /PORT/);
+});

@@ -1,0 +1,169 @@
+/**
+ * The task status object and its state machine: which statuses exist, which
+ * are final, and which moves between them are allowed.
+ *
+ * @module
+ */
+
+/** Every status a training task can be in. */
+export const TASK_STATUSES = [
+  "PENDING",
+  "FETCHING_DATA",
+  "PREPROCESSING",
+  "TRAINING_MODEL",
+  "SAVING_MODEL",
+  "RETRYING",
+  "SUCCESS",
+  "FAILURE",
+  "CANCELLED",
+] as const;
+
+/** A training task's status. */
+export type TaskState = typeof TASK_STATUSES[number];
+
+/** The statuses a task ends in; no change follows them. */
+export const FINAL_STATUSES: ReadonlySet<TaskState> = new Set([
+  "SUCCESS",
+  "FAILURE",
+  "CANCELLED",
+]);
+
+/** Meter types the service trains models for. */
+export const METER_TYPES = [
+  "electricity",
+  "gas",
+  "water",
+  "steam",
+  "chilledwater",
+  "hotwater",
+] as const;
+
+/** A kind of meter. */
+export type MeterType = typeof METER_TYPES[number];
+
+/** Identifies one meter. */
+export interface MeterRef {
+  /** Meter identifier, `^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`. */
+  meter_id: string;
+  /** Kind of meter. */
+  meter_type: MeterType;
+}
+
+/** Options that shape one training run. */
+export interface TrainingOptions {
+  /** Passes over the training data. */
+  epochs: number;
+  /** Samples per gradient step. */
+  batch_size: number;
+  /** Adam learning rate. */
+  learning_rate: number;
+}
+
+/** Training metrics reported while a model trains. */
+export interface TrainingMetrics {
+  /** Epochs completed. */
+  epoch: number;
+  /** Epochs planned. */
+  epochs: number;
+  /** Training loss (mean squared error on standardised values). */
+  loss: number | null;
+  /** Validation loss on the held-out most recent samples. */
+  val_loss: number | null;
+}
+
+/** What `error_details` says about a failure: never a stack trace. */
+export interface ErrorDetails {
+  /** Machine-readable reason, such as `no_readings`. */
+  code: string;
+  /** The status the task was in when it failed. */
+  stage: TaskState;
+  /** What to do about it, in plain words. */
+  hint: string;
+}
+
+/** The `result` of a successful task. */
+export interface TaskResult {
+  /** Always `success`. */
+  status: "success";
+  /** One-line summary. */
+  message: string;
+  /** Facts about the trained model. */
+  details: {
+    meter_id: string;
+    meter_type: MeterType;
+    data_points: number;
+    model_path: string;
+    training_completed: string;
+    data_fetch_time_seconds: number;
+    training_time_seconds: number;
+    [key: string]: unknown;
+  };
+}
+
+/** The task status object: the same shape from the status endpoint and in every status event. */
+export interface TaskStatus extends MeterRef {
+  task_id: string;
+  status: TaskState;
+  /** Integer 0 to 100 that never goes down. */
+  progress: number;
+  message: string;
+  updated_at: string;
+  estimated_completion: string | null;
+  result: TaskResult | null;
+  error: string | null;
+  error_details: ErrorDetails | null;
+  created_at: string;
+  /** Delivery attempt of the training job, from 1. */
+  attempt: number;
+  options: TrainingOptions;
+  metrics: TrainingMetrics | null;
+}
+
+/** One entry of a task's event log: a status change and its event id. */
+export interface TaskEvent {
+  /** Increasing id in Redis stream form `<ms>-<seq>`. */
+  id: string;
+  /** The task's status after the change. */
+  task: TaskStatus;
+}
+
+/** The job a worker runs for a task. */
+export interface TrainingJob extends MeterRef {
+  task_id: string;
+  options: TrainingOptions;
+}
+
+/** True when a task in this status can change no more. */
+export function isFinal(status: TaskState): boolean {
+  return FINAL_STATUSES.has(status);
+}
+
+const NEXT: Record<TaskState, readonly TaskState[]> = {
+  PENDING: ["FETCHING_DATA"],
+  FETCHING_DATA: ["PREPROCESSING"],
+  PREPROCESSING: ["TRAINING_MODEL"],
+  TRAINING_MODEL: ["TRAINING_MODEL", "SAVING_MODEL"],
+  SAVING_MODEL: ["SUCCESS"],
+  RETRYING: ["FETCHING_DATA"],
+  SUCCESS: [],
+  FAILURE: [],
+  CANCELLED: [],
+};
+
+/**
+ * True when a task may move from `from` to `to`: forward through the
+ * pipeline, or from any non-final status to `RETRYING`, `FAILURE` or
+ * `CANCELLED`.
+ */
+export function canMove(from: TaskState, to: TaskState): boolean {
+  if (isFinal(from)) return false;
+  if (to === "FAILURE" || to === "CANCELLED" || to === "RETRYING") {
+    return true;
+  }
+  return NEXT[from].includes(to);
+}
+
+/** The storage key of a meter, `{meter_type}/{meter_id}`. */
+export function meterKey(meter: MeterRef): string {
+  return `${meter.meter_type}/${meter.meter_id}`;
+}

@@ -1,0 +1,200 @@
+/**
+ * The task tracker: the only place that changes a task. It owns the state
+ * machine, keeps progress from going down, ignores reports from a stale
+ * attempt, and stores every change through the broker as one event
+ * (compare-and-set, retried on conflict, so several processes can report on
+ * one task safely).
+ *
+ * @module
+ */
+import type { Broker } from "../broker/broker.ts";
+import {
+  canMove,
+  type ErrorDetails,
+  isFinal,
+  type MeterRef,
+  type TaskEvent,
+  type TaskResult,
+  type TaskState,
+  type TaskStatus,
+  type TrainingMetrics,
+  type TrainingOptions,
+} from "./task.ts";
+
+/** A change to a task, as reported by the job that runs it. */
+export interface TaskChange {
+  /** The new status. */
+  status: TaskState;
+  /** Human message; a default per status when omitted. */
+  message?: string;
+  /** New progress; ignored when lower than the current one. */
+  progress?: number;
+  /** Latest training metrics. */
+  metrics?: TrainingMetrics | null;
+  /** ISO time the task is expected to finish, or null when unknown. */
+  estimated_completion?: string | null;
+  /** The result, with `SUCCESS`. */
+  result?: TaskResult;
+  /** One-line message, with `FAILURE`. */
+  error?: string;
+  /** What happened, with `FAILURE`. */
+  error_details?: ErrorDetails;
+  /** The job attempt reporting; reports from an older attempt are ignored. */
+  attempt?: number;
+}
+
+/** Outcome of creating a task. */
+export type CreateOutcome =
+  | { created: true; task: TaskStatus }
+  | { created: false; activeTaskId: string };
+
+/** Outcome of a cancellation request. */
+export type CancelOutcome =
+  | { outcome: "cancelled"; task: TaskStatus }
+  | { outcome: "already_final"; task: TaskStatus }
+  | { outcome: "unknown" };
+
+/** Owns every change to every task. */
+export interface TaskTracker {
+  /** Creates a `PENDING` task and queues its job, unless the meter is busy. */
+  create(meter: MeterRef, options: TrainingOptions): Promise<CreateOutcome>;
+  /** The task's current state and event id, or null if unknown. */
+  get(taskId: string): Promise<TaskEvent | null>;
+  /**
+   * Applies a change. Returns the new state, or null when the task is
+   * unknown, already final, or now run by a newer attempt: the reporter
+   * should stop.
+   *
+   * @throws {Error} when the move is not allowed by the state machine.
+   */
+  update(taskId: string, change: TaskChange): Promise<TaskStatus | null>;
+  /** Cancels a task that is not final. */
+  cancel(taskId: string): Promise<CancelOutcome>;
+}
+
+/** The message a status gets when the reporter gives none. */
+export const DEFAULT_MESSAGES: Record<TaskState, string> = {
+  PENDING: "Queued for training",
+  FETCHING_DATA: "Fetching readings",
+  PREPROCESSING: "Preparing features",
+  TRAINING_MODEL: "Training model",
+  SAVING_MODEL: "Saving model",
+  RETRYING: "Retrying",
+  SUCCESS: "Model trained",
+  FAILURE: "Training failed",
+  CANCELLED: "Cancelled by request",
+};
+
+const MAX_CONFLICTS = 50;
+
+/** Creates the task tracker on top of a broker. */
+export function createTracker(
+  broker: Broker,
+  now: () => Date = () => new Date(),
+): TaskTracker {
+  function apply(current: TaskStatus, change: TaskChange): TaskStatus {
+    const final = isFinal(change.status);
+    const requested = change.status === "SUCCESS"
+      ? 100
+      : Math.round(change.progress ?? current.progress);
+    return {
+      ...current,
+      status: change.status,
+      progress: Math.min(100, Math.max(current.progress, requested, 0)),
+      message: change.message ?? change.error ??
+        DEFAULT_MESSAGES[change.status],
+      updated_at: now().toISOString(),
+      estimated_completion: final
+        ? null
+        : change.estimated_completion !== undefined
+        ? change.estimated_completion
+        : current.estimated_completion,
+      metrics: change.metrics !== undefined ? change.metrics : current.metrics,
+      result: change.result ?? current.result,
+      error: change.error ?? current.error,
+      error_details: change.error_details ?? current.error_details,
+      attempt: Math.max(current.attempt, change.attempt ?? current.attempt),
+    };
+  }
+
+  async function mutate(
+    taskId: string,
+    decide: (current: TaskEvent) => TaskStatus | null,
+  ): Promise<{ current: TaskEvent | null; next: TaskStatus | null }> {
+    let current = await broker.getTask(taskId);
+    for (let i = 0; i < MAX_CONFLICTS; i++) {
+      if (!current) return { current: null, next: null };
+      const next = decide(current);
+      if (!next) return { current, next: null };
+      const result = await broker.commitTask(next, current.id);
+      if (result.committed) return { current: result.event, next };
+      current = result.current;
+    }
+    throw new Error(
+      `Task ${taskId} kept changing under ${MAX_CONFLICTS} updates in a row; try again.`,
+    );
+  }
+
+  return {
+    async create(meter, options) {
+      const at = now().toISOString();
+      const task: TaskStatus = {
+        task_id: crypto.randomUUID(),
+        status: "PENDING",
+        progress: 0,
+        message: DEFAULT_MESSAGES.PENDING,
+        updated_at: at,
+        estimated_completion: null,
+        result: null,
+        error: null,
+        error_details: null,
+        meter_id: meter.meter_id,
+        meter_type: meter.meter_type,
+        created_at: at,
+        attempt: 1,
+        options,
+        metrics: null,
+      };
+      const result = await broker.createTask(task, {
+        task_id: task.task_id,
+        meter_id: meter.meter_id,
+        meter_type: meter.meter_type,
+        options,
+      });
+      return result.created
+        ? { created: true, task: result.event.task }
+        : result;
+    },
+
+    get(taskId) {
+      return broker.getTask(taskId);
+    },
+
+    async update(taskId, change) {
+      const { next } = await mutate(taskId, ({ task }) => {
+        if (isFinal(task.status)) return null;
+        if (change.attempt !== undefined && change.attempt < task.attempt) {
+          return null;
+        }
+        if (!canMove(task.status, change.status)) {
+          throw new Error(
+            `Task ${taskId} cannot move from ${task.status} to ${change.status}.`,
+          );
+        }
+        return apply(task, change);
+      });
+      return next;
+    },
+
+    async cancel(taskId) {
+      const { current, next } = await mutate(
+        taskId,
+        ({ task }) =>
+          isFinal(task.status) ? null : apply(task, { status: "CANCELLED" }),
+      );
+      if (next) return { outcome: "cancelled", task: next };
+      if (current) return { outcome: "already_final", task: current.task };
+      return { outcome: "unknown" };
+    },
+  };
+}
