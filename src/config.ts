@@ -11,8 +11,7 @@ const bool = z
   .enum(["1", "0", "true", "false", "yes", "no", "on", "off", ""])
   .transform((v) => ["1", "true", "yes", "on"].includes(v));
 
-const int = (min: number, max: number) =>
-  z.coerce.number().int().min(min).max(max);
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 const schema = z.object({
   PORT: int(0, 65535).default(8000),

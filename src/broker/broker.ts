@@ -14,12 +14,7 @@
  * @module
  */
 import type { ReadingSeries } from "../meters/series.ts";
-import type {
-  MeterRef,
-  TaskEvent,
-  TaskStatus,
-  TrainingJob,
-} from "../tracker/task.ts";
+import type { MeterRef, TaskEvent, TaskStatus, TrainingJob } from "../tracker/task.ts";
 
 /** Outcome of creating a task. */
 export type CreateTaskResult =

@@ -1,9 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  compareEventIds,
-  createEventIdGenerator,
-  isEventId,
-} from "./event_id.ts";
+import { compareEventIds, createEventIdGenerator, isEventId } from "./event_id.ts";
 
 Deno.test("event ids compare numerically, not as text", () => {
   assert.ok(compareEventIds("9-0", "10-0") < 0);

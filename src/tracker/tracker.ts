@@ -161,9 +161,7 @@ export function createTracker(
         meter_type: meter.meter_type,
         options,
       });
-      return result.created
-        ? { created: true, task: result.event.task }
-        : result;
+      return result.created ? { created: true, task: result.event.task } : result;
     },
 
     get(taskId) {
@@ -189,8 +187,7 @@ export function createTracker(
     async cancel(taskId) {
       const { current, next } = await mutate(
         taskId,
-        ({ task }) =>
-          isFinal(task.status) ? null : apply(task, { status: "CANCELLED" }),
+        ({ task }) => isFinal(task.status) ? null : apply(task, { status: "CANCELLED" }),
       );
       if (next) return { outcome: "cancelled", task: next };
       if (current) return { outcome: "already_final", task: current.task };

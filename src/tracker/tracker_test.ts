@@ -89,8 +89,7 @@ Deno.test("concurrent reports and a cancel all land or stop cleanly", async () =
   await tracker.update(task_id, { status: "PREPROCESSING" });
   const reports = Array.from(
     { length: 20 },
-    (_, i) =>
-      tracker.update(task_id, { status: "TRAINING_MODEL", progress: 20 + i }),
+    (_, i) => tracker.update(task_id, { status: "TRAINING_MODEL", progress: 20 + i }),
   );
   const [cancel] = await Promise.all([tracker.cancel(task_id), ...reports]);
   assert.equal(cancel.outcome, "cancelled");

@@ -1,0 +1,80 @@
+/**
+ * Builds the Hono app from its dependencies; routes are split by resource.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import { cors } from "hono/cors";
+import { logger } from "hono/logger";
+import type { Broker } from "../broker/broker.ts";
+import type { EventHub } from "../broker/event_hub.ts";
+import type { TaskTracker } from "../tracker/tracker.ts";
+import { ApiError, errorBody, sendError } from "./errors.ts";
+import { createHealthRoutes, type HealthCheck } from "./health_routes.ts";
+import { createTrainRoutes } from "./train_routes.ts";
+
+/** Everything the app needs. */
+export interface AppDeps {
+  broker: Broker;
+  hub: EventHub;
+  tracker: TaskTracker;
+  /** Dependency probes for `/health`. */
+  health: HealthCheck[];
+  /** Facts shown by `/health`, such as the mode. */
+  info: Record<string, unknown>;
+  heartbeatMs: number;
+  streamMaxMs: number;
+  corsOrigin: string;
+  debug: boolean;
+  /** Aborts when the server shuts down: open streams end. */
+  closing?: AbortSignal;
+}
+
+/** Builds the HTTP API. */
+export function createApp(deps: AppDeps): Hono {
+  const app = new Hono({ strict: false });
+  if (deps.debug) app.use(logger());
+  app.use(cors({
+    origin: deps.corsOrigin,
+    allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
+    allowHeaders: ["Content-Type", "Last-Event-ID", "Authorization"],
+    exposeHeaders: ["Location"],
+    maxAge: 600,
+  }));
+
+  app.get("/", (c) =>
+    c.json({
+      service: "wattcast",
+      endpoints: {
+        train: "POST /trainmodel/",
+        status: "GET /trainmodel/status/{task_id}",
+        stream: "GET /trainmodel/stream/{task_id}",
+        cancel: "DELETE /trainmodel/{task_id}",
+        health: "GET /health/",
+      },
+    }));
+  app.route("/trainmodel", createTrainRoutes(deps));
+  app.route("/health", createHealthRoutes(deps.info, deps.health));
+
+  app.notFound((c) =>
+    c.json(
+      errorBody(
+        "not_found",
+        `There is no ${c.req.method} ${new URL(c.req.url).pathname}; GET / lists the endpoints.`,
+      ),
+      404,
+    )
+  );
+  app.onError((error, c) => {
+    if (error instanceof ApiError) return sendError(c, error);
+    console.error(`${c.req.method} ${c.req.path} failed:`, error);
+    return c.json(
+      errorBody(
+        "internal_error",
+        "The server failed to handle this request; the error is in the service log. Try again, and report it if it persists.",
+      ),
+      500,
+    );
+  });
+  return app;
+}

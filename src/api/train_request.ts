@@ -1,0 +1,55 @@
+/**
+ * The body of `POST /trainmodel/`: which meter, and optional training
+ * options within sane bounds.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { METER_TYPES, type MeterRef, type TrainingOptions } from "../tracker/task.ts";
+
+/** Meter ids become part of storage paths, so they are kept plain. */
+export const METER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+/** Default training options. */
+export const DEFAULT_OPTIONS: TrainingOptions = {
+  epochs: 30,
+  batch_size: 64,
+  learning_rate: 0.003,
+};
+
+/** Schema of a training request. */
+export const trainRequestSchema = z.strictObject({
+  meter_id: z.string({ error: "is required and must be a string" }).regex(
+    METER_ID_PATTERN,
+    "must be 1 to 64 letters, digits, '_' or '-', starting with a letter or digit",
+  ),
+  meter_type: z.enum(METER_TYPES, {
+    error: `is required and must be one of: ${METER_TYPES.join(", ")}`,
+  }),
+  epochs: z.int("must be a whole number").min(1, "must be at least 1").max(
+    500,
+    "must be at most 500",
+  ).default(DEFAULT_OPTIONS.epochs),
+  batch_size: z.int("must be a whole number").min(8, "must be at least 8").max(
+    4096,
+    "must be at most 4096",
+  ).default(DEFAULT_OPTIONS.batch_size),
+  learning_rate: z.number("must be a number").gt(0, "must be above 0").max(
+    1,
+    "must be at most 1",
+  ).default(DEFAULT_OPTIONS.learning_rate),
+}, { error: "must be a JSON object" });
+
+/** A validated training request. */
+export interface TrainRequest {
+  meter: MeterRef;
+  options: TrainingOptions;
+}
+
+/** Splits a parsed request into meter and options. */
+export function toTrainRequest(
+  body: z.infer<typeof trainRequestSchema>,
+): TrainRequest {
+  const { meter_id, meter_type, ...options } = body;
+  return { meter: { meter_id, meter_type }, options };
+}

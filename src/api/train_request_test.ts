@@ -1,0 +1,44 @@
+import assert from "node:assert/strict";
+import { DEFAULT_OPTIONS, toTrainRequest, trainRequestSchema } from "./train_request.ts";
+import { fieldProblems } from "./errors.ts";
+
+Deno.test("a minimal request gets the default options", () => {
+  const parsed = trainRequestSchema.parse({
+    meter_id: "meter_test_001",
+    meter_type: "electricity",
+  });
+  assert.deepEqual(toTrainRequest(parsed), {
+    meter: { meter_id: "meter_test_001", meter_type: "electricity" },
+    options: DEFAULT_OPTIONS,
+  });
+});
+
+Deno.test("every bad field is named", () => {
+  const result = trainRequestSchema.safeParse({
+    meter_id: "../etc/passwd",
+    meter_type: "plutonium",
+    epochs: 0,
+    learning_rate: "fast",
+    colour: "red",
+  });
+  assert.ok(!result.success);
+  const fields = fieldProblems(result.error).map((f) => f.field).sort();
+  assert.deepEqual(fields, [
+    "colour",
+    "epochs",
+    "learning_rate",
+    "meter_id",
+    "meter_type",
+  ]);
+});
+
+Deno.test("meter ids are bounded in length and characters", () => {
+  const ok = (id: string) =>
+    trainRequestSchema.safeParse({ meter_id: id, meter_type: "gas" }).success;
+  assert.ok(ok("a"));
+  assert.ok(ok("A".repeat(64)));
+  assert.ok(!ok("A".repeat(65)));
+  assert.ok(!ok("_x"));
+  assert.ok(!ok("a b"));
+  assert.ok(!ok(""));
+});

@@ -1,0 +1,156 @@
+/**
+ * The training resource: start a training task, read its status, stream
+ * its events, cancel it.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { Broker } from "../broker/broker.ts";
+import { compareEventIds, isEventId } from "../broker/event_id.ts";
+import type { EventHub } from "../broker/event_hub.ts";
+import { isFinal, meterKey, type TaskEvent } from "../tracker/task.ts";
+import type { TaskTracker } from "../tracker/tracker.ts";
+import { ApiError, fieldProblems, validationError } from "./errors.ts";
+import { streamTask } from "./task_stream.ts";
+import { toTrainRequest, trainRequestSchema } from "./train_request.ts";
+
+/** What the training routes need. */
+export interface TrainRoutesDeps {
+  broker: Broker;
+  hub: EventHub;
+  tracker: TaskTracker;
+  heartbeatMs: number;
+  streamMaxMs: number;
+  debug: boolean;
+}
+
+/** Largest training request body accepted. */
+export const MAX_TRAIN_BODY_BYTES = 16 * 1024;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function taskNotFound(taskId: string): ApiError {
+  return new ApiError(
+    404,
+    "task_not_found",
+    `No training task has id "${
+      taskId.slice(0, 64)
+    }". It may have expired (tasks are kept 1 hour after they end); start a new one with POST /trainmodel/.`,
+  );
+}
+
+/** Builds the `/trainmodel` routes. */
+export function createTrainRoutes(deps: TrainRoutesDeps): Hono {
+  const routes = new Hono({ strict: false });
+
+  async function taskOr404(taskId: string): Promise<TaskEvent> {
+    const current = UUID.test(taskId) ? await deps.tracker.get(taskId) : null;
+    if (!current) throw taskNotFound(taskId);
+    return current;
+  }
+
+  routes.post(
+    "/",
+    bodyLimit({
+      maxSize: MAX_TRAIN_BODY_BYTES,
+      onError: () => {
+        throw new ApiError(
+          413,
+          "body_too_large",
+          `The request body is over ${MAX_TRAIN_BODY_BYTES} bytes; a training request is a small JSON object.`,
+        );
+      },
+    }),
+    async (c) => {
+      const text = await c.req.text();
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        throw validationError([{
+          field: "(body)",
+          message:
+            'must be JSON, such as {"meter_id": "meter_test_001", "meter_type": "electricity"}',
+        }]);
+      }
+      const parsed = trainRequestSchema.safeParse(body);
+      if (!parsed.success) throw validationError(fieldProblems(parsed.error));
+      const { meter, options } = toTrainRequest(parsed.data);
+      if (!await deps.broker.getReadings(meter)) {
+        throw validationError([{
+          field: "meter_id",
+          message: `has no readings stored for meter type ${meter.meter_type} (${
+            meterKey(meter)
+          }); upload the meter's readings before training`,
+        }]);
+      }
+      const outcome = await deps.tracker.create(meter, options);
+      if (!outcome.created) {
+        throw new ApiError(
+          409,
+          "task_already_active",
+          `Meter ${
+            meterKey(meter)
+          } already has a training task in progress (${outcome.activeTaskId}). Follow it, or cancel it before starting another.`,
+          {
+            task_id: outcome.activeTaskId,
+            status_url: `/trainmodel/status/${outcome.activeTaskId}`,
+          },
+        );
+      }
+      c.header("Location", `/trainmodel/status/${outcome.task.task_id}`);
+      return c.json(outcome.task, 202);
+    },
+  );
+
+  routes.get("/status/:task_id", async (c) => {
+    const current = await taskOr404(c.req.param("task_id"));
+    return c.json(current.task);
+  });
+
+  routes.get("/stream/:task_id", async (c) => {
+    const taskId = c.req.param("task_id");
+    const current = await taskOr404(taskId);
+    let lastEventId = c.req.header("Last-Event-ID")?.trim() || null;
+    if (lastEventId !== null && !isEventId(lastEventId)) {
+      throw new ApiError(
+        400,
+        "invalid_last_event_id",
+        `The Last-Event-ID header "${
+          lastEventId.slice(0, 64)
+        }" is not an event id of this service (they look like 1736937135123-0). Reconnect without it to start from the current state.`,
+      );
+    }
+    if (lastEventId !== null && compareEventIds(lastEventId, current.id) > 0) {
+      // An id from the future is not ours: start from the current state.
+      lastEventId = null;
+    }
+    if (
+      lastEventId !== null && isFinal(current.task.status) &&
+      compareEventIds(lastEventId, current.id) >= 0
+    ) {
+      // The client has the final event: 204 tells EventSource to stop reconnecting.
+      return c.body(null, 204);
+    }
+    return streamTask(c, deps, taskId, lastEventId);
+  });
+
+  routes.delete("/:task_id", async (c) => {
+    const taskId = c.req.param("task_id");
+    await taskOr404(taskId);
+    const outcome = await deps.tracker.cancel(taskId);
+    if (outcome.outcome === "cancelled") return c.json(outcome.task, 202);
+    if (outcome.outcome === "already_final") {
+      throw new ApiError(
+        409,
+        "task_already_finished",
+        `Task ${taskId} already ended with status ${outcome.task.status}; there is nothing to cancel.`,
+        { task_id: taskId, status: outcome.task.status },
+      );
+    }
+    throw taskNotFound(taskId);
+  });
+
+  return routes;
+}

@@ -1,0 +1,66 @@
+/**
+ * Starts the real service (embedded mode: in-memory broker, in-process job
+ * runner, training in Web Workers) on a free port for a test.
+ *
+ * @module
+ */
+import { createMemoryBroker } from "../src/broker/memory_broker.ts";
+import { parseConfig } from "../src/config.ts";
+import { type ServiceHandle, startService } from "../src/server.ts";
+import type { TaskStatus } from "../src/tracker/task.ts";
+
+/** A running test service and helpers to call it. */
+export interface TestService extends ServiceHandle {
+  /** POSTs a training request; returns the response and its JSON. */
+  train(body: unknown): Promise<{ response: Response; json: Record<string, unknown> }>;
+  /** Starts training a meter and returns the created task. */
+  start(meterId?: string, options?: Record<string, unknown>): Promise<TaskStatus>;
+  /** GETs a task's status. */
+  status(taskId: string): Promise<TaskStatus>;
+  /** Open event streams, from `/health`. */
+  openStreams(): Promise<number>;
+}
+
+/** Starts the service with these environment overrides. */
+export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
+  const dataDir = await Deno.makeTempDir({ prefix: "wattcast-test-" });
+  const config = parseConfig({ PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, ...env });
+  const broker = createMemoryBroker({ taskTtlSeconds: config.taskTtlSeconds });
+  const handle = await startService(config, broker, { runJobs: true, mode: "embedded" });
+
+  async function train(body: unknown) {
+    const response = await fetch(`${handle.url}/trainmodel/`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: typeof body === "string" ? body : JSON.stringify(body),
+    });
+    return { response, json: await response.json() };
+  }
+
+  return {
+    ...handle,
+    train,
+    async start(meterId = "meter_test_001", options = { epochs: 2 }) {
+      const meterType = meterId.startsWith("meter_gas") ? "gas" : "electricity";
+      const { response, json } = await train({
+        meter_id: meterId,
+        meter_type: meterType,
+        ...options,
+      });
+      if (response.status !== 202) throw new Error(`POST failed: ${JSON.stringify(json)}`);
+      return json as unknown as TaskStatus;
+    },
+    async status(taskId: string) {
+      const response = await fetch(`${handle.url}/trainmodel/status/${taskId}`);
+      return await response.json();
+    },
+    async openStreams() {
+      const health = await (await fetch(`${handle.url}/health`)).json();
+      return health.dependencies.event_streams.open;
+    },
+    async close() {
+      await handle.close();
+      await Deno.remove(dataDir, { recursive: true });
+    },
+  };
+}

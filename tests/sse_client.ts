@@ -1,0 +1,68 @@
+/**
+ * A test client for event streams: `fetch` plus `eventsource-parser`, a
+ * real Server-Sent Events parser, recording each message with the time it
+ * arrived.
+ *
+ * @module
+ */
+import { createParser } from "eventsource-parser";
+
+/** One message as the SSE parser saw it. */
+export interface SseMessage {
+  id: string | undefined;
+  event: string | undefined;
+  data: string;
+  /** `performance.now()` when it arrived. */
+  at: number;
+}
+
+/** An open event stream. */
+export interface SseStream {
+  response: Response;
+  /** Messages in arrival order; ends when the server closes the stream. */
+  messages: AsyncGenerator<SseMessage>;
+  /** Aborts the connection. */
+  close(): void;
+}
+
+/** Opens an event stream; `lastEventId` sets the `Last-Event-ID` header. */
+export async function openStream(
+  url: string,
+  options: { lastEventId?: string } = {},
+): Promise<SseStream> {
+  const controller = new AbortController();
+  const headers: Record<string, string> = { Accept: "text/event-stream" };
+  if (options.lastEventId) headers["Last-Event-ID"] = options.lastEventId;
+  const response = await fetch(url, { headers, signal: controller.signal });
+  async function* messages(): AsyncGenerator<SseMessage> {
+    if (!response.body) return;
+    const queue: SseMessage[] = [];
+    const parser = createParser({
+      onEvent: (e) => queue.push({ id: e.id, event: e.event, data: e.data, at: performance.now() }),
+    });
+    const decoder = new TextDecoder();
+    try {
+      for await (const chunk of response.body) {
+        parser.feed(decoder.decode(chunk, { stream: true }));
+        while (queue.length) yield queue.shift()!;
+      }
+    } catch (error) {
+      if (!controller.signal.aborted) throw error;
+    }
+    while (queue.length) yield queue.shift()!;
+  }
+  return { response, messages: messages(), close: () => controller.abort() };
+}
+
+/** Reads messages until `stop` says so (inclusive) or the stream ends. */
+export async function readUntil(
+  stream: SseStream,
+  stop: (message: SseMessage) => boolean,
+): Promise<SseMessage[]> {
+  const out: SseMessage[] = [];
+  for await (const message of stream.messages) {
+    out.push(message);
+    if (stop(message)) break;
+  }
+  return out;
+}

@@ -1,0 +1,215 @@
+import assert from "node:assert/strict";
+import { createMemoryBroker } from "../src/broker/memory_broker.ts";
+import { createFileModelStore } from "../src/models/model_store.ts";
+import { createTracker } from "../src/tracker/tracker.ts";
+import type { TaskEvent } from "../src/tracker/task.ts";
+import { HOUR_MS } from "../src/training/features.ts";
+import { createJobRunner } from "./job_runner.ts";
+
+function synthetic(days: number) {
+  const start = Date.UTC(2024, 0, 1);
+  return {
+    timestamps: Array.from(
+      { length: days * 24 },
+      (_, i) => start + i * HOUR_MS,
+    ),
+    values: Array.from(
+      { length: days * 24 },
+      (_, i) => 50 + 20 * Math.sin((2 * Math.PI * i) / 24),
+    ),
+  };
+}
+
+async function setup(options: { leaseMs?: number; maxAttempts?: number } = {}) {
+  const dir = await Deno.makeTempDir();
+  const broker = createMemoryBroker({ taskTtlSeconds: 60 });
+  const tracker = createTracker(broker);
+  const runner = createJobRunner({
+    broker,
+    tracker,
+    models: createFileModelStore(dir),
+    concurrency: 1,
+    idleCheckMs: 50,
+    ...options,
+  });
+  const events: TaskEvent[] = [];
+  const unsubscribe = await broker.subscribe({
+    onEvent: (e) => events.push(e),
+  });
+  return {
+    dir,
+    broker,
+    tracker,
+    runner,
+    events,
+    async waitFinal(taskId: string, timeoutMs = 60_000) {
+      const until = Date.now() + timeoutMs;
+      while (Date.now() < until) {
+        const last = events.filter((e) => e.task.task_id === taskId).at(-1);
+        if (
+          last && ["SUCCESS", "FAILURE", "CANCELLED"].includes(last.task.status)
+        ) return last.task;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      throw new Error(`task ${taskId} did not finish`);
+    },
+    async close() {
+      await runner.stop();
+      unsubscribe();
+      await broker.close();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+const meter = { meter_id: "runner_m", meter_type: "electricity" as const };
+const options = { epochs: 3, batch_size: 64, learning_rate: 0.01 };
+
+Deno.test("a job runs through every stage to SUCCESS and saves the model", async () => {
+  const t = await setup();
+  try {
+    await t.broker.putReadings(meter, synthetic(20));
+    await t.runner.start();
+    const created = await t.tracker.create(meter, options);
+    assert.ok(created.created);
+    const final = await t.waitFinal(created.task.task_id);
+    assert.equal(final.status, "SUCCESS", JSON.stringify(final.error_details));
+    const statuses = t.events.map((e) => e.task.status);
+    assert.deepEqual([...new Set(statuses)], [
+      "PENDING",
+      "FETCHING_DATA",
+      "PREPROCESSING",
+      "TRAINING_MODEL",
+      "SAVING_MODEL",
+      "SUCCESS",
+    ]);
+    const epochs = t.events.filter((e) => e.task.metrics && e.task.status === "TRAINING_MODEL")
+      .map((e) => e.task.metrics!.epoch);
+    assert.deepEqual(epochs, [1, 2, 3]);
+    const etas = t.events.filter((e) => e.task.status === "TRAINING_MODEL").map(
+      (e) => e.task.estimated_completion,
+    );
+    assert.equal(etas[0], null, "no estimate before the first epoch");
+    assert.ok(
+      etas.slice(1).every((eta) => eta && Date.parse(eta) > Date.parse(final.created_at)),
+    );
+    const progress = t.events.map((e) => e.task.progress);
+    assert.deepEqual(progress, [...progress].sort((a, b) => a - b));
+    assert.equal(
+      final.result?.details.model_path,
+      "models/electricity/runner_m",
+    );
+    assert.equal(final.result?.details.data_points, 480);
+    const json = JSON.parse(
+      await Deno.readTextFile(
+        `${t.dir}/models/electricity/runner_m/model.json`,
+      ),
+    );
+    assert.equal(json.format, "layers-model");
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("cancelling mid-training stops the job at once and nothing follows CANCELLED", async () => {
+  const t = await setup();
+  try {
+    await t.broker.putReadings(meter, synthetic(60));
+    await t.runner.start();
+    const created = await t.tracker.create(meter, { ...options, epochs: 200 });
+    assert.ok(created.created);
+    const id = created.task.task_id;
+    while (!t.events.some((e) => e.task.metrics?.epoch === 1)) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const cancel = await t.tracker.cancel(id);
+    assert.equal(cancel.outcome, "cancelled");
+    const started = Date.now();
+    while (t.runner.active() > 0) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(Date.now() - started < 1000, "the job stops within a second");
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(t.events.at(-1)?.task.status, "CANCELLED");
+    assert.equal(
+      await t.broker.claimJob("other", 1000),
+      null,
+      "the job was acknowledged",
+    );
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("a meter without readings fails with a plain reason", async () => {
+  const t = await setup();
+  try {
+    await t.runner.start();
+    const created = await t.tracker.create({
+      meter_id: "empty",
+      meter_type: "gas",
+    }, options);
+    assert.ok(created.created);
+    const final = await t.waitFinal(created.task.task_id);
+    assert.equal(final.status, "FAILURE");
+    assert.equal(final.error_details?.code, "no_readings");
+    assert.equal(final.error_details?.stage, "FETCHING_DATA");
+    assert.match(final.error!, /No readings are stored for gas\/empty/);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("too few readings fail in preprocessing with what is needed", async () => {
+  const t = await setup();
+  try {
+    await t.broker.putReadings(meter, synthetic(5));
+    await t.runner.start();
+    const created = await t.tracker.create(meter, options);
+    assert.ok(created.created);
+    const final = await t.waitFinal(created.task.task_id);
+    assert.equal(final.error_details?.code, "not_enough_readings");
+    assert.equal(final.error_details?.stage, "PREPROCESSING");
+    assert.match(final.error_details!.hint, /at least \d+/);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("a job whose worker vanished is retried, and fails after the last attempt", async () => {
+  const t = await setup({ leaseMs: 300, maxAttempts: 2 });
+  try {
+    await t.broker.putReadings(meter, synthetic(20));
+    const created = await t.tracker.create(meter, options);
+    assert.ok(created.created);
+    const id = created.task.task_id;
+    // A worker claims the job, reports, then vanishes without renewing its lease.
+    const lost = await t.broker.claimJob("vanished", 100);
+    assert.equal(lost?.attempt, 1);
+    await t.tracker.update(id, { status: "FETCHING_DATA", attempt: 1 });
+    await new Promise((r) => setTimeout(r, 150));
+    await t.runner.start();
+    const final = await t.waitFinal(id);
+    assert.equal(final.status, "SUCCESS");
+    const retry = t.events.find((e) => e.task.status === "RETRYING");
+    assert.equal(retry?.task.attempt, 2);
+    assert.match(retry!.task.message, /attempt 2 of 2/);
+
+    // Past the last attempt, the task fails with the reason.
+    await t.runner.stop();
+    const second = await t.tracker.create(
+      { ...meter, meter_id: "doomed" },
+      options,
+    );
+    assert.ok(second.created);
+    for (let i = 0; i < 2; i++) {
+      const d = await t.broker.claimJob(`vanished${i}`, 50);
+      assert.ok(d, `claim ${i}`);
+      await new Promise((r) => setTimeout(r, 80));
+    }
+    await t.runner.start();
+    const doomed = await t.waitFinal(second.task.task_id);
+    assert.equal(doomed.status, "FAILURE");
+    assert.equal(doomed.error_details?.code, "attempts_exhausted");
+  } finally {
+    await t.close();
+  }
+});

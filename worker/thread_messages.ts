@@ -1,0 +1,21 @@
+/**
+ * Messages between the job runner and its training thread (a Web Worker).
+ *
+ * @module
+ */
+import type { ReadingSeries } from "../src/meters/series.ts";
+import type { TrainingMetrics, TrainingOptions } from "../src/tracker/task.ts";
+import type { TrainOutcome } from "../src/training/train.ts";
+
+/** Sent to the thread: train on these readings. */
+export interface TrainRequest {
+  series: ReadingSeries;
+  options: TrainingOptions;
+}
+
+/** Sent back by the thread. */
+export type ThreadMessage =
+  | { type: "prepared"; samples: number; backend: string }
+  | { type: "epoch"; metrics: TrainingMetrics }
+  | { type: "done"; outcome: TrainOutcome }
+  | { type: "error"; code?: string; message: string; hint?: string };
