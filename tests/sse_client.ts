@@ -54,15 +54,19 @@ export async function openStream(
   return { response, messages: messages(), close: () => controller.abort() };
 }
 
-/** Reads messages until `stop` says so (inclusive) or the stream ends. */
+/**
+ * Reads messages until `stop` says so (inclusive) or the stream ends; the
+ * stream stays open for further reads.
+ */
 export async function readUntil(
   stream: SseStream,
   stop: (message: SseMessage) => boolean,
 ): Promise<SseMessage[]> {
   const out: SseMessage[] = [];
-  for await (const message of stream.messages) {
-    out.push(message);
-    if (stop(message)) break;
+  while (true) {
+    const next = await stream.messages.next();
+    if (next.done) return out;
+    out.push(next.value);
+    if (stop(next.value)) return out;
   }
-  return out;
 }

@@ -21,7 +21,6 @@ import {
   type MeterRef,
   type TaskEvent,
   type TaskStatus,
-  type TrainingJob,
 } from "../tracker/task.ts";
 
 /** Options of the in-memory broker. */
