@@ -9,7 +9,7 @@ function quickStartCommands(): string[] {
   return [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1].trim());
 }
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const listener = Deno.listen({ port: 0, hostname: "127.0.0.1" });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
@@ -33,7 +33,7 @@ Deno.test("the README opens with the two commands", () => {
 });
 
 Deno.test("the quick start works as written against `deno task dev`", async () => {
-  const port = await freePort();
+  const port = freePort();
   const dataDir = await Deno.makeTempDir({ prefix: "wattcast-readme-" });
   const dev = new Deno.Command(Deno.execPath(), {
     args: ["task", "dev"],
