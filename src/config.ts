@@ -24,6 +24,15 @@ const schema = z.object({
   TRAINING_CONCURRENCY: int(1, 64).default(1),
   SEED_DEMO_METERS: bool.default(true),
   CORS_ORIGIN: z.string().min(1).default("*"),
+  UPSTASH_REDIS_REST_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" })
+    .optional(),
+  UPSTASH_REDIS_REST_TOKEN: z.string().min(1).optional(),
+  REDIS_URL: z.url({ protocol: /^rediss?$/, error: "must be a redis:// or rediss:// URL" })
+    .optional(),
+  WORKER_CONCURRENCY: int(1, 64).default(1),
+  JOB_LEASE_SECONDS: z.coerce.number().min(1).max(3600).default(30),
+  JOB_MAX_ATTEMPTS: int(1, 100).default(3),
+  WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(3600).default(20),
 });
 
 /** The validated configuration of one process. */
@@ -48,6 +57,20 @@ export interface Config {
   seedDemoMeters: boolean;
   /** Value of `Access-Control-Allow-Origin` (`*` or one origin). */
   corsOrigin: string;
+  /** The REST endpoint of Redis (Upstash, or this project's gateway). */
+  redisRestUrl: string | null;
+  /** Bearer token of the REST endpoint (and the token the gateway accepts). */
+  redisRestToken: string | null;
+  /** A Redis server to reach over RESP (the gateway's upstream). */
+  redisUrl: string | null;
+  /** Jobs one worker process trains at once. */
+  workerConcurrency: number;
+  /** Milliseconds a claimed job stays a worker's without a lease renewal. */
+  jobLeaseMs: number;
+  /** Deliveries of a job before its task fails. */
+  jobMaxAttempts: number;
+  /** Milliseconds a stopping worker gives its jobs to finish before handing them back. */
+  workerShutdownGraceMs: number;
 }
 
 /** Thrown when an environment variable has a bad value. */
@@ -86,6 +109,11 @@ export function parseConfig(
     );
   }
   const c = parsed.data;
+  if (c.UPSTASH_REDIS_REST_URL && !c.UPSTASH_REDIS_REST_TOKEN) {
+    throw new ConfigError(
+      "Invalid configuration: UPSTASH_REDIS_REST_URL is set but UPSTASH_REDIS_REST_TOKEN is not; set both (from the Upstash console, or the token your gateway uses).",
+    );
+  }
   return {
     port: c.PORT,
     host: c.HOST,
@@ -97,5 +125,12 @@ export function parseConfig(
     trainingConcurrency: c.TRAINING_CONCURRENCY,
     seedDemoMeters: c.SEED_DEMO_METERS,
     corsOrigin: c.CORS_ORIGIN,
+    redisRestUrl: c.UPSTASH_REDIS_REST_URL?.replace(/\/+$/, "") ?? null,
+    redisRestToken: c.UPSTASH_REDIS_REST_TOKEN ?? null,
+    redisUrl: c.REDIS_URL ?? null,
+    workerConcurrency: c.WORKER_CONCURRENCY,
+    jobLeaseMs: Math.round(c.JOB_LEASE_SECONDS * 1000),
+    jobMaxAttempts: c.JOB_MAX_ATTEMPTS,
+    workerShutdownGraceMs: Math.round(c.WORKER_SHUTDOWN_GRACE_SECONDS * 1000),
   };
 }

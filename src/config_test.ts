@@ -39,3 +39,22 @@ Deno.test("parseConfig names every bad variable", () => {
   );
   assert.throws(() => parseConfig({ PORT: "70000" }), /PORT/);
 });
+
+Deno.test("parseConfig reads the Redis variables and checks them", () => {
+  const c = parseConfig({
+    UPSTASH_REDIS_REST_URL: "https://eu1-x.upstash.io/",
+    UPSTASH_REDIS_REST_TOKEN: "tok",
+    REDIS_URL: "redis://127.0.0.1:6380",
+    WORKER_CONCURRENCY: "2",
+  });
+  assert.equal(c.redisRestUrl, "https://eu1-x.upstash.io");
+  assert.equal(c.redisRestToken, "tok");
+  assert.equal(c.redisUrl, "redis://127.0.0.1:6380");
+  assert.equal(c.workerConcurrency, 2);
+  assert.equal(c.jobLeaseMs, 30_000);
+  assert.throws(() => parseConfig({ REDIS_URL: "http://x" }), /REDIS_URL="http:\/\/x"/);
+  assert.throws(
+    () => parseConfig({ UPSTASH_REDIS_REST_URL: "https://x.upstash.io" }),
+    /UPSTASH_REDIS_REST_TOKEN/,
+  );
+});

@@ -1,0 +1,272 @@
+/**
+ * The REST gateway: serves the Upstash REST protocol that `@upstash/redis`
+ * speaks and forwards to a plain `redis-server` over RESP2, through ioredis
+ * (a well-kept client: no hand-written RESP codec).
+ *
+ * - `POST /` one command, `POST /pipeline` a batch, `POST /multi-exec` a
+ *   transaction; arguments typed JSON, replies `{"result"}` or `{"error"}`,
+ *   strings base64-encoded when `Upstash-Encoding: base64` is sent.
+ * - `POST /subscribe/{channel}` and `POST /psubscribe/{pattern}`: Server-Sent
+ *   Events, one dedicated Redis connection per subscription, released when
+ *   the client goes; the stream ends if that connection drops, so clients
+ *   can tell.
+ * - `Authorization: Bearer <token>` on every request.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { Command, Redis as IORedis } from "ioredis";
+import { timingSafeEqual } from "node:crypto";
+import { Buffer } from "node:buffer";
+import { encodeReply, toRedisCommand } from "./commands.ts";
+
+/** Gateway settings. */
+export interface GatewayOptions {
+  /** The Redis server, `redis://host:port`. */
+  redisUrl: string;
+  /** The bearer token clients must send. */
+  token: string;
+  /** Largest request body, in bytes. */
+  maxBodyBytes?: number;
+}
+
+/** A gateway, ready to serve. */
+export interface Gateway {
+  /** Handles one HTTP request. */
+  fetch(request: Request): Promise<Response>;
+  /** Commands run since start (each command of a batch counts once). */
+  commands(): number;
+  /** Subscriptions open now. */
+  subscriptions(): number;
+  /** Ends subscriptions and closes Redis connections. */
+  close(): Promise<void>;
+}
+
+/** Messages a subscriber may leave unread before the gateway drops it. */
+export const MAX_UNREAD_MESSAGES = 10_000;
+
+/** A command whose reply reaches the client as Redis sent it (no ioredis reshaping). */
+class RawCommand extends Command {
+  override transformReply(result: Buffer | Buffer[]): Buffer | Buffer[] {
+    return result;
+  }
+}
+
+class GatewayError extends Error {
+  constructor(readonly status: 400 | 401 | 404 | 413 | 500 | 502, message: string) {
+    super(message);
+  }
+}
+
+/** Creates the gateway; it connects to Redis at once and reconnects as needed. */
+export function createGateway(options: GatewayOptions): Gateway {
+  const redis = new IORedis(options.redisUrl, {
+    protocol: 2, // RESP2: replies in Redis's own shapes, as Upstash returns them
+    lazyConnect: false,
+    maxRetriesPerRequest: 20,
+    // Not enableAutoPipelining: with callBuffer it drops the command name.
+    // Commands are still written in order on one connection.
+  });
+  redis.on("error", () => {}); // reconnects on its own; requests report failures
+  const expected = Buffer.from(`Bearer ${options.token}`);
+  const subscriptions = new Set<{ close(): void }>();
+  let commandCount = 0;
+
+  const app = new Hono();
+  app.use(async (c, next) => {
+    const given = Buffer.from(c.req.header("Authorization") ?? "");
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      throw new GatewayError(
+        401,
+        "Unauthorized: send Authorization: Bearer <token> with the gateway's token (UPSTASH_REDIS_REST_TOKEN).",
+      );
+    }
+    await next();
+  });
+  app.use(bodyLimit({
+    maxSize: options.maxBodyBytes ?? 64 * 1024 * 1024,
+    onError: () => {
+      throw new GatewayError(413, "ERR request body too large");
+    },
+  }));
+
+  const wantsBase64 = (req: Request) =>
+    req.headers.get("Upstash-Encoding")?.toLowerCase() === "base64";
+
+  async function readJson(req: Request): Promise<unknown> {
+    try {
+      return await req.json();
+    } catch {
+      throw new GatewayError(400, "ERR the request body is not valid JSON");
+    }
+  }
+
+  async function run(command: string[], base64: boolean) {
+    commandCount++;
+    const raw = new RawCommand(command[0], command.slice(1));
+    redis.sendCommand(raw);
+    return encodeReply(await raw.promise, base64);
+  }
+
+  const errorText = (error: unknown) => error instanceof Error ? error.message : String(error);
+
+  app.post("/", async (c) => {
+    const body = await readJson(c.req.raw);
+    let command;
+    try {
+      command = toRedisCommand(body);
+    } catch (error) {
+      throw new GatewayError(400, errorText(error));
+    }
+    try {
+      return c.json({ result: await run(command, wantsBase64(c.req.raw)) });
+    } catch (error) {
+      throw new GatewayError(400, errorText(error));
+    }
+  });
+
+  app.post("/pipeline", async (c) => {
+    const body = await readJson(c.req.raw);
+    if (!Array.isArray(body)) {
+      throw new GatewayError(400, "ERR a pipeline is a JSON array of commands");
+    }
+    const base64 = wantsBase64(c.req.raw);
+    const results = await Promise.all(body.map(async (raw) => {
+      try {
+        return { result: await run(toRedisCommand(raw), base64) };
+      } catch (error) {
+        return { error: errorText(error) };
+      }
+    }));
+    return c.json(results);
+  });
+
+  app.post("/multi-exec", async (c) => {
+    const body = await readJson(c.req.raw);
+    if (!Array.isArray(body) || body.length === 0) {
+      throw new GatewayError(400, "ERR a transaction is a non-empty JSON array of commands");
+    }
+    let commands;
+    try {
+      commands = body.map(toRedisCommand);
+    } catch (error) {
+      throw new GatewayError(400, `EXECABORT Transaction discarded: ${errorText(error)}`);
+    }
+    // A transaction is a Pipeline, which queues commands with sendCommand (untyped).
+    const transaction = redis.multi() as unknown as {
+      sendCommand(command: Command): void;
+      exec(): Promise<[Error | null, unknown][] | null>;
+    };
+    for (const [name, ...args] of commands) transaction.sendCommand(new RawCommand(name, args));
+    commandCount += commands.length;
+    let replies;
+    try {
+      replies = await transaction.exec();
+    } catch (error) {
+      throw new GatewayError(400, errorText(error));
+    }
+    if (!replies) throw new GatewayError(400, "EXECABORT Transaction discarded");
+    const base64 = wantsBase64(c.req.raw);
+    return c.json(
+      replies.map(([error, reply]) =>
+        error ? { error: error.message } : { result: encodeReply(reply, base64) }
+      ),
+    );
+  });
+
+  for (const kind of ["subscribe", "psubscribe"] as const) {
+    app.post(`/${kind}/*`, (c) => {
+      const path = new URL(c.req.url).pathname;
+      const name = decodeURIComponent(path.slice(kind.length + 2));
+      if (!name) throw new GatewayError(400, `ERR ${kind} needs a channel name in the path`);
+      commandCount++;
+      return subscribe(kind, name, c.req.raw.signal);
+    });
+  }
+
+  function subscribe(kind: "subscribe" | "psubscribe", name: string, signal: AbortSignal) {
+    const encoder = new TextEncoder();
+    const connection = redis.duplicate({
+      autoResubscribe: false,
+      enableOfflineQueue: false,
+      retryStrategy: () => null, // a dropped subscription ends the stream
+      lazyConnect: true,
+    });
+    connection.on("error", () => {});
+    let controller!: ReadableStreamDefaultController<Uint8Array>;
+    let closed = false;
+    const handle = {
+      close() {
+        if (closed) return;
+        closed = true;
+        subscriptions.delete(handle);
+        signal.removeEventListener("abort", handle.close);
+        connection.disconnect();
+        try {
+          controller.close();
+        } catch { /* already closed or cancelled */ }
+      },
+    };
+    const send = (line: string) => {
+      if (closed) return;
+      if ((controller.desiredSize ?? 0) < -MAX_UNREAD_MESSAGES) {
+        handle.close(); // the client stopped reading: don't buffer without bound
+        return;
+      }
+      controller.enqueue(encoder.encode(`data: ${line}\n\n`));
+    };
+    const body = new ReadableStream<Uint8Array>({
+      start(c) {
+        controller = c;
+      },
+      cancel: () => handle.close(),
+    });
+    subscriptions.add(handle);
+    signal.addEventListener("abort", handle.close);
+    connection.on("end", handle.close);
+    connection.on(
+      "messageBuffer",
+      (channel: Buffer, message: Buffer) =>
+        send(`message,${channel.toString()},${message.toString()}`),
+    );
+    connection.on(
+      "pmessageBuffer",
+      (pattern: Buffer, channel: Buffer, message: Buffer) =>
+        send(`pmessage,${pattern.toString()},${channel.toString()},${message.toString()}`),
+    );
+    connection.connect()
+      .then(() => connection[kind](name))
+      .then((count) => send(`${kind},${name},${count}`))
+      .catch(() => handle.close());
+    return new Response(body, {
+      headers: {
+        "Content-Type": "text/event-stream",
+        "Cache-Control": "no-cache",
+        "X-Accel-Buffering": "no",
+        // An endless stream's connection can't be reused: saying so lets an
+        // HTTP/1.1 client close it on abort instead of trying to drain it.
+        "Connection": "close",
+      },
+    });
+  }
+
+  app.notFound((c) =>
+    c.json({ error: `ERR no route ${c.req.method} ${new URL(c.req.url).pathname}` }, 404)
+  );
+  app.onError((error, c) => {
+    if (error instanceof GatewayError) return c.json({ error: error.message }, error.status);
+    console.error("Gateway request failed:", error);
+    return c.json({ error: `ERR gateway failure: ${errorText(error)}` }, 500);
+  });
+
+  return {
+    fetch: (request) => Promise.resolve(app.fetch(request)),
+    commands: () => commandCount,
+    subscriptions: () => subscriptions.size,
+    async close() {
+      for (const subscription of [...subscriptions]) subscription.close();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
