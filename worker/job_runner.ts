@@ -120,7 +120,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
     const signal = controller.signal;
     const renew = setInterval(async () => {
       try {
-        if (!await broker.renewLease(delivery, consumer, leaseMs)) {
+        if (!await broker.renewLease(delivery, consumer)) {
           controller.abort(new Stopped("lease_lost"));
         }
       } catch (error) {

@@ -8,8 +8,10 @@
  * - a task record changes only by compare-and-set on its last event id,
  *   and each change appends one event and notifies subscribers;
  * - a final task (and its events) expires `taskTtlSeconds` after it ends;
- * - jobs are delivered at least once: a delivery whose lease runs out is
- *   handed to the next claimant with its attempt number increased.
+ * - jobs are delivered at least once: a delivery not renewed for as long
+ *   as a claimant's lease (`XAUTOCLAIM` min-idle) is handed to that
+ *   claimant with its attempt number increased. Workers share one lease
+ *   length (`JOB_LEASE_SECONDS`).
  *
  * @module
  */
@@ -80,15 +82,20 @@ export interface Broker {
   /** Subscribes to every task's events; resolves once the feed is live. */
   subscribe(listener: TaskEventListener): Promise<Unsubscribe>;
 
-  /** Claims the next job (or one whose lease ran out) for `consumer`. */
+  /**
+   * Claims for `consumer` a job not renewed for `leaseMs` (its owner is
+   * gone), or else the next queued job.
+   */
   claimJob(consumer: string, leaseMs: number): Promise<JobDelivery | null>;
 
-  /** Extends a delivery's lease; false if the job was reclaimed or acknowledged. */
-  renewLease(
-    delivery: JobDelivery,
-    consumer: string,
-    leaseMs: number,
-  ): Promise<boolean>;
+  /** Renews a delivery's lease; false if the job was reclaimed or acknowledged. */
+  renewLease(delivery: JobDelivery, consumer: string): Promise<boolean>;
+
+  /**
+   * Hands a delivery back unfinished: the next claim (by any worker) takes
+   * it at once, as its next attempt.
+   */
+  releaseJob(delivery: JobDelivery, consumer: string): Promise<void>;
 
   /** Marks a delivery done: the job leaves the queue. */
   ackJob(delivery: JobDelivery): Promise<void>;

@@ -223,19 +223,40 @@ export function brokerConformance(
     assert.equal(first.job.task_id, event.task.task_id);
     assert.equal(first.attempt, 1);
     assert.equal(await broker.claimJob("w2", 200), null);
-    assert.ok(await broker.renewLease(first, "w1", 200));
+    await sleep(120);
+    assert.ok(await broker.renewLease(first, "w1"));
+    await sleep(120);
+    assert.equal(await broker.claimJob("w2", 200), null, "a renewed lease is not reclaimed");
 
-    await sleep(400);
-    const second = await broker.claimJob("w2", 10_000);
+    await sleep(300);
+    const second = await broker.claimJob("w2", 200);
     assert.ok(second, "an expired lease is reclaimed");
     assert.equal(second.job.task_id, event.task.task_id);
     assert.equal(second.attempt, 2);
-    assert.equal(await broker.renewLease(first, "w1", 200), false);
+    assert.equal(await broker.renewLease(first, "w1"), false);
 
     await broker.ackJob(second);
-    assert.equal(await broker.renewLease(second, "w2", 200), false);
+    assert.equal(await broker.renewLease(second, "w2"), false);
     await sleep(50);
     assert.equal(await broker.claimJob("w3", 200), null);
+  });
+
+  test("a released job is claimed again at once, as the next attempt", async (broker) => {
+    const event = await create(broker);
+    const first = await broker.claimJob("w1", 60_000);
+    assert.ok(first);
+    await broker.releaseJob(first, "w2"); // not w2's to release: no effect
+    assert.equal(await broker.claimJob("w2", 60_000), null);
+    let woken = 0;
+    const stop = await broker.onJobQueued(() => woken++);
+    await broker.releaseJob(first, "w1");
+    const again = await broker.claimJob("w2", 60_000);
+    assert.equal(again?.job.task_id, event.task.task_id);
+    assert.equal(again?.attempt, 2);
+    assert.equal(await broker.renewLease(first, "w1"), false);
+    for (let i = 0; i < 100 && woken === 0; i++) await sleep(10);
+    assert.ok(woken > 0, "idle workers are woken");
+    stop();
   });
 
   test("readings round-trip per meter", async (broker) => {

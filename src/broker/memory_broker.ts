@@ -41,7 +41,8 @@ interface TaskEntry {
 interface Lease {
   delivery: JobDelivery;
   consumer: string;
-  deadline: number;
+  /** When the lease was last taken or renewed (0 once released). */
+  renewedAt: number;
 }
 
 /** Creates an in-memory broker. */
@@ -172,7 +173,7 @@ export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
       const t = now();
       let delivery: JobDelivery | undefined;
       for (const [id, lease] of leases) {
-        if (lease.deadline <= t) {
+        if (t - lease.renewedAt >= leaseMs) {
           leases.delete(id);
           delivery = {
             ...lease.delivery,
@@ -183,11 +184,11 @@ export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
       }
       delivery ??= pending.shift();
       if (!delivery) return Promise.resolve(null);
-      leases.set(delivery.id, { delivery, consumer, deadline: t + leaseMs });
+      leases.set(delivery.id, { delivery, consumer, renewedAt: t });
       return Promise.resolve(clone(delivery));
     },
 
-    renewLease(delivery, consumer, leaseMs) {
+    renewLease(delivery, consumer) {
       const lease = leases.get(delivery.id);
       if (
         !lease || lease.consumer !== consumer ||
@@ -195,8 +196,17 @@ export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
       ) {
         return Promise.resolve(false);
       }
-      lease.deadline = now() + leaseMs;
+      lease.renewedAt = now();
       return Promise.resolve(true);
+    },
+
+    releaseJob(delivery, consumer) {
+      const lease = leases.get(delivery.id);
+      if (lease?.consumer === consumer && lease.delivery.attempt === delivery.attempt) {
+        lease.renewedAt = 0;
+        notifyJobQueued();
+      }
+      return Promise.resolve();
     },
 
     ackJob(delivery) {

@@ -1,0 +1,331 @@
+/**
+ * The Redis broker: the broker port on Redis, reached only through the REST
+ * client `@upstash/redis` (Upstash itself, or this project's gateway in
+ * front of a `redis-server`).
+ *
+ * Layout (keys under `wattcast:`):
+ * - `task:{id}`: hash `id` (last event id), `status`, `task` (JSON); expires
+ *   `taskTtlSeconds` after the task ends;
+ * - `task:{id}:events`: the event log, a stream capped at `maxEventsPerTask`
+ *   (`XADD MAXLEN ~`); its ids are the SSE event ids; expires with the task;
+ * - `meter:{type}/{id}:active`: the meter's active task id;
+ * - `jobs`: the job queue, a stream with consumer group `workers`: jobs are
+ *   delivered at least once, acknowledged when done, and reclaimed
+ *   (`XAUTOCLAIM`) when their lease runs out;
+ * - `readings:{type}/{id}`: the meter's readings (JSON).
+ *
+ * Every change is `PUBLISH`ed on `task_updates:{task_id}`; a queued job on
+ * `task_updates:_queue`, so one pattern subscription per process hears both.
+ * Each operation is one Lua script: one command, atomic.
+ *
+ * @module
+ */
+import { Redis } from "@upstash/redis";
+import type {
+  Broker,
+  CommitResult,
+  CreateTaskResult,
+  JobDelivery,
+  TaskEventListener,
+  Unsubscribe,
+} from "./broker.ts";
+import { createLiveSubscription, type LiveSubscription } from "./live_subscription.ts";
+import type { ReadingSeries } from "../meters/series.ts";
+import { isFinal, meterKey, type TaskEvent, type TaskStatus } from "../tracker/task.ts";
+
+/** Settings of the Redis broker. */
+export interface RedisBrokerOptions {
+  /** REST URL (Upstash or the gateway). */
+  url: string;
+  /** REST token. */
+  token: string;
+  /** Seconds a final task and its events are kept. */
+  taskTtlSeconds: number;
+  /** Events kept per task. */
+  maxEventsPerTask?: number;
+  /** Quiet time after which the subscription is checked with a ping. */
+  livenessMs?: number;
+  /** Key prefix, for sharing one Redis between deployments. */
+  keyPrefix?: string;
+}
+
+/** The channel of a task's events. */
+export function taskChannel(taskId: string): string {
+  return `task_updates:${taskId}`;
+}
+
+const PATTERN = "task_updates:*";
+const QUEUE_CHANNEL = "task_updates:_queue";
+const GROUP = "workers";
+
+const FINAL_CHECK = "s == 'SUCCESS' or s == 'FAILURE' or s == 'CANCELLED'";
+
+const CREATE = `
+local holder = redis.call('GET', KEYS[1])
+if holder then
+  local s = redis.call('HGET', ARGV[8] .. 'task:' .. holder, 'status')
+  if s and not (${FINAL_CHECK}) then return {0, holder} end
+end
+redis.call('SET', KEYS[1], ARGV[1])
+local id = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], '*', 'task', ARGV[2])
+redis.call('HSET', KEYS[2], 'id', id, 'status', ARGV[3], 'task', ARGV[2])
+redis.call('XADD', KEYS[4], '*', 'job', ARGV[4])
+redis.call('PUBLISH', ARGV[6], '{"id":"' .. id .. '","task":' .. ARGV[2] .. '}')
+redis.call('PUBLISH', ARGV[7], 'queued')
+return {1, id}`;
+
+const COMMIT = `
+local cur = redis.call('HMGET', KEYS[1], 'id', 'status', 'task')
+if not cur[1] then return {0} end
+local s = cur[2]
+if cur[1] ~= ARGV[1] or ${FINAL_CHECK} then return {0, cur[1], cur[3]} end
+local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], '*', 'task', ARGV[2])
+redis.call('HSET', KEYS[1], 'id', id, 'status', ARGV[3], 'task', ARGV[2])
+if ARGV[4] == '1' then
+  redis.call('EXPIRE', KEYS[1], ARGV[5])
+  redis.call('EXPIRE', KEYS[2], ARGV[5])
+  if redis.call('GET', KEYS[3]) == ARGV[8] then redis.call('DEL', KEYS[3]) end
+end
+redis.call('PUBLISH', ARGV[6], '{"id":"' .. id .. '","task":' .. ARGV[2] .. '}')
+return {1, id}`;
+
+const CLAIM = `
+redis.pcall('XGROUP', 'CREATE', KEYS[1], ARGV[1], '0', 'MKSTREAM')
+local cursor = '0-0'
+for i = 1, 50 do
+  local r = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], cursor, 'COUNT', 1)
+  local e = r[2][1]
+  if e then
+    local p = redis.call('XPENDING', KEYS[1], ARGV[1], e[1], e[1], 1)
+    return {e[1], e[2][2], p[1][4]}
+  end
+  cursor = r[1]
+  if cursor == '0-0' then break end
+end
+local n = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', 1, 'STREAMS', KEYS[1], '>')
+if n then
+  local e = n[1][2][1]
+  return {e[1], e[2][2], 1}
+end
+return false`;
+
+const OWNED = `
+local p = redis.pcall('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
+if type(p) ~= 'table' or not p[1] or p[1][2] ~= ARGV[2] or tostring(p[1][4]) ~= ARGV[4] then
+  return 0
+end`;
+
+const RENEW = `${OWNED}
+redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'JUSTID')
+return 1`;
+
+const RELEASE = `${OWNED}
+redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'IDLE', 999999999999, 'JUSTID')
+redis.call('PUBLISH', ARGV[5], 'released')
+return 1`;
+
+const ACK = `
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+redis.call('XDEL', KEYS[1], ARGV[2])
+return 1`;
+
+/** Creates the Redis broker and checks that Redis answers. */
+export async function createRedisBroker(options: RedisBrokerOptions): Promise<Broker> {
+  const prefix = options.keyPrefix ?? "wattcast:";
+  const maxEvents = options.maxEventsPerTask ?? 1000;
+  const redis = new Redis({
+    url: options.url,
+    token: options.token,
+    automaticDeserialization: false,
+    enableTelemetry: false,
+  });
+  const scripts = {
+    create: redis.createScript<[number, string]>(CREATE),
+    commit: redis.createScript<[number, string?, string?]>(COMMIT),
+    claim: redis.createScript<[string, string, number] | null>(CLAIM),
+    renew: redis.createScript<number>(RENEW),
+    release: redis.createScript<number>(RELEASE),
+    ack: redis.createScript<number>(ACK),
+  };
+  const key = {
+    task: (id: string) => `${prefix}task:${id}`,
+    events: (id: string) => `${prefix}task:${id}:events`,
+    active: (task: TaskStatus) => `${prefix}meter:${meterKey(task)}:active`,
+    jobs: `${prefix}jobs`,
+    readings: (meter: Parameters<Broker["getReadings"]>[0]) =>
+      `${prefix}readings:${meterKey(meter)}`,
+  };
+
+  const listeners = new Set<TaskEventListener>();
+  const jobListeners = new Set<() => void>();
+  let live: LiveSubscription | null = null;
+
+  function feed(): Promise<void> {
+    live ??= createLiveSubscription(redis, {
+      pattern: PATTERN,
+      pingChannel: `task_updates:_ping:${crypto.randomUUID()}`,
+      livenessMs: options.livenessMs ?? 2000,
+      onMessage(channel, message) {
+        if (channel === QUEUE_CHANNEL) {
+          for (const listener of jobListeners) listener();
+          return;
+        }
+        let event: TaskEvent;
+        try {
+          event = JSON.parse(message);
+        } catch {
+          return; // not ours
+        }
+        for (const listener of listeners) {
+          try {
+            listener.onEvent(event);
+          } catch (error) {
+            console.error("A task event listener failed:", error);
+          }
+        }
+      },
+      onResync() {
+        for (const listener of listeners) listener.onResync?.();
+        for (const listener of jobListeners) listener();
+      },
+    });
+    return live.ready;
+  }
+
+  const parseEvent = (id: string, json: string): TaskEvent => ({ id, task: JSON.parse(json) });
+
+  await redis.ping();
+
+  return {
+    kind: "redis",
+
+    async ping() {
+      await redis.ping();
+    },
+
+    async createTask(task, job): Promise<CreateTaskResult> {
+      const json = JSON.stringify(task);
+      const [created, value] = await scripts.create.exec(
+        [key.active(task), key.task(task.task_id), key.events(task.task_id), key.jobs],
+        [
+          task.task_id,
+          json,
+          task.status,
+          JSON.stringify(job),
+          String(maxEvents),
+          taskChannel(task.task_id),
+          QUEUE_CHANNEL,
+          prefix,
+        ],
+      );
+      return Number(created) === 1
+        ? { created: true, event: { id: value, task: JSON.parse(json) } }
+        : { created: false, activeTaskId: value };
+    },
+
+    async commitTask(task, expectedEventId): Promise<CommitResult> {
+      const json = JSON.stringify(task);
+      const [ok, id, currentJson] = await scripts.commit.exec(
+        [key.task(task.task_id), key.events(task.task_id), key.active(task)],
+        [
+          expectedEventId,
+          json,
+          task.status,
+          isFinal(task.status) ? "1" : "0",
+          String(options.taskTtlSeconds),
+          taskChannel(task.task_id),
+          String(maxEvents),
+          task.task_id,
+        ],
+      );
+      if (Number(ok) === 1) return { committed: true, event: { id: id!, task: JSON.parse(json) } };
+      return {
+        committed: false,
+        current: id && currentJson ? parseEvent(id, currentJson) : null,
+      };
+    },
+
+    async getTask(taskId) {
+      const [id, json] = await redis.hmget(key.task(taskId), "id", "task") as unknown as [
+        string | null,
+        string | null,
+      ];
+      return id && json ? parseEvent(id, json) : null;
+    },
+
+    async readEvents(taskId, afterId) {
+      const entries = await redis.exec<[string, string[]][]>([
+        "XRANGE",
+        key.events(taskId),
+        `(${afterId}`,
+        "+",
+      ]);
+      return (entries ?? []).map(([id, fields]) => parseEvent(id, fields[1]));
+    },
+
+    async subscribe(listener): Promise<Unsubscribe> {
+      listeners.add(listener);
+      try {
+        await feed();
+      } catch (error) {
+        listeners.delete(listener);
+        throw error;
+      }
+      return () => listeners.delete(listener);
+    },
+
+    async claimJob(consumer, leaseMs): Promise<JobDelivery | null> {
+      const claimed = await scripts.claim.exec([key.jobs], [GROUP, consumer, String(leaseMs)]);
+      if (!claimed) return null;
+      const [id, job, attempt] = claimed;
+      return { id, job: JSON.parse(job), attempt: Number(attempt) };
+    },
+
+    async renewLease(delivery, consumer) {
+      const renewed = await scripts.renew.exec(
+        [key.jobs],
+        [GROUP, consumer, delivery.id, String(delivery.attempt)],
+      );
+      return Number(renewed) === 1;
+    },
+
+    async releaseJob(delivery, consumer) {
+      await scripts.release.exec(
+        [key.jobs],
+        [GROUP, consumer, delivery.id, String(delivery.attempt), QUEUE_CHANNEL],
+      );
+    },
+
+    async ackJob(delivery) {
+      await scripts.ack.exec([key.jobs], [GROUP, delivery.id]);
+    },
+
+    async onJobQueued(listener): Promise<Unsubscribe> {
+      jobListeners.add(listener);
+      try {
+        await feed();
+      } catch (error) {
+        jobListeners.delete(listener);
+        throw error;
+      }
+      return () => jobListeners.delete(listener);
+    },
+
+    async getReadings(meter) {
+      const json = await redis.get<string>(key.readings(meter));
+      return json ? JSON.parse(json) as ReadingSeries : null;
+    },
+
+    async putReadings(meter, series) {
+      await redis.set(key.readings(meter), JSON.stringify(series));
+    },
+
+    close() {
+      listeners.clear();
+      jobListeners.clear();
+      live?.close();
+      live = null;
+      return Promise.resolve();
+    },
+  };
+}
