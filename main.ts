@@ -1,30 +1,42 @@
 /**
- * Starts Wattcast: parses the configuration, picks the broker and runs the
- * service. With no Redis configured this is embedded mode: API and job
- * runner in one process, an in-memory broker, training in Web Workers.
+ * Starts a Wattcast API process: parses the configuration, connects the
+ * broker and runs the service.
+ *
+ * - `deno task dev`: API and training in one process; embedded mode (in
+ *   memory) unless Redis is configured.
+ * - `deno task start` (`--api-only`): an API instance alone, on Redis;
+ *   training runs in `deno task worker` processes.
  *
  * @module
  */
 import { ConfigError, parseConfig } from "./src/config.ts";
-import { createMemoryBroker } from "./src/broker/memory_broker.ts";
+import { connectBroker } from "./src/broker/connect.ts";
 import { startService } from "./src/server.ts";
 
-let config;
+const apiOnly = Deno.args.includes("--api-only");
+
+let config, connection;
 try {
   config = parseConfig(Deno.env.toObject());
+  connection = await connectBroker(config, {
+    allowEmbedded: !apiOnly,
+    allowLocalGateway: true,
+    requiredFor: "an API instance alone (deno task start)",
+  });
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   console.error(error.message);
   Deno.exit(1);
 }
 
-const broker = createMemoryBroker({ taskTtlSeconds: config.taskTtlSeconds });
-const service = await startService(config, broker, {
-  runJobs: true,
-  mode: "embedded",
+const service = await startService(config, connection.broker, {
+  runJobs: !apiOnly,
+  mode: apiOnly ? "api" : connection.mode,
   onListen: (url) =>
     console.log(
-      `Wattcast listening on ${url} (embedded mode: in-memory broker, training in this process)`,
+      `Wattcast ${
+        apiOnly ? "API instance" : "service"
+      } listening on ${url} (${connection.description})`,
     ),
 });
 

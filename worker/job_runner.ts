@@ -39,8 +39,11 @@ export interface JobRunnerOptions {
 export interface JobRunner {
   /** Starts claiming jobs. */
   start(): Promise<void>;
-  /** Stops claiming, stops the running jobs (unacknowledged) and waits for them. */
-  stop(): Promise<void>;
+  /**
+   * Stops claiming; gives running jobs `graceMs` to finish, then stops them
+   * and hands them back to the queue for another worker.
+   */
+  stop(graceMs?: number): Promise<void>;
   /** Jobs running now. */
   active(): number;
 }
@@ -131,15 +134,27 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
       }
     }, Math.max(50, leaseMs / 3));
 
+    // Reports run in order; each rides out a broker restart with retries.
+    // A progress report that still fails is skipped (the next one carries
+    // newer progress); a stage change that fails stops the job unacknowledged,
+    // so its lease runs out and another attempt runs it.
     let reports = Promise.resolve<TaskStatus | null>(null);
-    const report = (change: TaskChange): Promise<TaskStatus | null> => {
-      reports = reports.then(async () => {
+    const report = (change: TaskChange, essential = true): Promise<TaskStatus | null> => {
+      const next = reports.then(async () => {
         if (signal.aborted) return null;
-        const task = await tracker.update(job.task_id, { ...change, attempt });
+        const task = await durably(
+          `Reporting ${change.status} for task ${job.task_id}`,
+          () => tracker.update(job.task_id, { ...change, attempt }),
+          signal,
+        );
         if (!task) controller.abort(new Stopped("cancelled"));
         return task;
       });
-      return reports;
+      reports = essential ? next : next.catch((error) => {
+        console.warn(`Skipped a progress report of task ${job.task_id}: ${error}`);
+        return null;
+      });
+      return next;
     };
     const step = async (change: TaskChange) => {
       await report(change);
@@ -147,7 +162,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
     };
 
     try {
-      const current = await tracker.get(job.task_id);
+      const current = await durably("Reading a task", () => tracker.get(job.task_id), signal);
       if (!current || isFinal(current.task.status)) {
         await broker.ackJob(delivery);
         return;
@@ -178,7 +193,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
         progress: STAGE_PROGRESS.FETCHING_DATA,
       });
       const fetchStart = performance.now();
-      const series = await broker.getReadings(job);
+      const series = await durably("Fetching readings", () => broker.getReadings(job), signal);
       const fetchSeconds = (performance.now() - fetchStart) / 1000;
       if (!series || series.timestamps.length === 0) {
         throw new TrainingError(
@@ -202,7 +217,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
             status: "TRAINING_MODEL",
             progress: STAGE_PROGRESS.TRAINING_MODEL,
             message: `Training model on ${info.samples} samples (epoch 0/${job.options.epochs})`,
-          }),
+          }, false),
         onEpoch: (metrics) =>
           void report({
             status: "TRAINING_MODEL",
@@ -216,7 +231,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
               metrics.epochs,
               Date.now(),
             ),
-          }),
+          }, false),
       }, signal);
       await reports;
       signal.throwIfAborted();
@@ -250,33 +265,51 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
           },
         },
       });
-      await broker.ackJob(delivery);
+      await durably("Acknowledging a job", () => broker.ackJob(delivery));
     } catch (error) {
       await reports.catch(() => null);
       const why = signal.reason instanceof Stopped ? signal.reason.why : null;
       if (why === "cancelled") {
-        await broker.ackJob(delivery);
+        await durably("Acknowledging a job", () => broker.ackJob(delivery)).catch(() => {});
         return;
       }
-      if (why) return; // lease lost or shutting down: another delivery will run it
-      const current = await tracker.get(job.task_id);
+      if (why === "shutdown") {
+        // Hand it back: another worker restarts it at once.
+        await broker.releaseJob(delivery, consumer).catch((e) =>
+          console.error(
+            `Could not hand task ${job.task_id} back; it is retried when its lease runs out:`,
+            e,
+          )
+        );
+        return;
+      }
+      if (why) return; // lease lost: another delivery runs it
+      if (!(error instanceof TrainingError) && isBrokerTrouble(error)) {
+        console.error(
+          `Task ${job.task_id}: the broker could not be reached; leaving the job for another attempt:`,
+          error,
+        );
+        return;
+      }
+      const current = await tracker.get(job.task_id).catch(() => null);
       const stage = current?.task.status ?? "PENDING";
       const known = error instanceof TrainingError;
       if (!known || options.debug) {
         console.error(`Training task ${job.task_id} failed:`, error);
       }
-      await tracker.update(job.task_id, {
-        status: "FAILURE",
-        attempt,
-        error: known ? error.message : `Training failed unexpectedly while ${stageWords(stage)}.`,
-        error_details: known ? { code: error.code, stage, hint: error.hint } : {
-          code: "internal_error",
-          stage,
-          hint:
-            "This is a fault in the service, not in your data; the service log has the details. Try again, and report it if it persists.",
-        },
-      });
-      await broker.ackJob(delivery);
+      await durably("Reporting a failure", () =>
+        tracker.update(job.task_id, {
+          status: "FAILURE",
+          attempt,
+          error: known ? error.message : `Training failed unexpectedly while ${stageWords(stage)}.`,
+          error_details: known ? { code: error.code, stage, hint: error.hint } : {
+            code: "internal_error",
+            stage,
+            hint:
+              "This is a fault in the service, not in your data; the service log has the details. Try again, and report it if it persists.",
+          },
+        }));
+      await durably("Acknowledging a job", () => broker.ackJob(delivery));
     } finally {
       clearInterval(renew);
     }
@@ -298,17 +331,28 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
         }),
         await broker.onJobQueued(() => void pump()),
       );
-      idleTimer = setInterval(() => void pump(), options.idleCheckMs ?? 1000);
+      // Idle, look now and then for jobs whose worker vanished (pub/sub wakes
+      // us for new ones): a third of the lease, at most every 5 s.
+      const idleCheckMs = options.idleCheckMs ?? Math.min(5000, Math.max(500, leaseMs / 3));
+      idleTimer = setInterval(() => void pump(), idleCheckMs);
       await pump();
     },
 
-    async stop() {
+    async stop(graceMs = 0) {
       stopped = true;
       clearInterval(idleTimer);
-      cleanups.splice(0).forEach((cleanup) => cleanup());
       const jobs = [...running.values()];
-      for (const job of jobs) job.controller.abort(new Stopped("shutdown"));
+      if (graceMs > 0 && jobs.length) {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([
+          Promise.all(jobs.map((job) => job.done)),
+          new Promise((r) => timer = setTimeout(r, graceMs)),
+        ]);
+        clearTimeout(timer);
+      }
+      for (const job of running.values()) job.controller.abort(new Stopped("shutdown"));
       await Promise.all(jobs.map((job) => job.done));
+      cleanups.splice(0).forEach((cleanup) => cleanup());
       while (pumping) await new Promise((r) => setTimeout(r, 5));
     },
 
@@ -316,6 +360,38 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
       return running.size;
     },
   };
+}
+
+/** Errors from reaching the broker, as opposed to errors in the job itself. */
+class BrokerTrouble extends Error {}
+
+function isBrokerTrouble(error: unknown): boolean {
+  return error instanceof BrokerTrouble;
+}
+
+/**
+ * Runs a broker call, retrying with backoff (about 20 s in all) so a Redis
+ * or gateway restart does not fail the job.
+ */
+async function durably<T>(what: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  for (let attempt = 0;; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (!isTransient(error) || attempt >= 7 || signal?.aborted) {
+        throw isTransient(error) ? new BrokerTrouble(`${what} failed: ${error}`) : error;
+      }
+      await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** attempt, 5000)));
+    }
+  }
+}
+
+/** Failures of the transport or of Redis being away, worth retrying. */
+function isTransient(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error instanceof TrainingError || error.message.includes("cannot move from")) return false;
+  return /fetch|network|connect|ECONN|EPIPE|socket|closed|reset|timed? ?out|LOADING|Unable to parse response|Connection is closed|gateway|Stream isn't writeable/i
+    .test(`${error.name} ${error.message}`);
 }
 
 function round(value: number, digits: number): number {

@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
 import { createMemoryBroker } from "../src/broker/memory_broker.ts";
+import { createRedisBroker } from "../src/broker/redis_broker.ts";
+import type { Broker } from "../src/broker/broker.ts";
+import { serveGateway } from "../src/gateway/serve_gateway.ts";
+import { needsRedis, startRedis } from "../tests/redis_server.ts";
 import { createFileModelStore } from "../src/models/model_store.ts";
 import { createTracker } from "../src/tracker/tracker.ts";
 import type { TaskEvent } from "../src/tracker/task.ts";
@@ -20,9 +24,25 @@ function synthetic(days: number) {
   };
 }
 
-async function setup(options: { leaseMs?: number; maxAttempts?: number } = {}) {
+type Kind = "memory" | "redis";
+
+async function brokerOf(kind: Kind): Promise<Broker> {
+  if (kind === "memory") return createMemoryBroker({ taskTtlSeconds: 60 });
+  const redis = await startRedis();
+  const gateway = await serveGateway({ redisUrl: redis.url, token: "t", port: 0 });
+  const broker = await createRedisBroker({ url: gateway.url, token: "t", taskTtlSeconds: 60 });
+  const close = broker.close;
+  broker.close = async () => {
+    await close();
+    await gateway.close();
+    await redis.stop();
+  };
+  return broker;
+}
+
+async function setup(kind: Kind, options: { leaseMs?: number; maxAttempts?: number } = {}) {
   const dir = await Deno.makeTempDir();
-  const broker = createMemoryBroker({ taskTtlSeconds: 60 });
+  const broker = await brokerOf(kind);
   const tracker = createTracker(broker);
   const runner = createJobRunner({
     broker,
@@ -65,151 +85,238 @@ async function setup(options: { leaseMs?: number; maxAttempts?: number } = {}) {
 const meter = { meter_id: "runner_m", meter_type: "electricity" as const };
 const options = { epochs: 3, batch_size: 64, learning_rate: 0.01 };
 
-Deno.test("a job runs through every stage to SUCCESS and saves the model", async () => {
-  const t = await setup();
-  try {
-    await t.broker.putReadings(meter, synthetic(20));
-    await t.runner.start();
-    const created = await t.tracker.create(meter, options);
-    assert.ok(created.created);
-    const final = await t.waitFinal(created.task.task_id);
-    assert.equal(final.status, "SUCCESS", JSON.stringify(final.error_details));
-    const statuses = t.events.map((e) => e.task.status);
-    assert.deepEqual([...new Set(statuses)], [
-      "PENDING",
-      "FETCHING_DATA",
-      "PREPROCESSING",
-      "TRAINING_MODEL",
-      "SAVING_MODEL",
-      "SUCCESS",
-    ]);
-    const epochs = t.events.filter((e) => e.task.metrics && e.task.status === "TRAINING_MODEL")
-      .map((e) => e.task.metrics!.epoch);
-    assert.deepEqual(epochs, [1, 2, 3]);
-    const etas = t.events.filter((e) => e.task.status === "TRAINING_MODEL").map(
-      (e) => e.task.estimated_completion,
-    );
-    assert.equal(etas[0], null, "no estimate before the first epoch");
-    assert.ok(
-      etas.slice(1).every((eta) => eta && Date.parse(eta) > Date.parse(final.created_at)),
-    );
-    const progress = t.events.map((e) => e.task.progress);
-    assert.deepEqual(progress, [...progress].sort((a, b) => a - b));
-    assert.equal(
-      final.result?.details.model_path,
-      "models/electricity/runner_m",
-    );
-    assert.equal(final.result?.details.data_points, 480);
-    const json = JSON.parse(
-      await Deno.readTextFile(
-        `${t.dir}/models/electricity/runner_m/model.json`,
-      ),
-    );
-    assert.equal(json.format, "layers-model");
-  } finally {
-    await t.close();
-  }
-});
+for (const kind of ["memory", "redis"] as const) {
+  Deno.test({
+    name: `${kind} broker: a job runs through every stage to SUCCESS and saves the model`,
+    ...(kind === "redis" ? needsRedis() : {}),
+    fn: async () => {
+      const t = await setup(kind);
+      try {
+        await t.broker.putReadings(meter, synthetic(20));
+        await t.runner.start();
+        const created = await t.tracker.create(meter, options);
+        assert.ok(created.created);
+        const final = await t.waitFinal(created.task.task_id);
+        assert.equal(final.status, "SUCCESS", JSON.stringify(final.error_details));
+        const statuses = t.events.map((e) => e.task.status);
+        assert.deepEqual([...new Set(statuses)], [
+          "PENDING",
+          "FETCHING_DATA",
+          "PREPROCESSING",
+          "TRAINING_MODEL",
+          "SAVING_MODEL",
+          "SUCCESS",
+        ]);
+        const epochs = t.events.filter((e) => e.task.metrics && e.task.status === "TRAINING_MODEL")
+          .map((e) => e.task.metrics!.epoch);
+        assert.deepEqual(epochs, [1, 2, 3]);
+        const etas = t.events.filter((e) => e.task.status === "TRAINING_MODEL").map(
+          (e) => e.task.estimated_completion,
+        );
+        assert.equal(etas[0], null, "no estimate before the first epoch");
+        assert.ok(
+          etas.slice(1).every((eta) => eta && Date.parse(eta) > Date.parse(final.created_at)),
+        );
+        const progress = t.events.map((e) => e.task.progress);
+        assert.deepEqual(progress, [...progress].sort((a, b) => a - b));
+        assert.equal(
+          final.result?.details.model_path,
+          "models/electricity/runner_m",
+        );
+        assert.equal(final.result?.details.data_points, 480);
+        const json = JSON.parse(
+          await Deno.readTextFile(
+            `${t.dir}/models/electricity/runner_m/model.json`,
+          ),
+        );
+        assert.equal(json.format, "layers-model");
+      } finally {
+        await t.close();
+      }
+    },
+  });
 
-Deno.test("cancelling mid-training stops the job at once and nothing follows CANCELLED", async () => {
-  const t = await setup();
-  try {
-    await t.broker.putReadings(meter, synthetic(60));
-    await t.runner.start();
-    const created = await t.tracker.create(meter, { ...options, epochs: 200 });
-    assert.ok(created.created);
-    const id = created.task.task_id;
-    while (!t.events.some((e) => e.task.metrics?.epoch === 1)) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    const cancel = await t.tracker.cancel(id);
-    assert.equal(cancel.outcome, "cancelled");
-    const started = Date.now();
-    while (t.runner.active() > 0) await new Promise((r) => setTimeout(r, 10));
-    assert.ok(Date.now() - started < 1000, "the job stops within a second");
-    await new Promise((r) => setTimeout(r, 200));
-    assert.equal(t.events.at(-1)?.task.status, "CANCELLED");
-    assert.equal(
-      await t.broker.claimJob("other", 1000),
-      null,
-      "the job was acknowledged",
-    );
-  } finally {
-    await t.close();
-  }
-});
+  Deno.test({
+    name:
+      `${kind} broker: cancelling mid-training stops the job at once and nothing follows CANCELLED`,
+    ...(kind === "redis" ? needsRedis() : {}),
+    fn: async () => {
+      const t = await setup(kind);
+      try {
+        await t.broker.putReadings(meter, synthetic(60));
+        await t.runner.start();
+        const created = await t.tracker.create(meter, { ...options, epochs: 200 });
+        assert.ok(created.created);
+        const id = created.task.task_id;
+        while (!t.events.some((e) => e.task.metrics?.epoch === 1)) {
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        const cancel = await t.tracker.cancel(id);
+        assert.equal(cancel.outcome, "cancelled");
+        const started = Date.now();
+        while (t.runner.active() > 0) await new Promise((r) => setTimeout(r, 10));
+        assert.ok(Date.now() - started < 1000, "the job stops within a second");
+        await new Promise((r) => setTimeout(r, 200));
+        assert.equal(t.events.at(-1)?.task.status, "CANCELLED");
+        assert.equal(
+          await t.broker.claimJob("other", 1000),
+          null,
+          "the job was acknowledged",
+        );
+      } finally {
+        await t.close();
+      }
+    },
+  });
 
-Deno.test("a meter without readings fails with a plain reason", async () => {
-  const t = await setup();
-  try {
-    await t.runner.start();
-    const created = await t.tracker.create({
-      meter_id: "empty",
-      meter_type: "gas",
-    }, options);
-    assert.ok(created.created);
-    const final = await t.waitFinal(created.task.task_id);
-    assert.equal(final.status, "FAILURE");
-    assert.equal(final.error_details?.code, "no_readings");
-    assert.equal(final.error_details?.stage, "FETCHING_DATA");
-    assert.match(final.error!, /No readings are stored for gas\/empty/);
-  } finally {
-    await t.close();
-  }
-});
+  Deno.test({
+    name: `${kind} broker: a meter without readings fails with a plain reason`,
+    ...(kind === "redis" ? needsRedis() : {}),
+    fn: async () => {
+      const t = await setup(kind);
+      try {
+        await t.runner.start();
+        const created = await t.tracker.create({
+          meter_id: "empty",
+          meter_type: "gas",
+        }, options);
+        assert.ok(created.created);
+        const final = await t.waitFinal(created.task.task_id);
+        assert.equal(final.status, "FAILURE");
+        assert.equal(final.error_details?.code, "no_readings");
+        assert.equal(final.error_details?.stage, "FETCHING_DATA");
+        assert.match(final.error!, /No readings are stored for gas\/empty/);
+      } finally {
+        await t.close();
+      }
+    },
+  });
 
-Deno.test("too few readings fail in preprocessing with what is needed", async () => {
-  const t = await setup();
-  try {
-    await t.broker.putReadings(meter, synthetic(5));
-    await t.runner.start();
-    const created = await t.tracker.create(meter, options);
-    assert.ok(created.created);
-    const final = await t.waitFinal(created.task.task_id);
-    assert.equal(final.error_details?.code, "not_enough_readings");
-    assert.equal(final.error_details?.stage, "PREPROCESSING");
-    assert.match(final.error_details!.hint, /at least \d+/);
-  } finally {
-    await t.close();
-  }
-});
+  Deno.test({
+    name: `${kind} broker: too few readings fail in preprocessing with what is needed`,
+    ...(kind === "redis" ? needsRedis() : {}),
+    fn: async () => {
+      const t = await setup(kind);
+      try {
+        await t.broker.putReadings(meter, synthetic(5));
+        await t.runner.start();
+        const created = await t.tracker.create(meter, options);
+        assert.ok(created.created);
+        const final = await t.waitFinal(created.task.task_id);
+        assert.equal(final.error_details?.code, "not_enough_readings");
+        assert.equal(final.error_details?.stage, "PREPROCESSING");
+        assert.match(final.error_details!.hint, /at least \d+/);
+      } finally {
+        await t.close();
+      }
+    },
+  });
 
-Deno.test("a job whose worker vanished is retried, and fails after the last attempt", async () => {
-  const t = await setup({ leaseMs: 300, maxAttempts: 2 });
-  try {
-    await t.broker.putReadings(meter, synthetic(20));
-    const created = await t.tracker.create(meter, options);
-    assert.ok(created.created);
-    const id = created.task.task_id;
-    // A worker claims the job, reports, then vanishes without renewing its lease.
-    const lost = await t.broker.claimJob("vanished", 100);
-    assert.equal(lost?.attempt, 1);
-    await t.tracker.update(id, { status: "FETCHING_DATA", attempt: 1 });
-    await new Promise((r) => setTimeout(r, 150));
-    await t.runner.start();
-    const final = await t.waitFinal(id);
-    assert.equal(final.status, "SUCCESS");
-    const retry = t.events.find((e) => e.task.status === "RETRYING");
-    assert.equal(retry?.task.attempt, 2);
-    assert.match(retry!.task.message, /attempt 2 of 2/);
+  Deno.test({
+    name:
+      `${kind} broker: a job whose worker vanished is retried, and fails after the last attempt`,
+    ...(kind === "redis" ? needsRedis() : {}),
+    fn: async () => {
+      const t = await setup(kind, { leaseMs: 300, maxAttempts: 2 });
+      try {
+        await t.broker.putReadings(meter, synthetic(20));
+        const created = await t.tracker.create(meter, options);
+        assert.ok(created.created);
+        const id = created.task.task_id;
+        // A worker claims the job, reports, then vanishes without renewing its lease.
+        const lost = await t.broker.claimJob("vanished", 100);
+        assert.equal(lost?.attempt, 1);
+        await t.tracker.update(id, { status: "FETCHING_DATA", attempt: 1 });
+        await new Promise((r) => setTimeout(r, 150));
+        await t.runner.start();
+        const final = await t.waitFinal(id);
+        assert.equal(final.status, "SUCCESS");
+        const retry = t.events.find((e) => e.task.status === "RETRYING");
+        assert.equal(retry?.task.attempt, 2);
+        assert.match(retry!.task.message, /attempt 2 of 2/);
 
-    // Past the last attempt, the task fails with the reason.
-    await t.runner.stop();
-    const second = await t.tracker.create(
-      { ...meter, meter_id: "doomed" },
-      options,
-    );
-    assert.ok(second.created);
-    for (let i = 0; i < 2; i++) {
-      const d = await t.broker.claimJob(`vanished${i}`, 50);
-      assert.ok(d, `claim ${i}`);
-      await new Promise((r) => setTimeout(r, 80));
-    }
-    await t.runner.start();
-    const doomed = await t.waitFinal(second.task.task_id);
-    assert.equal(doomed.status, "FAILURE");
-    assert.equal(doomed.error_details?.code, "attempts_exhausted");
-  } finally {
-    await t.close();
-  }
-});
+        // Past the last attempt, the task fails with the reason.
+        await t.runner.stop();
+        const second = await t.tracker.create(
+          { ...meter, meter_id: "doomed" },
+          options,
+        );
+        assert.ok(second.created);
+        for (let i = 0; i < 2; i++) {
+          const d = await t.broker.claimJob(`vanished${i}`, 50);
+          assert.ok(d, `claim ${i}`);
+          await new Promise((r) => setTimeout(r, 80));
+        }
+        await t.runner.start();
+        const doomed = await t.waitFinal(second.task.task_id);
+        assert.equal(doomed.status, "FAILURE");
+        assert.equal(doomed.error_details?.code, "attempts_exhausted");
+      } finally {
+        await t.close();
+      }
+    },
+  });
+  Deno.test({
+    name:
+      `${kind} broker: a stopping runner finishes within its grace period, or hands the job back`,
+    ...(kind === "redis" ? needsRedis() : {}),
+    fn: async () => {
+      const t = await setup(kind);
+      const other = createJobRunner({
+        broker: t.broker,
+        tracker: t.tracker,
+        models: createFileModelStore(t.dir),
+        concurrency: 1,
+      });
+      try {
+        await t.broker.putReadings(meter, synthetic(20));
+        await t.runner.start();
+        // A short job finishes within the grace period: no retry.
+        const quick = await t.tracker.create(meter, options);
+        assert.ok(quick.created);
+        while (
+          !t.events.some((e) =>
+            e.task.task_id === quick.task.task_id && e.task.status === "TRAINING_MODEL"
+          )
+        ) {
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        await t.runner.stop(30_000);
+        const done = t.events.filter((e) => e.task.task_id === quick.task.task_id).at(-1)!.task;
+        assert.equal(done.status, "SUCCESS");
+
+        // A long job past the grace period is handed back and restarted at once elsewhere.
+        await t.runner.start();
+        const long = await t.tracker.create(meter, { ...options, epochs: 300 });
+        assert.ok(long.created);
+        const id = long.task.task_id;
+        while (!t.events.some((e) => e.task.task_id === id && e.task.metrics?.epoch === 1)) {
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        await other.start();
+        const stopped = Date.now();
+        await t.runner.stop(100);
+        while (!t.events.some((e) => e.task.task_id === id && e.task.status === "RETRYING")) {
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        assert.ok(
+          Date.now() - stopped < 5000,
+          "restarted without waiting for the lease to run out",
+        );
+        const retry = t.events.find((e) => e.task.task_id === id && e.task.status === "RETRYING")!;
+        assert.equal(retry.task.attempt, 2);
+        while (
+          !t.events.some((e) =>
+            e.task.task_id === id && e.task.attempt === 2 && e.task.status === "TRAINING_MODEL"
+          )
+        ) {
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        await t.tracker.cancel(id);
+      } finally {
+        await other.stop();
+        await t.close();
+      }
+    },
+  });
+}

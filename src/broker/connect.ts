@@ -1,0 +1,86 @@
+/**
+ * Picks the broker from the configuration: Redis over REST when
+ * `UPSTASH_REDIS_REST_URL` is set; Redis through an in-process gateway when
+ * only `REDIS_URL` is (development); the in-memory broker otherwise
+ * (embedded mode), where that is allowed.
+ *
+ * @module
+ */
+import { type Config, ConfigError } from "../config.ts";
+import { serveGateway } from "../gateway/serve_gateway.ts";
+import type { Broker } from "./broker.ts";
+import { createMemoryBroker } from "./memory_broker.ts";
+import { createRedisBroker } from "./redis_broker.ts";
+
+/** The broker a process runs on, and how it got it. */
+export interface BrokerConnection {
+  broker: Broker;
+  /** `embedded` (in memory) or `redis`. */
+  mode: "embedded" | "redis";
+  /** One line for the start-up log. */
+  description: string;
+}
+
+/** What a process may fall back to. */
+export interface ConnectOptions {
+  /** Use the in-memory broker when no Redis is configured. */
+  allowEmbedded: boolean;
+  /** Start a gateway in this process when only `REDIS_URL` is set. */
+  allowLocalGateway: boolean;
+  /** What to say when Redis is required and not configured. */
+  requiredFor?: string;
+}
+
+/** Connects to the configured broker. */
+export async function connectBroker(
+  config: Config,
+  options: ConnectOptions,
+): Promise<BrokerConnection> {
+  const settings = { taskTtlSeconds: config.taskTtlSeconds };
+  if (config.redisRestUrl && config.redisRestToken) {
+    const broker = await createRedisBroker({
+      url: config.redisRestUrl,
+      token: config.redisRestToken,
+      ...settings,
+    }).catch((error) => {
+      throw new ConfigError(
+        `Could not reach Redis at UPSTASH_REDIS_REST_URL=${config.redisRestUrl}: ${error.message}. Check the URL and token, and that the gateway or Upstash database is up.`,
+      );
+    });
+    return { broker, mode: "redis", description: `Redis over REST at ${config.redisRestUrl}` };
+  }
+  if (config.redisUrl && options.allowLocalGateway) {
+    const token = crypto.randomUUID();
+    const gateway = await serveGateway({ redisUrl: config.redisUrl, token, port: 0 });
+    const broker = await createRedisBroker({ url: gateway.url, token, ...settings }).catch(
+      async (error) => {
+        await gateway.close();
+        throw new ConfigError(
+          `Could not reach Redis at REDIS_URL=${config.redisUrl}: ${error.message}. Start redis-server, or unset REDIS_URL for embedded mode.`,
+        );
+      },
+    );
+    const close = broker.close;
+    broker.close = async () => {
+      await close();
+      await gateway.close();
+    };
+    return {
+      broker,
+      mode: "redis",
+      description: `Redis at ${config.redisUrl}, through an in-process REST gateway`,
+    };
+  }
+  if (options.allowEmbedded) {
+    return {
+      broker: createMemoryBroker(settings),
+      mode: "embedded",
+      description: "embedded mode: in-memory broker, training in this process",
+    };
+  }
+  throw new ConfigError(
+    `Invalid configuration: ${
+      options.requiredFor ?? "this process"
+    } needs Redis. Set UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN (Upstash, or a gateway started with deno task gateway).`,
+  );
+}

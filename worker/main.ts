@@ -1,0 +1,59 @@
+/**
+ * `deno task worker`: a training worker process. Claims jobs from the Redis
+ * queue, trains (`WORKER_CONCURRENCY` at once, each in a Web Worker) and
+ * reports through the task tracker. On SIGTERM it stops taking jobs, gives
+ * running ones `WORKER_SHUTDOWN_GRACE_SECONDS` to finish, and hands the rest
+ * back so another worker restarts them at once.
+ *
+ * @module
+ */
+import { ConfigError, parseConfig } from "../src/config.ts";
+import { connectBroker } from "../src/broker/connect.ts";
+import { createFileModelStore } from "../src/models/model_store.ts";
+import { createTracker } from "../src/tracker/tracker.ts";
+import { createJobRunner } from "./job_runner.ts";
+
+let config, connection;
+try {
+  config = parseConfig(Deno.env.toObject());
+  connection = await connectBroker(config, {
+    allowEmbedded: false,
+    allowLocalGateway: false,
+    requiredFor: "a worker (deno task worker)",
+  });
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
+  Deno.exit(1);
+}
+
+const broker = connection.broker;
+const runner = createJobRunner({
+  broker,
+  tracker: createTracker(broker),
+  models: createFileModelStore(config.dataDir),
+  concurrency: config.workerConcurrency,
+  leaseMs: config.jobLeaseMs,
+  maxAttempts: config.jobMaxAttempts,
+  debug: config.debug,
+});
+await runner.start();
+console.log(
+  `Wattcast worker ${Deno.pid} running ${config.workerConcurrency} job(s) at once (${connection.description})`,
+);
+
+let stopping = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  Deno.addSignalListener(signal, async () => {
+    if (stopping) return;
+    stopping = true;
+    console.log(
+      `${signal} received; finishing running jobs (up to ${
+        config.workerShutdownGraceMs / 1000
+      } s), then handing the rest back.`,
+    );
+    await runner.stop(config.workerShutdownGraceMs);
+    await broker.close();
+    Deno.exit(0);
+  });
+}
