@@ -61,7 +61,12 @@ export function createLiveSubscription(
       if (sub !== subscriber) return;
       confirmed = true;
       lastHeard = performance.now();
-      if (isReconnect) options.onResync();
+      if (isReconnect) {
+        console.warn(
+          `Redis subscription to ${options.pattern} restored; catching up from the event logs.`,
+        );
+        options.onResync();
+      }
       ready.resolve();
     });
     sub.on("pmessage", ({ channel, message }) => {
@@ -84,6 +89,11 @@ export function createLiveSubscription(
 
   function reconnect(): void {
     if (closed) return;
+    if (confirmed) {
+      console.warn(
+        `Redis subscription to ${options.pattern} went quiet and missed a ping; re-subscribing.`,
+      );
+    }
     reconnects++;
     const old = subscriber;
     subscriber = null;
