@@ -30,6 +30,7 @@ const schema = z.object({
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: "must be a redis:// or rediss:// URL" })
     .optional(),
   WORKER_CONCURRENCY: int(1, 64).default(1),
+  SUBSCRIPTION_CHECK_SECONDS: z.coerce.number().min(0.1).max(300).default(5),
   JOB_LEASE_SECONDS: z.coerce.number().min(1).max(3600).default(30),
   JOB_MAX_ATTEMPTS: int(1, 100).default(3),
   WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(3600).default(20),
@@ -71,6 +72,8 @@ export interface Config {
   jobMaxAttempts: number;
   /** Milliseconds a stopping worker gives its jobs to finish before handing them back. */
   workerShutdownGraceMs: number;
+  /** Quiet milliseconds after which the Redis subscription is checked with a ping. */
+  subscriptionCheckMs: number;
 }
 
 /** Thrown when an environment variable has a bad value. */
@@ -132,5 +135,6 @@ export function parseConfig(
     jobLeaseMs: Math.round(c.JOB_LEASE_SECONDS * 1000),
     jobMaxAttempts: c.JOB_MAX_ATTEMPTS,
     workerShutdownGraceMs: Math.round(c.WORKER_SHUTDOWN_GRACE_SECONDS * 1000),
+    subscriptionCheckMs: Math.round(c.SUBSCRIPTION_CHECK_SECONDS * 1000),
   };
 }

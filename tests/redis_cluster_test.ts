@@ -70,6 +70,7 @@ Deno.test({
       HOST: "127.0.0.1",
       HEARTBEAT_INTERVAL_SECONDS: "1",
       JOB_LEASE_SECONDS: "4",
+      SUBSCRIPTION_CHECK_SECONDS: "1",
     };
     const procs: Proc[] = [];
     const start = (p: Proc) => (procs.push(p), p);

@@ -37,11 +37,12 @@ export async function connectBroker(
   options: ConnectOptions,
 ): Promise<BrokerConnection> {
   const settings = { taskTtlSeconds: config.taskTtlSeconds };
+  const redisSettings = { ...settings, livenessMs: config.subscriptionCheckMs };
   if (config.redisRestUrl && config.redisRestToken) {
     const broker = await createRedisBroker({
       url: config.redisRestUrl,
       token: config.redisRestToken,
-      ...settings,
+      ...redisSettings,
     }).catch((error) => {
       throw new ConfigError(
         `Could not reach Redis at UPSTASH_REDIS_REST_URL=${config.redisRestUrl}: ${error.message}. Check the URL and token, and that the gateway or Upstash database is up.`,
@@ -52,7 +53,7 @@ export async function connectBroker(
   if (config.redisUrl && options.allowLocalGateway) {
     const token = crypto.randomUUID();
     const gateway = await serveGateway({ redisUrl: config.redisUrl, token, port: 0 });
-    const broker = await createRedisBroker({ url: gateway.url, token, ...settings }).catch(
+    const broker = await createRedisBroker({ url: gateway.url, token, ...redisSettings }).catch(
       async (error) => {
         await gateway.close();
         throw new ConfigError(

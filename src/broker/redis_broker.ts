@@ -164,7 +164,7 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
     live ??= createLiveSubscription(redis, {
       pattern: PATTERN,
       pingChannel: `task_updates:_ping:${crypto.randomUUID()}`,
-      livenessMs: options.livenessMs ?? 2000,
+      livenessMs: options.livenessMs ?? 5000,
       onMessage(channel, message) {
         if (channel === QUEUE_CHANNEL) {
           for (const listener of jobListeners) listener();

@@ -87,6 +87,9 @@ export const DEFAULT_MESSAGES: Record<TaskState, string> = {
 
 const MAX_CONFLICTS = 50;
 
+/** Tasks whose last committed event a tracker remembers, to skip a read per update. */
+const CACHE_SIZE = 1000;
+
 /** Creates the task tracker on top of a broker. */
 export function createTracker(
   broker: Broker,
@@ -117,18 +120,43 @@ export function createTracker(
     };
   }
 
+  // The last event this tracker committed per task: the next update
+  // compare-and-sets against it without reading first (one Redis command
+  // per report instead of two); a conflict returns the real current state.
+  const lastCommitted = new Map<string, TaskEvent>();
+  function remember(event: TaskEvent): void {
+    lastCommitted.delete(event.task.task_id);
+    if (isFinal(event.task.status)) return;
+    lastCommitted.set(event.task.task_id, event);
+    if (lastCommitted.size > CACHE_SIZE) {
+      lastCommitted.delete(lastCommitted.keys().next().value!);
+    }
+  }
+
   async function mutate(
     taskId: string,
     decide: (current: TaskEvent) => TaskStatus | null,
   ): Promise<{ current: TaskEvent | null; next: TaskStatus | null }> {
-    let current = await broker.getTask(taskId);
+    let current = lastCommitted.get(taskId) ?? await broker.getTask(taskId);
+    let fresh = !lastCommitted.has(taskId);
     for (let i = 0; i < MAX_CONFLICTS; i++) {
       if (!current) return { current: null, next: null };
       const next = decide(current);
-      if (!next) return { current, next: null };
+      if (!next) {
+        if (fresh) return { current, next: null };
+        // Decided on remembered state: check it against the broker first.
+        current = await broker.getTask(taskId);
+        fresh = true;
+        continue;
+      }
       const result = await broker.commitTask(next, current.id);
-      if (result.committed) return { current: result.event, next };
+      if (result.committed) {
+        remember(result.event);
+        return { current: result.event, next };
+      }
+      lastCommitted.delete(taskId);
       current = result.current;
+      fresh = true;
     }
     throw new Error(
       `Task ${taskId} kept changing under ${MAX_CONFLICTS} updates in a row; try again.`,
@@ -161,7 +189,9 @@ export function createTracker(
         meter_type: meter.meter_type,
         options,
       });
-      return result.created ? { created: true, task: result.event.task } : result;
+      if (!result.created) return result;
+      remember(result.event);
+      return { created: true, task: result.event.task };
     },
 
     get(taskId) {

@@ -151,3 +151,21 @@ Deno.test("SUCCESS sets progress to 100 and clears the estimate", async () => {
   assert.equal(done?.estimated_completion, null);
   assert.equal(done?.message, "ok");
 });
+
+Deno.test("updates skip the read while the remembered state is current, and recover when it is not", async () => {
+  const broker = createMemoryBroker({ taskTtlSeconds: 60 });
+  let reads = 0;
+  const counting = { ...broker, getTask: (id: string) => (reads++, broker.getTask(id)) };
+  const tracker = createTracker(counting);
+  const other = createTracker(broker); // another process
+  const { task_id } = await created(tracker);
+  await tracker.update(task_id, { status: "FETCHING_DATA" });
+  await tracker.update(task_id, { status: "PREPROCESSING" });
+  assert.equal(reads, 0, "no reads while this tracker made every change");
+  await other.update(task_id, { status: "TRAINING_MODEL", progress: 50 });
+  const next = await tracker.update(task_id, { status: "TRAINING_MODEL", progress: 40 });
+  assert.equal(next?.progress, 50, "the conflict brought in the other change");
+  await other.cancel(task_id);
+  assert.equal(await tracker.update(task_id, { status: "TRAINING_MODEL" }), null);
+  assert.equal((await broker.getTask(task_id))?.task.status, "CANCELLED");
+});
