@@ -25,9 +25,10 @@ export function spawnDeno(
   script: string,
   env: Record<string, string>,
   args: string[] = [],
+  denoFlags: string[] = [],
 ): Proc {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${root}${script}`, ...args],
+    args: ["run", "-A", ...denoFlags, `${root}${script}`, ...args],
     cwd: root,
     env: { NO_COLOR: "1", ...env },
     stdout: "piped",

@@ -7,14 +7,15 @@
  *
  * @module
  */
-import type { Broker } from "../broker/broker.ts";
+import type { TaskReads } from "./coalesced_reads.ts";
 import { compareEventIds } from "../broker/event_id.ts";
 import type { EventHub } from "../broker/event_hub.ts";
 import { isFinal, type TaskEvent } from "../tracker/task.ts";
 
 /** Where a feed reads from. */
 export interface FeedSources {
-  broker: Broker;
+  /** Where the log and current state are read (coalesced in the API). */
+  broker: TaskReads;
   hub: EventHub;
 }
 

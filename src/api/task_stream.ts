@@ -9,6 +9,7 @@
  */
 import type { Context } from "hono";
 import { type SSEStreamingApi, streamSSE } from "hono/streaming";
+import type { TaskEvent } from "../tracker/task.ts";
 import { type FeedSources, followTask } from "./task_feed.ts";
 
 /** What a stream needs. */
@@ -30,9 +31,6 @@ export const STREAM_HEADERS = {
   "X-Accel-Buffering": "no",
 } as const;
 
-const HEARTBEAT = Symbol("heartbeat");
-const STOP = Symbol("stop");
-
 /** Answers the event stream of a task known to exist. */
 export function streamTask(
   c: Context,
@@ -46,33 +44,18 @@ export function streamTask(
     const onClosing = () => stop.abort();
     settings.closing?.addEventListener("abort", onClosing);
     const maxTimer = setTimeout(() => stop.abort(), settings.streamMaxMs);
+    // Heartbeats on their own schedule, every heartbeatMs from the start;
+    // each write is a whole frame, so they interleave safely with events.
+    const heartbeat = setInterval(() => {
+      writeJson(stream, {
+        task_id: taskId,
+        type: "heartbeat",
+        timestamp: new Date().toISOString(),
+      }).catch(() => stop.abort());
+    }, settings.heartbeatMs);
     const events = followTask(settings, taskId, lastEventId, stop.signal);
-    let pending: ReturnType<typeof events.next> | undefined;
     try {
-      const started = performance.now();
-      let beats = 1;
-      pending = events.next();
-      while (!stop.signal.aborted) {
-        const wait = started + beats * settings.heartbeatMs - performance.now();
-        const next = await race(pending, wait, stop.signal);
-        if (next === STOP) break;
-        if (next === HEARTBEAT) {
-          beats = Math.floor((performance.now() - started) / settings.heartbeatMs) +
-            1;
-          await writeJson(stream, {
-            task_id: taskId,
-            type: "heartbeat",
-            timestamp: new Date().toISOString(),
-          });
-          continue;
-        }
-        if (next.done) break;
-        await stream.writeSSE({
-          id: next.value.id,
-          data: JSON.stringify(next.value.task),
-        });
-        pending = events.next();
-      }
+      for await (const event of events) await stream.write(frameOf(event));
     } catch (error) {
       console.error(
         `The event stream of task ${taskId} failed:`,
@@ -88,12 +71,10 @@ export function streamTask(
         });
       }
     } finally {
+      clearInterval(heartbeat);
       clearTimeout(maxTimer);
       settings.closing?.removeEventListener("abort", onClosing);
       stop.abort();
-      // Settle the generator (it ends once aborted) so its watcher is removed.
-      await pending?.catch(() => {});
-      await events.return(undefined).catch(() => {});
     }
   });
   // Hono's streamSSE stashes its own Cache-Control, Connection and
@@ -105,30 +86,24 @@ export function streamTask(
   return new Response(response.body, { status: 200, headers: STREAM_HEADERS });
 }
 
-function writeJson(stream: SSEStreamingApi, value: unknown): Promise<void> {
-  return stream.writeSSE({ data: JSON.stringify(value) });
+const frames = new WeakMap<TaskEvent, Uint8Array>();
+const encoder = new TextEncoder();
+
+/**
+ * The SSE frame of a status event (`data:` then `id:`), encoded once per
+ * event: the hub hands the same event object to every stream of a task, so
+ * 10,000 streams share one JSON serialisation and one buffer.
+ */
+export function frameOf(event: TaskEvent): Uint8Array {
+  let frame = frames.get(event);
+  if (!frame) {
+    // JSON.stringify escapes line breaks, so the data is one line.
+    frame = encoder.encode(`data: ${JSON.stringify(event.task)}\nid: ${event.id}\n\n`);
+    frames.set(event, frame);
+  }
+  return frame;
 }
 
-/** Waits for the next event, a heartbeat due in `ms`, or an abort. */
-function race<T>(
-  next: Promise<T>,
-  ms: number,
-  signal: AbortSignal,
-): Promise<T | typeof HEARTBEAT | typeof STOP> {
-  if (signal.aborted) return Promise.resolve(STOP);
-  return new Promise((resolve, reject) => {
-    const onAbort = () => done(STOP);
-    const timer = setTimeout(() => done(HEARTBEAT), Math.max(0, ms));
-    signal.addEventListener("abort", onAbort);
-    function done(value: T | typeof HEARTBEAT | typeof STOP) {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", onAbort);
-      resolve(value);
-    }
-    next.then(done, (error) => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", onAbort);
-      reject(error);
-    });
-  });
+function writeJson(stream: SSEStreamingApi, value: unknown): Promise<void> {
+  return stream.writeSSE({ data: JSON.stringify(value) });
 }

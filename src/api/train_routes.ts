@@ -13,6 +13,7 @@ import { isFinal, meterKey, type TaskEvent } from "../tracker/task.ts";
 import type { TaskTracker } from "../tracker/tracker.ts";
 import { ApiError, fieldProblems, validationError } from "./errors.ts";
 import { streamTask } from "./task_stream.ts";
+import { coalesceReads } from "./coalesced_reads.ts";
 import { toTrainRequest, trainRequestSchema } from "./train_request.ts";
 
 /** What the training routes need. */
@@ -43,9 +44,13 @@ function taskNotFound(taskId: string): ApiError {
 /** Builds the `/trainmodel` routes. */
 export function createTrainRoutes(deps: TrainRoutesDeps): Hono {
   const routes = new Hono({ strict: false });
+  const streams = { ...deps, broker: coalesceReads(deps.broker) };
 
-  async function taskOr404(taskId: string): Promise<TaskEvent> {
-    const current = UUID.test(taskId) ? await deps.tracker.get(taskId) : null;
+  async function taskOr404(
+    taskId: string,
+    read: (id: string) => Promise<TaskEvent | null> = deps.tracker.get,
+  ): Promise<TaskEvent> {
+    const current = UUID.test(taskId) ? await read(taskId) : null;
     if (!current) throw taskNotFound(taskId);
     return current;
   }
@@ -111,7 +116,7 @@ export function createTrainRoutes(deps: TrainRoutesDeps): Hono {
 
   routes.get("/stream/:task_id", async (c) => {
     const taskId = c.req.param("task_id");
-    const current = await taskOr404(taskId);
+    const current = await taskOr404(taskId, streams.broker.getTask);
     let lastEventId = c.req.header("Last-Event-ID")?.trim() || null;
     if (lastEventId !== null && !isEventId(lastEventId)) {
       throw new ApiError(
@@ -133,7 +138,7 @@ export function createTrainRoutes(deps: TrainRoutesDeps): Hono {
       // The client has the final event: 204 tells EventSource to stop reconnecting.
       return c.body(null, 204);
     }
-    return streamTask(c, deps, taskId, lastEventId);
+    return streamTask(c, streams, taskId, lastEventId);
   });
 
   routes.delete("/:task_id", async (c) => {

@@ -181,11 +181,11 @@ export function createGateway(options: GatewayOptions): Gateway {
       const name = decodeURIComponent(path.slice(kind.length + 2));
       if (!name) throw new GatewayError(400, `ERR ${kind} needs a channel name in the path`);
       commandCount++;
-      return subscribe(kind, name, c.req.raw.signal);
+      return subscribe(kind, name);
     });
   }
 
-  function subscribe(kind: "subscribe" | "psubscribe", name: string, signal: AbortSignal) {
+  function subscribe(kind: "subscribe" | "psubscribe", name: string) {
     const encoder = new TextEncoder();
     const connection = redis.duplicate({
       autoResubscribe: false,
@@ -201,7 +201,6 @@ export function createGateway(options: GatewayOptions): Gateway {
         if (closed) return;
         closed = true;
         subscriptions.delete(handle);
-        signal.removeEventListener("abort", handle.close);
         connection.disconnect();
         try {
           controller.close();
@@ -220,10 +219,9 @@ export function createGateway(options: GatewayOptions): Gateway {
       start(c) {
         controller = c;
       },
-      cancel: () => handle.close(),
+      cancel: () => handle.close(), // the client went away
     });
     subscriptions.add(handle);
-    signal.addEventListener("abort", handle.close);
     connection.on("end", handle.close);
     connection.on(
       "messageBuffer",

@@ -1,0 +1,108 @@
+/**
+ * Event delay: from a worker's publish (its tracker's report call) to a
+ * client's receipt over SSE, in embedded mode and in Redis mode.
+ *
+ * @module
+ */
+import { createParser } from "eventsource-parser";
+import { createMemoryBroker } from "../src/broker/memory_broker.ts";
+import { createRedisBroker } from "../src/broker/redis_broker.ts";
+import type { Broker } from "../src/broker/broker.ts";
+import { parseConfig } from "../src/config.ts";
+import { serveGateway } from "../src/gateway/serve_gateway.ts";
+import { startService } from "../src/server.ts";
+import { createTracker } from "../src/tracker/tracker.ts";
+import { startRedis } from "../tests/redis_server.ts";
+import { percentile } from "./stats.ts";
+
+/** Delays in milliseconds for one mode. */
+export interface DelayResult {
+  mode: string;
+  events: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/** Measures `events` event delays in one mode. */
+export async function measureEventDelay(
+  mode: "embedded" | "redis",
+  events = 300,
+): Promise<DelayResult> {
+  const cleanups: (() => Promise<void>)[] = [];
+  let apiBroker: Broker, workerBroker: Broker;
+  if (mode === "embedded") {
+    apiBroker = workerBroker = createMemoryBroker({ taskTtlSeconds: 600 });
+  } else {
+    const redis = await startRedis();
+    const gateway = await serveGateway({ redisUrl: redis.url, token: "bench", port: 0 });
+    cleanups.push(() => redis.stop(), () => gateway.close());
+    apiBroker = await createRedisBroker({ url: gateway.url, token: "bench", taskTtlSeconds: 600 });
+    workerBroker = await createRedisBroker({
+      url: gateway.url,
+      token: "bench",
+      taskTtlSeconds: 600,
+    });
+    cleanups.push(() => workerBroker.close());
+  }
+  const dataDir = await Deno.makeTempDir();
+  const config = parseConfig({
+    PORT: "0",
+    HOST: "127.0.0.1",
+    DATA_DIR: dataDir,
+    HEARTBEAT_INTERVAL_SECONDS: "30",
+  });
+  const service = await startService(config, apiBroker, { runJobs: false, mode });
+  cleanups.unshift(() => service.close());
+  try {
+    const worker = createTracker(workerBroker);
+    const created = await worker.create({ meter_id: "meter_test_001", meter_type: "electricity" }, {
+      epochs: events,
+      batch_size: 64,
+      learning_rate: 0.01,
+    });
+    if (!created.created) throw new Error("could not create the task");
+    const id = created.task.task_id;
+    await worker.update(id, { status: "FETCHING_DATA" });
+    await worker.update(id, { status: "PREPROCESSING" });
+
+    const sent = new Map<number, number>();
+    const delays: number[] = [];
+    const response = await fetch(`${service.url}/trainmodel/stream/${id}`);
+    const done = (async () => {
+      const parser = createParser({
+        onEvent: (e) => {
+          const epoch = JSON.parse(e.data).metrics?.epoch;
+          if (epoch && sent.has(epoch)) delays.push(performance.now() - sent.get(epoch)!);
+        },
+      });
+      const decoder = new TextDecoder();
+      for await (const chunk of response.body!) {
+        parser.feed(decoder.decode(chunk, { stream: true }));
+        if (delays.length === events) break;
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 300)); // the stream is live
+    for (let epoch = 1; epoch <= events; epoch++) {
+      sent.set(epoch, performance.now());
+      await worker.update(id, {
+        status: "TRAINING_MODEL",
+        metrics: { epoch, epochs: events, loss: 1 / epoch, val_loss: null },
+      });
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await Promise.race([done, new Promise((r) => setTimeout(r, 5000))]);
+    await response.body?.cancel().catch(() => {});
+    await worker.cancel(id);
+    return {
+      mode,
+      events: delays.length,
+      p50: percentile(delays, 50),
+      p99: percentile(delays, 99),
+      max: Math.max(...delays),
+    };
+  } finally {
+    for (const cleanup of cleanups) await cleanup();
+    await Deno.remove(dataDir, { recursive: true });
+  }
+}
