@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { needsRedis, startRedis } from "./redis_server.ts";
 
 const root = new URL("..", import.meta.url);
 const readme = await Deno.readTextFile(new URL("README.md", root));
@@ -32,19 +33,34 @@ Deno.test("the README opens with the two commands", () => {
   assert.match(firstBlock, /^deno task test\b/m);
 });
 
-Deno.test("the quick start works as written against `deno task dev`", async () => {
+Deno.test("the quick start works as written against `deno task dev`", () => quickStart({}));
+
+Deno.test({
+  name: "the quick start works the same in Redis mode (`REDIS_URL=… deno task dev`)",
+  ...needsRedis(),
+  fn: async () => {
+    const redis = await startRedis();
+    try {
+      await quickStart({ REDIS_URL: redis.url });
+    } finally {
+      await redis.stop();
+    }
+  },
+});
+
+async function quickStart(extraEnv: Record<string, string>) {
   const port = freePort();
   const dataDir = await Deno.makeTempDir({ prefix: "wattcast-readme-" });
   const dev = new Deno.Command(Deno.execPath(), {
     args: ["task", "dev"],
     cwd: root,
-    env: { PORT: String(port), DATA_DIR: dataDir },
+    env: { PORT: String(port), DATA_DIR: dataDir, ...extraEnv },
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
   const lines = dev.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let banner = "";
   try {
-    let banner = "";
     while (!banner.includes("listening")) {
       const { value, done } = await lines.read();
       if (done) throw new Error("`deno task dev` exited before listening");
@@ -80,4 +96,5 @@ Deno.test("the quick start works as written against `deno task dev`", async () =
     await Deno.remove(dataDir, { recursive: true });
     assert.equal(status.code, 0, "SIGTERM stops the service cleanly");
   }
-});
+  if (extraEnv.REDIS_URL) assert.match(banner, /Redis at redis:/, "it ran in Redis mode");
+}
