@@ -92,7 +92,7 @@ for (const kind of ["memory", "redis"] as const) {
     fn: async () => {
       const t = await setup(kind);
       try {
-        await t.broker.putReadings(meter, synthetic(20));
+        await t.broker.mergeReadings(meter, synthetic(20));
         await t.runner.start();
         const created = await t.tracker.create(meter, options);
         assert.ok(created.created);
@@ -143,7 +143,7 @@ for (const kind of ["memory", "redis"] as const) {
     fn: async () => {
       const t = await setup(kind);
       try {
-        await t.broker.putReadings(meter, synthetic(60));
+        await t.broker.mergeReadings(meter, synthetic(60));
         await t.runner.start();
         const created = await t.tracker.create(meter, { ...options, epochs: 200 });
         assert.ok(created.created);
@@ -198,7 +198,7 @@ for (const kind of ["memory", "redis"] as const) {
     fn: async () => {
       const t = await setup(kind);
       try {
-        await t.broker.putReadings(meter, synthetic(5));
+        await t.broker.mergeReadings(meter, synthetic(5));
         await t.runner.start();
         const created = await t.tracker.create(meter, options);
         assert.ok(created.created);
@@ -219,7 +219,7 @@ for (const kind of ["memory", "redis"] as const) {
     fn: async () => {
       const t = await setup(kind, { leaseMs: 300, maxAttempts: 2 });
       try {
-        await t.broker.putReadings(meter, synthetic(20));
+        await t.broker.mergeReadings(meter, synthetic(20));
         const created = await t.tracker.create(meter, options);
         assert.ok(created.created);
         const id = created.task.task_id;
@@ -269,7 +269,7 @@ for (const kind of ["memory", "redis"] as const) {
         concurrency: 1,
       });
       try {
-        await t.broker.putReadings(meter, synthetic(20));
+        await t.broker.mergeReadings(meter, synthetic(20));
         await t.runner.start();
         // A short job finishes within the grace period: no retry.
         const quick = await t.tracker.create(meter, options);

@@ -49,6 +49,14 @@ export interface JobDelivery {
   attempt: number;
 }
 
+/** What a merge of readings did. */
+export interface ReadingsMerge {
+  /** Readings for hours not stored before. */
+  added: number;
+  /** Readings that replaced a stored value. */
+  replaced: number;
+}
+
 /** Cancels a subscription. Calling it more than once is harmless. */
 export type Unsubscribe = () => void;
 
@@ -106,8 +114,11 @@ export interface Broker {
   /** The meter's readings, or null if it has none. */
   getReadings(meter: MeterRef): Promise<ReadingSeries | null>;
 
-  /** Replaces the meter's readings. */
-  putReadings(meter: MeterRef, series: ReadingSeries): Promise<void>;
+  /**
+   * Merges readings into the meter's, by timestamp, atomically: a reading
+   * for a stored hour replaces it. Returns how many were new and replaced.
+   */
+  mergeReadings(meter: MeterRef, series: ReadingSeries): Promise<ReadingsMerge>;
 
   /** Releases connections and listeners. */
   close(): Promise<void>;

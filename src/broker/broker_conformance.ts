@@ -259,18 +259,36 @@ export function brokerConformance(
     stop();
   });
 
-  test("readings round-trip per meter", async (broker) => {
+  test("readings merge by timestamp, per meter, and read back in order", async (broker) => {
     const meter = { meter_id: "r1", meter_type: "water" as const };
+    const h = 3_600_000;
     assert.equal(await broker.getReadings(meter), null);
-    const series = {
-      timestamps: [0, 3_600_000, 7_200_000],
-      values: [1.5, 0, 2.25],
-    };
-    await broker.putReadings(meter, series);
-    assert.deepEqual(await broker.getReadings(meter), series);
-    assert.equal(
-      await broker.getReadings({ ...meter, meter_type: "gas" }),
-      null,
+    assert.deepEqual(
+      await broker.mergeReadings(meter, { timestamps: [2 * h, 0, h], values: [2.25, 1.5, 0] }),
+      { added: 3, replaced: 0 },
     );
+    assert.deepEqual(await broker.getReadings(meter), {
+      timestamps: [0, h, 2 * h],
+      values: [1.5, 0, 2.25],
+    });
+    assert.deepEqual(
+      await broker.mergeReadings(meter, { timestamps: [2 * h, 3 * h], values: [9.5, 1e-3] }),
+      { added: 1, replaced: 1 },
+      "a re-sent hour replaces the stored value",
+    );
+    assert.deepEqual(await broker.getReadings(meter), {
+      timestamps: [0, h, 2 * h, 3 * h],
+      values: [1.5, 0, 9.5, 1e-3],
+    });
+    assert.equal(await broker.getReadings({ ...meter, meter_type: "gas" }), null);
+    const hours = Array.from({ length: 3 * 8760 }, (_, i) => i * h);
+    const big = await broker.mergeReadings({ meter_id: "big", meter_type: "gas" }, {
+      timestamps: hours,
+      values: hours.map((_, i) => i % 100),
+    });
+    assert.equal(big.added, 3 * 8760, "three years of hourly readings fit");
+    const back = await broker.getReadings({ meter_id: "big", meter_type: "gas" });
+    assert.equal(back?.values.length, 3 * 8760);
+    assert.equal(back?.values[4321], 21);
   });
 }

@@ -56,7 +56,7 @@ export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
   const leases = new Map<string, Lease>();
   const listeners = new Set<TaskEventListener>();
   const jobListeners = new Set<() => void>();
-  const readings = new Map<string, ReadingSeries>();
+  const readings = new Map<string, Map<number, number>>();
   let lastSweep = 0;
 
   const clone = <T>(value: T): T => structuredClone(value);
@@ -220,13 +220,22 @@ export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
     },
 
     getReadings(meter: MeterRef) {
-      const series = readings.get(meterKey(meter));
-      return Promise.resolve(series ? clone(series) : null);
+      const stored = readings.get(meterKey(meter));
+      if (!stored?.size) return Promise.resolve(null);
+      const timestamps = [...stored.keys()].sort((a, b) => a - b);
+      return Promise.resolve({ timestamps, values: timestamps.map((t) => stored.get(t)!) });
     },
 
-    putReadings(meter: MeterRef, series: ReadingSeries) {
-      readings.set(meterKey(meter), clone(series));
-      return Promise.resolve();
+    mergeReadings(meter: MeterRef, series: ReadingSeries) {
+      const key = meterKey(meter);
+      const stored = readings.get(key) ?? new Map<number, number>();
+      readings.set(key, stored);
+      let added = 0;
+      series.timestamps.forEach((t, i) => {
+        if (!stored.has(t)) added++;
+        stored.set(t, series.values[i]);
+      });
+      return Promise.resolve({ added, replaced: series.timestamps.length - added });
     },
 
     close() {

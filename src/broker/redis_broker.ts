@@ -12,7 +12,8 @@
  * - `jobs`: the job queue, a stream with consumer group `workers`: jobs are
  *   delivered at least once, acknowledged when done, and reclaimed
  *   (`XAUTOCLAIM`) when their lease runs out;
- * - `readings:{type}/{id}`: the meter's readings (JSON).
+ * - `readings:{type}/{id}`: the meter's readings, a hash from epoch
+ *   milliseconds to value, so a merge by timestamp is one `HSET`.
  *
  * Every change is `PUBLISH`ed on `task_updates:{task_id}`; a queued job on
  * `task_updates:_queue`, so one pattern subscription per process hears both.
@@ -312,12 +313,24 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
     },
 
     async getReadings(meter) {
-      const json = await redis.get<string>(key.readings(meter));
-      return json ? JSON.parse(json) as ReadingSeries : null;
+      const flat = await redis.exec<string[]>(["HGETALL", key.readings(meter)]);
+      if (!flat?.length) return null;
+      const pairs: [number, number][] = [];
+      for (let i = 0; i < flat.length; i += 2) pairs.push([Number(flat[i]), Number(flat[i + 1])]);
+      pairs.sort((a, b) => a[0] - b[0]);
+      return {
+        timestamps: pairs.map((p) => p[0]),
+        values: pairs.map((p) => p[1]),
+      } as ReadingSeries;
     },
 
-    async putReadings(meter, series) {
-      await redis.set(key.readings(meter), JSON.stringify(series));
+    async mergeReadings(meter, series) {
+      if (series.timestamps.length === 0) return { added: 0, replaced: 0 };
+      const args: string[] = [];
+      series.timestamps.forEach((t, i) => args.push(String(t), String(series.values[i])));
+      // One HSET: atomic, and its reply counts the new fields.
+      const added = Number(await redis.exec(["HSET", key.readings(meter), ...args]));
+      return { added, replaced: series.timestamps.length - added };
     },
 
     close() {

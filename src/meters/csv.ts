@@ -21,6 +21,8 @@ export interface ParsedCsv {
   series: ReadingSeries;
   /** Lines that could not be read. */
   rejected: RejectedLine[];
+  /** With `withLines`: the line number of each reading in `series`. */
+  lines?: number[];
 }
 
 const NAIVE = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/;
@@ -38,8 +40,8 @@ export function parseTimestamp(text: string): number {
 }
 
 /** Parses CSV readings; unreadable lines are reported, not guessed at. */
-export function parseReadingsCsv(text: string): ParsedCsv {
-  const rows: Array<[number, number]> = [];
+export function parseReadingsCsv(text: string, options: { withLines?: boolean } = {}): ParsedCsv {
+  const rows: Array<[number, number, number]> = [];
   const rejected: RejectedLine[] = [];
   const lines = text.split(/\r?\n/);
   lines.forEach((raw, index) => {
@@ -64,7 +66,7 @@ export function parseReadingsCsv(text: string): ParsedCsv {
     } else if (rest.some((cell) => cell.trim() !== "")) {
       rejected.push({ line: index + 1, reason: "more than two columns" });
     } else {
-      rows.push([time, number]);
+      rows.push([time, number, index + 1]);
     }
   });
   rows.sort((a, b) => a[0] - b[0]);
@@ -74,5 +76,6 @@ export function parseReadingsCsv(text: string): ParsedCsv {
       values: rows.map((r) => r[1]),
     },
     rejected,
+    ...(options.withLines ? { lines: rows.map((r) => r[2]) } : {}),
   };
 }

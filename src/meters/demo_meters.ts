@@ -41,7 +41,7 @@ export async function seedDemoMeters(broker: Broker): Promise<string[]> {
     const text = await Deno.readTextFile(
       new URL(`./demo_data/${meter.file}`, import.meta.url),
     );
-    await broker.putReadings(meter, parseReadingsCsv(text).series);
+    await broker.mergeReadings(meter, parseReadingsCsv(text).series);
     seeded.push(meter.meter_id);
   }
   return seeded;

@@ -5,7 +5,7 @@ import { DEMO_METERS, seedDemoMeters } from "./demo_meters.ts";
 Deno.test("demo meters are seeded once with a year of readings", async () => {
   const broker = createMemoryBroker({ taskTtlSeconds: 60 });
   const custom = { timestamps: [0], values: [1] };
-  await broker.putReadings(DEMO_METERS[1], custom);
+  await broker.mergeReadings(DEMO_METERS[1], custom);
   const seeded = await seedDemoMeters(broker);
   assert.deepEqual(seeded, ["meter_test_001", "meter_gas_001"]);
   const series = await broker.getReadings({
