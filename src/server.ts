@@ -61,6 +61,7 @@ export async function startService(
     broker,
     hub,
     tracker,
+    models,
     heartbeatMs: config.heartbeatMs,
     streamMaxMs: config.streamMaxMs,
     corsOrigin: config.corsOrigin,

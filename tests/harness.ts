@@ -5,6 +5,10 @@
  * @module
  */
 import { createMemoryBroker } from "../src/broker/memory_broker.ts";
+import { createRedisBroker } from "../src/broker/redis_broker.ts";
+import type { Broker } from "../src/broker/broker.ts";
+import { serveGateway } from "../src/gateway/serve_gateway.ts";
+import { startRedis } from "./redis_server.ts";
 import { parseConfig } from "../src/config.ts";
 import { type ServiceHandle, startService } from "../src/server.ts";
 import type { TaskStatus } from "../src/tracker/task.ts";
@@ -21,12 +25,35 @@ export interface TestService extends ServiceHandle {
   openStreams(): Promise<number>;
 }
 
-/** Starts the service with these environment overrides. */
-export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
+/** Which broker a test service runs on. */
+export type BrokerKind = "memory" | "redis";
+
+async function testBroker(kind: BrokerKind, taskTtlSeconds: number): Promise<Broker> {
+  if (kind === "memory") return createMemoryBroker({ taskTtlSeconds });
+  const redis = await startRedis();
+  const gateway = await serveGateway({ redisUrl: redis.url, token: "test", port: 0 });
+  const broker = await createRedisBroker({ url: gateway.url, token: "test", taskTtlSeconds });
+  const close = broker.close;
+  broker.close = async () => {
+    await close();
+    await gateway.close();
+    await redis.stop();
+  };
+  return broker;
+}
+
+/** Starts the service with these environment overrides, on the given broker. */
+export async function startTestService(
+  env: Record<string, string> = {},
+  kind: BrokerKind = "memory",
+): Promise<TestService> {
   const dataDir = await Deno.makeTempDir({ prefix: "wattcast-test-" });
   const config = parseConfig({ PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, ...env });
-  const broker = createMemoryBroker({ taskTtlSeconds: config.taskTtlSeconds });
-  const handle = await startService(config, broker, { runJobs: true, mode: "embedded" });
+  const broker = await testBroker(kind, config.taskTtlSeconds);
+  const handle = await startService(config, broker, {
+    runJobs: true,
+    mode: kind === "memory" ? "embedded" : "redis",
+  });
 
   async function train(body: unknown) {
     const response = await fetch(`${handle.url}/trainmodel/`, {

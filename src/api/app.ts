@@ -12,12 +12,15 @@ import type { TaskTracker } from "../tracker/tracker.ts";
 import { ApiError, errorBody, sendError } from "./errors.ts";
 import { createHealthRoutes, type HealthCheck } from "./health_routes.ts";
 import { createTrainRoutes } from "./train_routes.ts";
+import { createMeterRoutes } from "./meter_routes.ts";
+import type { ModelStore } from "../models/model_store.ts";
 
 /** Everything the app needs. */
 export interface AppDeps {
   broker: Broker;
   hub: EventHub;
   tracker: TaskTracker;
+  models: ModelStore;
   /** Dependency probes for `/health`. */
   health: HealthCheck[];
   /** Facts shown by `/health`, such as the mode. */
@@ -50,10 +53,13 @@ export function createApp(deps: AppDeps): Hono {
         status: "GET /trainmodel/status/{task_id}",
         stream: "GET /trainmodel/stream/{task_id}",
         cancel: "DELETE /trainmodel/{task_id}",
+        upload_readings: "POST /meters/{meter_type}/{meter_id}/readings",
+        meter: "GET /meters/{meter_type}/{meter_id}",
         health: "GET /health/",
       },
     }));
   app.route("/trainmodel", createTrainRoutes(deps));
+  app.route("/meters", createMeterRoutes(deps));
   app.route("/health", createHealthRoutes(deps.info, deps.health));
 
   app.notFound((c) =>

@@ -3,6 +3,7 @@ import { createMemoryBroker } from "../broker/memory_broker.ts";
 import { createEventHub } from "../broker/event_hub.ts";
 import { createTracker } from "../tracker/tracker.ts";
 import { createApp } from "./app.ts";
+import { createFileModelStore } from "../models/model_store.ts";
 import { openStream } from "../../tests/sse_client.ts";
 
 Deno.test("a broker failure mid-stream becomes one plain error event, never the raw message", async () => {
@@ -22,6 +23,7 @@ Deno.test("a broker failure mid-stream becomes one plain error event, never the 
     broker,
     hub,
     tracker,
+    models: createFileModelStore(await Deno.makeTempDir()),
     health: [],
     info: {},
     heartbeatMs: 60_000,

@@ -20,6 +20,8 @@ export interface ParsedUpload {
   problems: RejectedLine[];
   /** `line` for CSV, `item` for JSON: what the numbers in `problems` count. */
   unit: "line" | "item";
+  /** The line (or item) of each reading in `series`. */
+  lines: number[];
 }
 
 /** Parses and checks an upload; `json` picks the JSON format. */
@@ -35,6 +37,7 @@ export function parseUpload(body: string, json: boolean): ParsedUpload {
         series: empty(),
         problems: [{ line: 0, reason: "the body is not valid JSON" }],
         unit: "item",
+        lines: [],
       };
     }
     if (!Array.isArray(items)) {
@@ -42,6 +45,7 @@ export function parseUpload(body: string, json: boolean): ParsedUpload {
         series: empty(),
         problems: [{ line: 0, reason: 'the body must be a JSON array of {"timestamp", "value"}' }],
         unit: "item",
+        lines: [],
       };
     }
     items.forEach((item, i) => {
@@ -97,6 +101,7 @@ export function parseUpload(body: string, json: boolean): ParsedUpload {
     series: { timestamps: good.map((r) => r.at), values: good.map((r) => r.value) },
     problems,
     unit: json ? "item" : "line",
+    lines: good.map((r) => r.line),
   };
 }
 

@@ -15,6 +15,15 @@ export interface ModelStore {
   save(meter: MeterRef, model: SavedModel): Promise<string>;
   /** Checks the store is writable; throws when not. */
   check(): Promise<void>;
+  /** What is known about the meter's model, or null if it has none. */
+  describe(meter: MeterRef): Promise<ModelInfo | null>;
+}
+
+/** Facts about a stored model. */
+export interface ModelInfo {
+  model_path: string;
+  trained_at: string;
+  metrics: SavedModel["metadata"]["metrics"];
 }
 
 /** The relative path of a meter's model, `models/{meter_type}/{meter_id}`. */
@@ -60,6 +69,18 @@ export function createFileModelStore(dataDir: string): ModelStore {
         throw error;
       }
       return path;
+    },
+
+    async describe(meter) {
+      const path = modelPath(meter);
+      try {
+        const json = JSON.parse(await Deno.readTextFile(`${root}/${path}/model.json`));
+        const meta = json.userDefinedMetadata as SavedModel["metadata"];
+        return { model_path: path, trained_at: meta.trained_at, metrics: meta.metrics };
+      } catch (error) {
+        if (error instanceof Deno.errors.NotFound) return null;
+        throw error;
+      }
     },
 
     async check() {

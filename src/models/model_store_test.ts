@@ -31,6 +31,12 @@ Deno.test("models are written in layers format and replaced whole", async () => 
     assert.deepEqual([
       ...await Deno.readFile(`${dir}/models/gas/m1/weights.bin`),
     ], [5, 6, 7, 8, 9, 10, 11, 12]);
+    assert.deepEqual(await store.describe(meter), {
+      model_path: "models/gas/m1",
+      trained_at: "2026-01-01T00:00:00.000Z",
+      metrics: { epoch: 1, epochs: 1, loss: 0.1, val_loss: 0.2 },
+    });
+    assert.equal(await store.describe({ ...meter, meter_id: "none" }), null);
     const entries = [...Deno.readDirSync(`${dir}/models/gas`)].map((e) => e.name);
     assert.deepEqual(entries, ["m1"], "no staging directory is left behind");
   } finally {

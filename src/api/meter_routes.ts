@@ -1,0 +1,153 @@
+/**
+ * The meters resource: upload readings (merged by timestamp, all or
+ * nothing) and see what is stored for a meter.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { Broker } from "../broker/broker.ts";
+import type { ModelStore } from "../models/model_store.ts";
+import { summarize } from "../meters/summary.ts";
+import { parseUpload } from "../meters/upload.ts";
+import { METER_TYPES, type MeterRef, type MeterType } from "../tracker/task.ts";
+import { HOUR_MS } from "../training/features.ts";
+import { ApiError, type FieldProblem, validationError } from "./errors.ts";
+import { METER_ID_PATTERN } from "./train_request.ts";
+
+/** What the meter routes need. */
+export interface MeterRoutesDeps {
+  broker: Broker;
+  models: ModelStore;
+}
+
+/** Largest readings upload: three years of hourly CSV is about 1 MB. */
+export const MAX_UPLOAD_BYTES = 16 * 1024 * 1024;
+
+/** Most readings kept per meter (over six years of hours). */
+export const MAX_READINGS_PER_METER = 60_000;
+
+/** Problems listed in an error; the count says how many there were in all. */
+const LISTED_PROBLEMS = 100;
+
+function meterOf(type: string, id: string): MeterRef {
+  const fields: FieldProblem[] = [];
+  if (!(METER_TYPES as readonly string[]).includes(type)) {
+    fields.push({ field: "meter_type", message: `must be one of: ${METER_TYPES.join(", ")}` });
+  }
+  if (!METER_ID_PATTERN.test(id)) {
+    fields.push({
+      field: "meter_id",
+      message: "must be 1 to 64 letters, digits, '_' or '-', starting with a letter or digit",
+    });
+  }
+  if (fields.length) throw validationError(fields);
+  return { meter_type: type as MeterType, meter_id: id };
+}
+
+/** Builds the `/meters` routes. */
+export function createMeterRoutes(deps: MeterRoutesDeps): Hono {
+  const routes = new Hono({ strict: false });
+
+  routes.post(
+    "/:meter_type/:meter_id/readings",
+    bodyLimit({
+      maxSize: MAX_UPLOAD_BYTES,
+      onError: () => {
+        throw new ApiError(
+          413,
+          "body_too_large",
+          `The upload is over ${
+            MAX_UPLOAD_BYTES / 1024 / 1024
+          } MiB; send it in parts (readings merge by timestamp). Nothing was stored.`,
+        );
+      },
+    }),
+    async (c) => {
+      const meter = meterOf(c.req.param("meter_type"), c.req.param("meter_id"));
+      const json = /json/i.test(c.req.header("Content-Type") ?? "");
+      const upload = parseUpload(await c.req.text(), json);
+      const stored = await deps.broker.getReadings(meter);
+
+      // Readings stay on the meter's own hourly grid.
+      const anchor = stored?.timestamps[0] ?? upload.series.timestamps[0];
+      if (anchor !== undefined) {
+        const offset = ((anchor % HOUR_MS) + HOUR_MS) % HOUR_MS;
+        upload.series.timestamps.forEach((t, i) => {
+          if (((t % HOUR_MS) + HOUR_MS) % HOUR_MS !== offset) {
+            upload.problems.push({
+              line: upload.lines[i],
+              reason: `${
+                new Date(t).toISOString()
+              } is off the meter's hourly grid (readings fall at minute ${
+                offset / 60_000
+              } of each hour)`,
+            });
+          }
+        });
+        upload.problems.sort((a, b) => a.line - b.line);
+      }
+      if (upload.problems.length) {
+        const first = upload.problems[0];
+        const where = first.line ? `${upload.unit} ${first.line}: ` : "";
+        throw new ApiError(
+          422,
+          "invalid_readings",
+          `The upload has ${upload.problems.length} problem${
+            upload.problems.length === 1 ? "" : "s"
+          }, so nothing was stored. First: ${where}${first.reason}. Fix them and send the whole upload again.`,
+          {
+            counted_by: upload.unit,
+            problem_count: upload.problems.length,
+            problems: upload.problems.slice(0, LISTED_PROBLEMS),
+          },
+        );
+      }
+      const known = new Set(stored?.timestamps ?? []);
+      const newHours = upload.series.timestamps.filter((t) => !known.has(t)).length;
+      if (known.size + newHours > MAX_READINGS_PER_METER) {
+        throw new ApiError(
+          422,
+          "too_many_readings",
+          `A meter keeps at most ${MAX_READINGS_PER_METER} readings; this upload would make ${
+            known.size + newHours
+          }. Nothing was stored.`,
+        );
+      }
+      const merged = await deps.broker.mergeReadings(meter, upload.series);
+      const after = await deps.broker.getReadings(meter);
+      return c.json({
+        meter_id: meter.meter_id,
+        meter_type: meter.meter_type,
+        accepted: upload.series.timestamps.length,
+        added: merged.added,
+        replaced: merged.replaced,
+        rejected: 0,
+        readings: summarize(after!),
+      });
+    },
+  );
+
+  routes.get("/:meter_type/:meter_id", async (c) => {
+    const meter = meterOf(c.req.param("meter_type"), c.req.param("meter_id"));
+    const [series, model] = await Promise.all([
+      deps.broker.getReadings(meter),
+      deps.models.describe(meter),
+    ]);
+    if (!series && !model) {
+      throw new ApiError(
+        404,
+        "meter_not_found",
+        `Nothing is stored for ${meter.meter_type} meter "${meter.meter_id}". Upload its readings with POST /meters/${meter.meter_type}/${meter.meter_id}/readings.`,
+      );
+    }
+    return c.json({
+      meter_id: meter.meter_id,
+      meter_type: meter.meter_type,
+      readings: series ? summarize(series) : null,
+      model: model ? { exists: true, ...model } : { exists: false },
+    });
+  });
+
+  return routes;
+}
