@@ -21,13 +21,24 @@ async function follow(
   onEvent: (task: TaskStatus) => void = () => {},
 ): Promise<Followed> {
   const result: Followed = { ids: [], tasks: [], connections: 0 };
+  const deadline = Date.now() + 150_000;
   let last: string | undefined = "0-0";
   while (true) {
+    if (Date.now() > deadline) {
+      const story = result.tasks.slice(-8).map((e) =>
+        `${e.status}:${e.attempt}:${e.metrics?.epoch ?? ""}`
+      );
+      throw new Error(`the task did not finish in 150 s; the client saw ${story.join(" ")}`);
+    }
     try {
       result.connections++;
       const stream = await openStream(url, { lastEventId: last });
       if (stream.response.status === 204) return result;
       for await (const m of stream.messages as AsyncIterable<SseMessage>) {
+        if (Date.now() > deadline) {
+          stream.close();
+          break; // reported above, at the reconnect
+        }
         if (!m.id) continue;
         const task: TaskStatus = JSON.parse(m.data);
         result.ids.push(m.id);
@@ -94,7 +105,8 @@ Deno.test({
             body: JSON.stringify({
               meter_id: "meter_test_001",
               meter_type: "electricity",
-              epochs: 40,
+              epochs: 300, // a few seconds: long enough to kill its worker mid-training
+              batch_size: 8,
             }),
           });
           assert.equal(created.status, 202);
@@ -138,9 +150,11 @@ Deno.test({
             body: JSON.stringify({
               meter_id: "meter_test_002",
               meter_type: "electricity",
-              epochs: 60,
+              epochs: 400,
+              batch_size: 8,
             }),
           });
+          assert.equal(created.status, 202);
           const task: TaskStatus = await created.json();
           let phase = 0;
           let chaos: Promise<void> = Promise.resolve();
@@ -149,7 +163,7 @@ Deno.test({
             if (phase === 0 && epoch >= 3) {
               phase = 1;
               chaos = chaos.then(() => redis.restart());
-            } else if (phase === 1 && epoch >= 15) {
+            } else if (phase === 1 && epoch >= 100) {
               phase = 2;
               chaos = chaos.then(async () => {
                 await gateway.stop("SIGTERM");
@@ -159,7 +173,14 @@ Deno.test({
             }
           });
           await chaos;
-          assert.equal(phase, 2, "both restarts happened mid-training");
+          const story = followed.tasks.map((e) =>
+            `${e.status}:${e.attempt}:${e.metrics?.epoch ?? ""}`
+          );
+          assert.equal(
+            phase,
+            2,
+            `both restarts happened mid-training; the client saw ${story.slice(-12).join(" ")}`,
+          );
           assert.equal(
             followed.tasks.at(-1)?.status,
             "SUCCESS",
@@ -177,7 +198,7 @@ Deno.test({
           );
           const epochs = followed.tasks.filter((e) => e.metrics && e.status === "TRAINING_MODEL")
             .map((e) => e.metrics!.epoch);
-          assert.ok(epochs.includes(60));
+          assert.ok(epochs.includes(400));
         },
       );
     } catch (error) {

@@ -211,7 +211,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
       const trainStart = performance.now();
       const trainStartWall = Date.now();
       const span = STAGE_PROGRESS.TRAINING_DONE - STAGE_PROGRESS.TRAINING_MODEL;
-      const outcome = await trainer(series, job.options, {
+      const outcome = await trainer(series, job.meter_type, job.options, {
         onPrepared: (info) =>
           void report({
             status: "TRAINING_MODEL",
@@ -237,18 +237,30 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
       signal.throwIfAborted();
       const trainingSeconds = (performance.now() - trainStart) / 1000;
 
+      const evaluation = outcome.evaluation;
       await step({
         status: "SAVING_MODEL",
         progress: STAGE_PROGRESS.SAVING_MODEL,
+        message: `Saving model (holdout CV(RMSE) ${
+          pct(evaluation.model.cv_rmse)
+        }; persistence ensemble ${pct(evaluation.persistence_ensemble.cv_rmse)})`,
+        metrics: { ...outcome.model.metadata.metrics, evaluation },
       });
       const path = await models.save(job, outcome.model);
+      const served = evaluation.served === "model"
+        ? `Model trained and saved at ${path}`
+        : `Model trained and saved at ${path}, but it does not beat the persistence ensemble on the holdout (CV(RMSE) ${
+          pct(evaluation.model.cv_rmse)
+        } vs ${
+          pct(evaluation.persistence_ensemble.cv_rmse)
+        }): forecasts use the persistence ensemble`;
       await step({
         status: "SUCCESS",
-        message: `Model trained and saved at ${path}`,
-        metrics: outcome.model.metadata.metrics,
+        message: served,
+        metrics: { ...outcome.model.metadata.metrics, evaluation },
         result: {
           status: "success",
-          message: `Model trained and saved at ${path}`,
+          message: served,
           details: {
             meter_id: job.meter_id,
             meter_type: job.meter_type,
@@ -262,6 +274,10 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
             final_loss: outcome.model.metadata.metrics.loss,
             final_val_loss: outcome.model.metadata.metrics.val_loss,
             backend: outcome.model.metadata.backend,
+            served: evaluation.served,
+            metrics: evaluation,
+            ashrae_guideline_14: evaluation.ashrae_guideline_14,
+            cleaning: outcome.cleaning,
           },
         },
       });
@@ -392,6 +408,10 @@ function isTransient(error: unknown): boolean {
   if (error instanceof TrainingError || error.message.includes("cannot move from")) return false;
   return /fetch|network|connect|ECONN|EPIPE|socket|closed|reset|timed? ?out|LOADING|Unable to parse response|Connection is closed|gateway|Stream isn't writeable/i
     .test(`${error.name} ${error.message}`);
+}
+
+function pct(value: number): string {
+  return `${(value * 100).toFixed(1)}%`;
 }
 
 function round(value: number, digits: number): number {

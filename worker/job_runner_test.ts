@@ -92,7 +92,7 @@ for (const kind of ["memory", "redis"] as const) {
     fn: async () => {
       const t = await setup(kind);
       try {
-        await t.broker.mergeReadings(meter, synthetic(20));
+        await t.broker.mergeReadings(meter, synthetic(60));
         await t.runner.start();
         const created = await t.tracker.create(meter, options);
         assert.ok(created.created);
@@ -123,7 +123,14 @@ for (const kind of ["memory", "redis"] as const) {
           final.result?.details.model_path,
           "models/electricity/runner_m",
         );
-        assert.equal(final.result?.details.data_points, 480);
+        assert.equal(final.result?.details.data_points, 60 * 24);
+        const evaluation = final.result?.details.metrics as {
+          served: string;
+          holdout: { forecasts: number };
+        };
+        assert.ok(["model", "persistence_ensemble"].includes(evaluation.served));
+        assert.ok(evaluation.holdout.forecasts > 0, "the result carries the holdout evaluation");
+        assert.ok(final.result?.details.cleaning, "and what cleaning did");
         const json = JSON.parse(
           await Deno.readTextFile(
             `${t.dir}/models/electricity/runner_m/model.json`,
@@ -145,7 +152,7 @@ for (const kind of ["memory", "redis"] as const) {
       try {
         await t.broker.mergeReadings(meter, synthetic(60));
         await t.runner.start();
-        const created = await t.tracker.create(meter, { ...options, epochs: 200 });
+        const created = await t.tracker.create(meter, { ...options, epochs: 500 });
         assert.ok(created.created);
         const id = created.task.task_id;
         while (!t.events.some((e) => e.task.metrics?.epoch === 1)) {
@@ -219,7 +226,7 @@ for (const kind of ["memory", "redis"] as const) {
     fn: async () => {
       const t = await setup(kind, { leaseMs: 300, maxAttempts: 2 });
       try {
-        await t.broker.mergeReadings(meter, synthetic(20));
+        await t.broker.mergeReadings(meter, synthetic(60));
         const created = await t.tracker.create(meter, options);
         assert.ok(created.created);
         const id = created.task.task_id;
@@ -269,7 +276,7 @@ for (const kind of ["memory", "redis"] as const) {
         concurrency: 1,
       });
       try {
-        await t.broker.mergeReadings(meter, synthetic(20));
+        await t.broker.mergeReadings(meter, synthetic(60));
         await t.runner.start();
         // A short job finishes within the grace period: no retry.
         const quick = await t.tracker.create(meter, options);

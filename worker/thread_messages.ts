@@ -4,12 +4,13 @@
  * @module
  */
 import type { ReadingSeries } from "../src/meters/series.ts";
-import type { TrainingMetrics, TrainingOptions } from "../src/tracker/task.ts";
+import type { MeterType, TrainingMetrics, TrainingOptions } from "../src/tracker/task.ts";
 import type { TrainOutcome } from "../src/training/train.ts";
 
 /** Sent to the thread: train on these readings. */
 export interface TrainRequest {
   series: ReadingSeries;
+  meterType: MeterType;
   options: TrainingOptions;
 }
 

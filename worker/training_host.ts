@@ -5,7 +5,7 @@
  * @module
  */
 import type { ReadingSeries } from "../src/meters/series.ts";
-import type { TrainingOptions } from "../src/tracker/task.ts";
+import type { MeterType, TrainingOptions } from "../src/tracker/task.ts";
 import { TrainingError } from "../src/training/errors.ts";
 import type { TrainHooks, TrainOutcome } from "../src/training/train.ts";
 import type { ThreadMessage, TrainRequest } from "./thread_messages.ts";
@@ -13,6 +13,7 @@ import type { ThreadMessage, TrainRequest } from "./thread_messages.ts";
 /** Trains a model for some readings; the job runner's view of training. */
 export type Trainer = (
   series: ReadingSeries,
+  meterType: MeterType,
   options: TrainingOptions,
   hooks: TrainHooks,
   signal: AbortSignal,
@@ -21,6 +22,7 @@ export type Trainer = (
 /** Trains in a new Web Worker, off the calling thread. */
 export function trainInThread(
   series: ReadingSeries,
+  meterType: MeterType,
   options: TrainingOptions,
   hooks: TrainHooks,
   signal: AbortSignal,
@@ -51,7 +53,7 @@ export function trainInThread(
     event.preventDefault();
     reject(new Error(`Training thread crashed: ${event.message}`));
   };
-  const request: TrainRequest = { series, options };
+  const request: TrainRequest = { series, meterType, options };
   thread.postMessage(request);
   return promise.finally(() => {
     signal.removeEventListener("abort", onAbort);

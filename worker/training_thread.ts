@@ -16,7 +16,8 @@ function send(message: ThreadMessage, transfer: Transferable[] = []): void {
 
 self.onmessage = async (event: MessageEvent<TrainRequest>) => {
   try {
-    const outcome = await trainModel(event.data.series, event.data.options, {
+    const { series, meterType, options } = event.data;
+    const outcome = await trainModel(series, meterType, options, {
       onPrepared: (info) => send({ type: "prepared", ...info }),
       onEpoch: (metrics) => send({ type: "epoch", metrics }),
     });

@@ -69,6 +69,8 @@ export interface TrainingMetrics {
   loss: number | null;
   /** Validation loss on the held-out most recent samples. */
   val_loss: number | null;
+  /** Once trained: the holdout evaluation against the baselines. */
+  evaluation?: unknown;
 }
 
 /** What `error_details` says about a failure: never a stack trace. */
