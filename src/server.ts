@@ -10,8 +10,9 @@ import type { Broker } from "./broker/broker.ts";
 import { createEventHub } from "./broker/event_hub.ts";
 import type { Config } from "./config.ts";
 import { seedDemoMeters } from "./meters/demo_meters.ts";
-import { createFileModelStore } from "./models/model_store.ts";
+import { createModelStore } from "./models/model_store.ts";
 import { createTracker } from "./tracker/tracker.ts";
+import { createForecaster } from "./forecast/forecaster.ts";
 import { createJobRunner, type JobRunner } from "../worker/job_runner.ts";
 
 /** A running service. */
@@ -45,7 +46,7 @@ export async function startService(
   if (config.seedDemoMeters) await seedDemoMeters(broker);
   const tracker = createTracker(broker);
   const hub = createEventHub(broker);
-  const models = createFileModelStore(config.dataDir);
+  const models = createModelStore({ broker: broker, dataDir: config.dataDir });
   const runner = options.runJobs
     ? createJobRunner({
       broker,
@@ -56,12 +57,14 @@ export async function startService(
     })
     : null;
   const closing = new AbortController();
+  const forecaster = createForecaster({ broker, models });
 
   const app = createApp({
     broker,
     hub,
     tracker,
     models,
+    forecaster,
     heartbeatMs: config.heartbeatMs,
     streamMaxMs: config.streamMaxMs,
     corsOrigin: config.corsOrigin,
@@ -119,6 +122,7 @@ export async function startService(
     async close() {
       closing.abort();
       await runner?.stop();
+      forecaster.close();
       await server.shutdown();
       hub.close();
       await broker.close();

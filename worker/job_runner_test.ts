@@ -4,7 +4,7 @@ import { createRedisBroker } from "../src/broker/redis_broker.ts";
 import type { Broker } from "../src/broker/broker.ts";
 import { serveGateway } from "../src/gateway/serve_gateway.ts";
 import { needsRedis, startRedis } from "../tests/redis_server.ts";
-import { createFileModelStore } from "../src/models/model_store.ts";
+import { createModelStore } from "../src/models/model_store.ts";
 import { createTracker } from "../src/tracker/tracker.ts";
 import type { TaskEvent } from "../src/tracker/task.ts";
 import { HOUR_MS } from "../src/training/features.ts";
@@ -47,7 +47,7 @@ async function setup(kind: Kind, options: { leaseMs?: number; maxAttempts?: numb
   const runner = createJobRunner({
     broker,
     tracker,
-    models: createFileModelStore(dir),
+    models: createModelStore({ broker: broker, dataDir: dir }),
     concurrency: 1,
     idleCheckMs: 50,
     ...options,
@@ -272,7 +272,7 @@ for (const kind of ["memory", "redis"] as const) {
       const other = createJobRunner({
         broker: t.broker,
         tracker: t.tracker,
-        models: createFileModelStore(t.dir),
+        models: createModelStore({ broker: t.broker, dataDir: t.dir }),
         concurrency: 1,
       });
       try {

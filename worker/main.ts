@@ -9,7 +9,7 @@
  */
 import { ConfigError, parseConfig } from "../src/config.ts";
 import { connectBroker } from "../src/broker/connect.ts";
-import { createFileModelStore } from "../src/models/model_store.ts";
+import { createModelStore } from "../src/models/model_store.ts";
 import { createTracker } from "../src/tracker/tracker.ts";
 import { createJobRunner } from "./job_runner.ts";
 
@@ -31,7 +31,7 @@ const broker = connection.broker;
 const runner = createJobRunner({
   broker,
   tracker: createTracker(broker),
-  models: createFileModelStore(config.dataDir),
+  models: createModelStore({ broker: broker, dataDir: config.dataDir }),
   concurrency: config.workerConcurrency,
   leaseMs: config.jobLeaseMs,
   maxAttempts: config.jobMaxAttempts,

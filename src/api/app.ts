@@ -13,6 +13,8 @@ import { ApiError, errorBody, sendError } from "./errors.ts";
 import { createHealthRoutes, type HealthCheck } from "./health_routes.ts";
 import { createTrainRoutes } from "./train_routes.ts";
 import { createMeterRoutes } from "./meter_routes.ts";
+import { createForecastRoutes } from "./forecast_routes.ts";
+import type { Forecaster } from "../forecast/forecaster.ts";
 import type { ModelStore } from "../models/model_store.ts";
 
 /** Everything the app needs. */
@@ -21,6 +23,7 @@ export interface AppDeps {
   hub: EventHub;
   tracker: TaskTracker;
   models: ModelStore;
+  forecaster: Forecaster;
   /** Dependency probes for `/health`. */
   health: HealthCheck[];
   /** Facts shown by `/health`, such as the mode. */
@@ -55,11 +58,13 @@ export function createApp(deps: AppDeps): Hono {
         cancel: "DELETE /trainmodel/{task_id}",
         upload_readings: "POST /meters/{meter_type}/{meter_id}/readings",
         meter: "GET /meters/{meter_type}/{meter_id}",
+        forecast: "GET /forecast/{meter_type}/{meter_id}?horizon=24",
         health: "GET /health/",
       },
     }));
   app.route("/trainmodel", createTrainRoutes(deps));
   app.route("/meters", createMeterRoutes(deps));
+  app.route("/forecast", createForecastRoutes(deps.forecaster));
   app.route("/health", createHealthRoutes(deps.info, deps.health));
 
   app.notFound((c) =>

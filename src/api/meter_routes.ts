@@ -30,7 +30,8 @@ export const MAX_READINGS_PER_METER = 60_000;
 /** Problems listed in an error; the count says how many there were in all. */
 const LISTED_PROBLEMS = 100;
 
-function meterOf(type: string, id: string): MeterRef {
+/** The meter named by route parameters; a 422 naming each bad one. */
+export function meterFromParams(type: string, id: string): MeterRef {
   const fields: FieldProblem[] = [];
   if (!(METER_TYPES as readonly string[]).includes(type)) {
     fields.push({ field: "meter_type", message: `must be one of: ${METER_TYPES.join(", ")}` });
@@ -64,7 +65,7 @@ export function createMeterRoutes(deps: MeterRoutesDeps): Hono {
       },
     }),
     async (c) => {
-      const meter = meterOf(c.req.param("meter_type"), c.req.param("meter_id"));
+      const meter = meterFromParams(c.req.param("meter_type"), c.req.param("meter_id"));
       const json = /json/i.test(c.req.header("Content-Type") ?? "");
       const upload = parseUpload(await c.req.text(), json);
       const stored = await deps.broker.getReadings(meter);
@@ -129,7 +130,7 @@ export function createMeterRoutes(deps: MeterRoutesDeps): Hono {
   );
 
   routes.get("/:meter_type/:meter_id", async (c) => {
-    const meter = meterOf(c.req.param("meter_type"), c.req.param("meter_id"));
+    const meter = meterFromParams(c.req.param("meter_type"), c.req.param("meter_id"));
     const [series, model] = await Promise.all([
       deps.broker.getReadings(meter),
       deps.models.describe(meter),

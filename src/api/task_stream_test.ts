@@ -3,7 +3,7 @@ import { createMemoryBroker } from "../broker/memory_broker.ts";
 import { createEventHub } from "../broker/event_hub.ts";
 import { createTracker } from "../tracker/tracker.ts";
 import { createApp } from "./app.ts";
-import { createFileModelStore } from "../models/model_store.ts";
+import { createModelStore } from "../models/model_store.ts";
 import { openStream } from "../../tests/sse_client.ts";
 
 Deno.test("a broker failure mid-stream becomes one plain error event, never the raw message", async () => {
@@ -23,7 +23,8 @@ Deno.test("a broker failure mid-stream becomes one plain error event, never the 
     broker,
     hub,
     tracker,
-    models: createFileModelStore(await Deno.makeTempDir()),
+    models: createModelStore({ broker, dataDir: null }),
+    forecaster: { forecast: () => Promise.reject(new Error("unused")), close: () => {} },
     health: [],
     info: {},
     heartbeatMs: 60_000,

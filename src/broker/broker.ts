@@ -120,6 +120,25 @@ export interface Broker {
    */
   mergeReadings(meter: MeterRef, series: ReadingSeries): Promise<ReadingsMerge>;
 
+  /** Stores a meter's trained model, replacing the previous one. */
+  putModel(meter: MeterRef, model: StoredModel): Promise<void>;
+
+  /** The meter's trained model, or null. */
+  getModel(meter: MeterRef): Promise<StoredModel | null>;
+
+  /** When the meter's model was trained, without loading it; null if none. */
+  modelTrainedAt(meter: MeterRef): Promise<string | null>;
+
   /** Releases connections and listeners. */
   close(): Promise<void>;
+}
+
+/** A trained model as the broker keeps it: TensorFlow.js layers format. */
+export interface StoredModel {
+  /** ISO time it was trained. */
+  trainedAt: string;
+  /** The `model.json` document (topology, weights manifest, metadata). */
+  json: string;
+  /** `weights.bin`. */
+  weights: Uint8Array;
 }

@@ -291,4 +291,30 @@ export function brokerConformance(
     assert.equal(back?.values.length, 3 * 8760);
     assert.equal(back?.values[4321], 21);
   });
+
+  test("models are stored whole per meter and read back byte for byte", async (broker) => {
+    const meter = { meter_id: "m1", meter_type: "steam" as const };
+    assert.equal(await broker.getModel(meter), null);
+    assert.equal(await broker.modelTrainedAt(meter), null);
+    const weights = Uint8Array.from({ length: 70_000 }, (_, i) => (i * 31) % 256);
+    const model = {
+      trainedAt: "2026-01-02T03:04:05.000Z",
+      json: '{"format":"layers-model","x":"é"}',
+      weights,
+    };
+    await broker.putModel(meter, model);
+    assert.deepEqual(await broker.getModel(meter), model);
+    assert.equal(await broker.modelTrainedAt(meter), model.trainedAt);
+    await broker.putModel(meter, {
+      ...model,
+      trainedAt: "2026-02-01T00:00:00.000Z",
+      weights: weights.slice(0, 8),
+    });
+    assert.equal(
+      (await broker.getModel(meter))?.weights.length,
+      8,
+      "a newer model replaces the old",
+    );
+    assert.equal(await broker.getModel({ ...meter, meter_type: "gas" }), null);
+  });
 }

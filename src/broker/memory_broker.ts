@@ -10,6 +10,7 @@ import type {
   CommitResult,
   CreateTaskResult,
   JobDelivery,
+  StoredModel,
   TaskEventListener,
   Unsubscribe,
 } from "./broker.ts";
@@ -57,6 +58,7 @@ export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
   const listeners = new Set<TaskEventListener>();
   const jobListeners = new Set<() => void>();
   const readings = new Map<string, Map<number, number>>();
+  const models = new Map<string, StoredModel>();
   let lastSweep = 0;
 
   const clone = <T>(value: T): T => structuredClone(value);
@@ -236,6 +238,20 @@ export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
         stored.set(t, series.values[i]);
       });
       return Promise.resolve({ added, replaced: series.timestamps.length - added });
+    },
+
+    putModel(meter, model) {
+      models.set(meterKey(meter), { ...model, weights: model.weights.slice() });
+      return Promise.resolve();
+    },
+
+    getModel(meter) {
+      const model = models.get(meterKey(meter));
+      return Promise.resolve(model ? { ...model, weights: model.weights.slice() } : null);
+    },
+
+    modelTrainedAt(meter) {
+      return Promise.resolve(models.get(meterKey(meter))?.trainedAt ?? null);
     },
 
     close() {

@@ -12,6 +12,8 @@
  * - `jobs`: the job queue, a stream with consumer group `workers`: jobs are
  *   delivered at least once, acknowledged when done, and reclaimed
  *   (`XAUTOCLAIM`) when their lease runs out;
+ * - `model:{type}/{id}`: the meter's trained model, a hash (`trained_at`,
+ *   `json`, `weights` as base64), so every API instance can load it;
  * - `readings:{type}/{id}`: the meter's readings, a hash from epoch
  *   milliseconds to value, so a merge by timestamp is one `HSET`.
  *
@@ -48,6 +50,18 @@ export interface RedisBrokerOptions {
   livenessMs?: number;
   /** Key prefix, for sharing one Redis between deployments. */
   keyPrefix?: string;
+}
+
+function encodeBase64(bytes: Uint8Array): string {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(binary);
+}
+
+function decodeBase64(text: string): Uint8Array {
+  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 }
 
 /** The channel of a task's events. */
@@ -155,6 +169,7 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
     jobs: `${prefix}jobs`,
     readings: (meter: Parameters<Broker["getReadings"]>[0]) =>
       `${prefix}readings:${meterKey(meter)}`,
+    model: (meter: Parameters<Broker["getReadings"]>[0]) => `${prefix}model:${meterKey(meter)}`,
   };
 
   const listeners = new Set<TaskEventListener>();
@@ -331,6 +346,37 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
       // One HSET: atomic, and its reply counts the new fields.
       const added = Number(await redis.exec(["HSET", key.readings(meter), ...args]));
       return { added, replaced: series.timestamps.length - added };
+    },
+
+    async putModel(meter, model) {
+      await redis.exec([
+        "HSET",
+        key.model(meter),
+        "trained_at",
+        model.trainedAt,
+        "json",
+        model.json,
+        "weights",
+        encodeBase64(model.weights),
+      ]);
+    },
+
+    async getModel(meter) {
+      const [trainedAt, json, weights] = await redis.hmget(
+        key.model(meter),
+        "trained_at",
+        "json",
+        "weights",
+      ) as unknown as (
+        | string
+        | null
+      )[];
+      if (!trainedAt || !json || weights === null) return null;
+      return { trainedAt, json, weights: decodeBase64(weights) };
+    },
+
+    async modelTrainedAt(meter) {
+      return await redis.hget<string>(key.model(meter), "trained_at") ?? null;
     },
 
     close() {

@@ -1,29 +1,49 @@
 /**
- * Writes trained models to disk in TensorFlow.js layers format:
- * `{dataDir}/models/{meter_type}/{meter_id}/model.json` and `weights.bin`.
- * A model is written beside the old one and swapped in with a rename, so a
- * reader never sees half a model.
+ * Stores trained models in TensorFlow.js layers format: in the broker, so
+ * every API instance can load them (in Redis mode an edge instance has no
+ * shared disk), and also as `{dataDir}/models/{meter_type}/{meter_id}/`
+ * (`model.json` and `weights.bin`) when a data directory is set. A file
+ * model is written beside the old one and swapped in with a rename.
  *
  * @module
  */
+import type { Broker } from "../broker/broker.ts";
 import type { MeterRef } from "../tracker/task.ts";
 import type { SavedModel } from "../training/train.ts";
-
-/** Stores trained models. */
-export interface ModelStore {
-  /** Saves the model; returns its path relative to the data directory. */
-  save(meter: MeterRef, model: SavedModel): Promise<string>;
-  /** Checks the store is writable; throws when not. */
-  check(): Promise<void>;
-  /** What is known about the meter's model, or null if it has none. */
-  describe(meter: MeterRef): Promise<ModelInfo | null>;
-}
 
 /** Facts about a stored model. */
 export interface ModelInfo {
   model_path: string;
   trained_at: string;
   metrics: SavedModel["metadata"]["metrics"];
+  evaluation: SavedModel["metadata"]["evaluation"] | null;
+}
+
+/** A stored model, ready to load with `tf.io.fromMemory`. */
+export interface LoadedArtifacts {
+  /** The parsed `model.json`. */
+  json: ModelJson;
+  weights: Uint8Array;
+}
+
+/** The `model.json` document. */
+export interface ModelJson {
+  format: "layers-model";
+  modelTopology: unknown;
+  weightsManifest: { paths: string[]; weights: SavedModel["weightSpecs"] }[];
+  userDefinedMetadata: SavedModel["metadata"];
+}
+
+/** Stores trained models. */
+export interface ModelStore {
+  /** Saves the model; returns its path relative to the data directory. */
+  save(meter: MeterRef, model: SavedModel): Promise<string>;
+  /** The meter's model, or null. */
+  load(meter: MeterRef): Promise<LoadedArtifacts | null>;
+  /** What is known about the meter's model, or null if it has none. */
+  describe(meter: MeterRef): Promise<ModelInfo | null>;
+  /** Checks the store is usable; throws when not. */
+  check(): Promise<void>;
 }
 
 /** The relative path of a meter's model, `models/{meter_type}/{meter_id}`. */
@@ -31,59 +51,66 @@ export function modelPath(meter: MeterRef): string {
   return `models/${meter.meter_type}/${meter.meter_id}`;
 }
 
-/** Creates a model store that writes under `dataDir`. */
-export function createFileModelStore(dataDir: string): ModelStore {
-  const root = dataDir.replace(/\/+$/, "");
+/** Creates the model store on the broker, mirrored under `dataDir` when set. */
+export function createModelStore(options: { broker: Broker; dataDir: string | null }): ModelStore {
+  const { broker } = options;
+  const root = options.dataDir?.replace(/\/+$/, "") ?? null;
+
+  async function writeFiles(path: string, json: string, weights: Uint8Array): Promise<void> {
+    const target = `${root}/${path}`;
+    const staging = `${target}.${crypto.randomUUID()}.tmp`;
+    await Deno.mkdir(staging, { recursive: true });
+    try {
+      await Deno.writeFile(`${staging}/weights.bin`, weights);
+      await Deno.writeTextFile(`${staging}/model.json`, json);
+      await Deno.remove(target, { recursive: true }).catch((e) => {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      });
+      await Deno.rename(staging, target);
+    } catch (error) {
+      await Deno.remove(staging, { recursive: true }).catch(() => {});
+      throw error;
+    }
+  }
+
+  async function load(meter: MeterRef): Promise<LoadedArtifacts | null> {
+    const stored = await broker.getModel(meter);
+    return stored ? { json: JSON.parse(stored.json), weights: stored.weights } : null;
+  }
+
   return {
     async save(meter, model) {
       const path = modelPath(meter);
-      const target = `${root}/${path}`;
-      const staging = `${target}.${crypto.randomUUID()}.tmp`;
-      await Deno.mkdir(staging, { recursive: true });
-      const modelJson = {
+      const document: ModelJson = {
         format: "layers-model",
-        generatedBy: "wattcast",
-        convertedBy: null,
         modelTopology: model.modelTopology,
-        weightsManifest: [{
-          paths: ["weights.bin"],
-          weights: model.weightSpecs,
-        }],
+        weightsManifest: [{ paths: ["weights.bin"], weights: model.weightSpecs }],
         userDefinedMetadata: model.metadata,
       };
-      try {
-        await Deno.writeFile(
-          `${staging}/weights.bin`,
-          new Uint8Array(model.weightData),
-        );
-        await Deno.writeTextFile(
-          `${staging}/model.json`,
-          JSON.stringify(modelJson),
-        );
-        await Deno.remove(target, { recursive: true }).catch((e) => {
-          if (!(e instanceof Deno.errors.NotFound)) throw e;
-        });
-        await Deno.rename(staging, target);
-      } catch (error) {
-        await Deno.remove(staging, { recursive: true }).catch(() => {});
-        throw error;
-      }
+      const json = JSON.stringify({ ...document, generatedBy: "wattcast", convertedBy: null });
+      const weights = new Uint8Array(model.weightData);
+      if (root) await writeFiles(path, json, weights);
+      await broker.putModel(meter, { trainedAt: model.metadata.trained_at, json, weights });
       return path;
     },
 
+    load,
+
     async describe(meter) {
-      const path = modelPath(meter);
-      try {
-        const json = JSON.parse(await Deno.readTextFile(`${root}/${path}/model.json`));
-        const meta = json.userDefinedMetadata as SavedModel["metadata"];
-        return { model_path: path, trained_at: meta.trained_at, metrics: meta.metrics };
-      } catch (error) {
-        if (error instanceof Deno.errors.NotFound) return null;
-        throw error;
-      }
+      const stored = await load(meter);
+      if (!stored) return null;
+      const meta = stored.json.userDefinedMetadata;
+      return {
+        model_path: modelPath(meter),
+        trained_at: meta.trained_at,
+        metrics: meta.metrics,
+        evaluation: meta.evaluation ?? null,
+      };
     },
 
     async check() {
+      await broker.ping();
+      if (!root) return;
       await Deno.mkdir(`${root}/models`, { recursive: true });
       const probe = `${root}/models/.write-check-${crypto.randomUUID()}`;
       await Deno.writeTextFile(probe, "");

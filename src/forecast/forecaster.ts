@@ -1,0 +1,146 @@
+/**
+ * Day-ahead forecasts from a meter's latest readings: loads the meter's
+ * model from the broker (cached per process, reloaded when a newer one is
+ * trained), or uses the persistence ensemble where the model did not beat
+ * it on its holdout.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { Broker } from "../broker/broker.ts";
+import { cleanReadings } from "../meters/cleaning.ts";
+import type { LoadedArtifacts, ModelStore } from "../models/model_store.ts";
+import { meterKey, type MeterRef } from "../tracker/task.ts";
+import { useFastestBackend } from "../training/backend.ts";
+import { baselineForecast } from "../training/baselines.ts";
+import { complete, HOUR_MS, writeFeatures } from "../training/features.ts";
+import type { SavedModel } from "../training/train.ts";
+
+/** A forecast as the API answers it. */
+export interface Forecast {
+  meter_id: string;
+  meter_type: string;
+  generated_at: string;
+  model: {
+    trained_at: string;
+    served: "model" | "persistence_ensemble";
+    metrics: unknown;
+  };
+  horizon: number;
+  points: { timestamp: string; value: number }[];
+}
+
+/** Why a forecast cannot be made. */
+export class ForecastError extends Error {
+  /** Creates the error. */
+  constructor(readonly status: 404 | 422, readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+interface Cached {
+  trainedAt: string;
+  model: tf.LayersModel;
+  metadata: SavedModel["metadata"];
+}
+
+/** Makes forecasts; one per process. */
+export interface Forecaster {
+  forecast(meter: MeterRef, horizon: number): Promise<Forecast>;
+  /** Releases loaded models. */
+  close(): void;
+}
+
+/** Creates a forecaster on the broker's readings and models. */
+export function createForecaster(deps: { broker: Broker; models: ModelStore }): Forecaster {
+  const cache = new Map<string, Cached>();
+
+  async function modelFor(meter: MeterRef, trainedAt: string): Promise<Cached> {
+    const key = meterKey(meter);
+    const cached = cache.get(key);
+    if (cached?.trainedAt === trainedAt) return cached;
+    const artifacts: LoadedArtifacts | null = await deps.models.load(meter);
+    if (!artifacts) throw noModel(meter);
+    await useFastestBackend();
+    const model = await tf.loadLayersModel(tf.io.fromMemory({
+      modelTopology: artifacts.json.modelTopology as tf.io.ModelJSON["modelTopology"],
+      weightSpecs: artifacts.json.weightsManifest[0].weights,
+      weightData: artifacts.weights.slice().buffer,
+    }));
+    cached?.model.dispose();
+    const fresh = { trainedAt, model, metadata: artifacts.json.userDefinedMetadata };
+    cache.set(key, fresh);
+    return fresh;
+  }
+
+  return {
+    async forecast(meter, horizon) {
+      const trainedAt = await deps.broker.modelTrainedAt(meter);
+      if (!trainedAt) throw noModel(meter);
+      const [loaded, series] = await Promise.all([
+        modelFor(meter, trainedAt),
+        deps.broker.getReadings(meter),
+      ]);
+      const { metadata } = loaded;
+      const { lookback } = metadata.window;
+      if (!series) throw tooFew(meter, lookback, 0);
+      const clean = cleanReadings(series, meter.meter_type);
+      const grid = { start: clean.start, values: clean.values };
+      const origin = grid.values.length; // the hour after the latest reading
+      if (!complete(grid.values, origin - lookback, origin)) {
+        let recent = 0;
+        while (recent < origin && Number.isFinite(grid.values[origin - 1 - recent])) recent++;
+        throw tooFew(meter, lookback, recent);
+      }
+      const served = metadata.evaluation?.served ?? "model";
+      let values: ArrayLike<number>;
+      if (served === "model") {
+        const x = new Float32Array(lookback + 7);
+        writeFeatures(grid, metadata.scaling, metadata.window, origin, x, 0);
+        const z = tf.tidy(() =>
+          (loaded.model.predict(tf.tensor2d(x, [1, x.length])) as tf.Tensor).dataSync()
+        );
+        values = Array.from(z, (v) => v * metadata.scaling.std + metadata.scaling.mean);
+      } else {
+        values = baselineForecast(
+          grid.values,
+          origin,
+          metadata.window.horizon,
+          "persistence_ensemble",
+        );
+      }
+      return {
+        meter_id: meter.meter_id,
+        meter_type: meter.meter_type,
+        generated_at: new Date().toISOString(),
+        model: { trained_at: trainedAt, served, metrics: metadata.evaluation ?? null },
+        horizon,
+        points: Array.from({ length: horizon }, (_, k) => ({
+          timestamp: new Date(grid.start + (origin + k) * HOUR_MS).toISOString(),
+          value: Math.max(0, values[k]),
+        })),
+      };
+    },
+
+    close() {
+      for (const cached of cache.values()) cached.model.dispose();
+      cache.clear();
+    },
+  };
+}
+
+function noModel(meter: MeterRef): ForecastError {
+  return new ForecastError(
+    404,
+    "model_not_found",
+    `${meter.meter_type} meter "${meter.meter_id}" has no trained model. Train one first: POST /trainmodel/ with {"meter_id": "${meter.meter_id}", "meter_type": "${meter.meter_type}"}.`,
+  );
+}
+
+function tooFew(meter: MeterRef, needed: number, have: number): ForecastError {
+  return new ForecastError(
+    422,
+    "not_enough_recent_readings",
+    `A forecast needs the last ${needed} hours of readings without gaps; ${meter.meter_type} meter "${meter.meter_id}" has ${have} complete hours before its latest reading. Upload the missing recent readings and ask again.`,
+  );
+}

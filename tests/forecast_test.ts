@@ -1,0 +1,104 @@
+import assert from "node:assert/strict";
+import { type BrokerKind, startTestService, type TestService } from "./harness.ts";
+import { needsRedis } from "./redis_server.ts";
+import { openStream } from "./sse_client.ts";
+import type { TaskStatus } from "../src/tracker/task.ts";
+
+async function trainAndWait(service: TestService, meterId: string): Promise<TaskStatus> {
+  const { response, json } = await service.train({
+    meter_id: meterId,
+    meter_type: "gas",
+    epochs: 3,
+  });
+  assert.equal(response.status, 202, JSON.stringify(json));
+  const stream = await openStream(`${service.url}/trainmodel/stream/${json.task_id}`);
+  let last: TaskStatus | undefined;
+  for await (const m of stream.messages) if (m.id) last = JSON.parse(m.data);
+  assert.equal(last?.status, "SUCCESS", JSON.stringify(last?.error_details));
+  return last!;
+}
+
+for (const kind of ["memory", "redis"] as BrokerKind[]) {
+  Deno.test({
+    name: `${kind} broker: upload, train and forecast a real meter end to end`,
+    ...(kind === "redis" ? needsRedis() : {}),
+    fn: async () => {
+      const service = await startTestService({ SEED_DEMO_METERS: "false" }, kind);
+      const forecast = (query = "") => fetch(`${service.url}/forecast/gas/b2${query}`);
+      try {
+        const csv = await Deno.readTextFile(
+          new URL("./fixtures/meters/gas_ucam_b2_2019.csv", import.meta.url),
+        );
+        const uploaded = await fetch(`${service.url}/meters/gas/b2/readings`, {
+          method: "POST",
+          headers: { "Content-Type": "text/csv" },
+          body: csv,
+        });
+        assert.equal(uploaded.status, 200);
+
+        const before = await forecast();
+        assert.equal(before.status, 404);
+        assert.match((await before.json()).error.message, /Train one first: POST \/trainmodel\//);
+
+        const trained = await trainAndWait(service, "b2");
+        const details = trained.result!.details as Record<string, unknown>;
+        assert.ok(details.metrics, "the result carries the holdout metrics");
+
+        const response = await forecast("?horizon=24");
+        const body = await response.json();
+        assert.equal(response.status, 200, JSON.stringify(body));
+        assert.equal(body.meter_id, "b2");
+        assert.equal(body.points.length, 24);
+        assert.equal(
+          body.points[0].timestamp,
+          "2020-01-01T00:00:00.000Z",
+          "continues the meter's hourly grid",
+        );
+        assert.equal(body.points[23].timestamp, "2020-01-01T23:00:00.000Z");
+        assert.ok(
+          body.points.every((p: { value: number }) => Number.isFinite(p.value) && p.value >= 0),
+        );
+        assert.ok(["model", "persistence_ensemble"].includes(body.model.served));
+        const mean = csv.trim().split("\n").slice(-24 * 7).reduce((s, l) =>
+          s + Number(l.split(",")[1]), 0) / (24 * 7);
+        const forecastMean = body.points.reduce((s: number, p: { value: number }) =>
+          s + p.value, 0) / 24;
+        assert.ok(
+          forecastMean > 0.3 * mean && forecastMean < 3 * mean,
+          `plausible level: ${forecastMean} vs ${mean}`,
+        );
+
+        assert.equal((await (await forecast("?horizon=6")).json()).points.length, 6);
+        for (const bad of ["0", "25", "abc"]) {
+          const r = await forecast(`?horizon=${bad}`);
+          assert.equal(r.status, 422);
+          assert.equal((await r.json()).error.details.fields[0].field, "horizon");
+        }
+
+        // A newer model is picked up by the cached forecaster.
+        const retrained = await trainAndWait(service, "b2");
+        const again = await (await forecast()).json();
+        assert.notEqual(again.model.trained_at, body.model.trained_at);
+        assert.equal(
+          again.model.trained_at,
+          (await (await fetch(`${service.url}/meters/gas/b2`)).json()).model.trained_at,
+        );
+        assert.ok(retrained.result);
+
+        // A recent gap too long to fill: the forecast says how many hours it needs.
+        await fetch(`${service.url}/meters/gas/b2/readings`, {
+          method: "POST",
+          headers: { "Content-Type": "text/csv" },
+          body: "2020-01-01 10:00:00,5.5\n",
+        });
+        const gap = await forecast();
+        assert.equal(gap.status, 422);
+        const error = (await gap.json()).error;
+        assert.equal(error.code, "not_enough_recent_readings");
+        assert.match(error.message, /last 168 hours/);
+      } finally {
+        await service.close();
+      }
+    },
+  });
+}
