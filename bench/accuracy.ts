@@ -1,0 +1,174 @@
+/**
+ * Forecast accuracy on every real meter, through the product's own HTTP
+ * API (embedded mode): upload the training period, train, then roll
+ * day-ahead forecasts through the following weeks, uploading each day's
+ * real readings before the next forecast. Scores the model, a closed-form
+ * ridge regression (the linear reference it must beat) and the baselines.
+ *
+ * @module
+ */
+import { cleanReadings } from "../src/meters/cleaning.ts";
+import { parseReadingsCsv } from "../src/meters/csv.ts";
+import type { ReadingSeries } from "../src/meters/series.ts";
+import type { MeterType, TaskStatus } from "../src/tracker/task.ts";
+import { baselineForecast, BASELINES } from "../src/training/baselines.ts";
+import { buildSamples, complete, scalingOf, writeFeatures } from "../src/training/features.ts";
+import { type Accuracy, accuracy } from "../src/training/metrics.ts";
+import { fitRidge, predictRidge } from "../src/training/ridge.ts";
+import { startTestService } from "../tests/harness.ts";
+import { openStream } from "../tests/sse_client.ts";
+
+/** One meter's results. */
+export interface MeterAccuracy {
+  meter: string;
+  type: MeterType;
+  days: number;
+  model: Accuracy;
+  ridge: Accuracy;
+  persistence_ensemble: Accuracy;
+  previous_day: Accuracy;
+  previous_week: Accuracy;
+  served: string;
+  trainingSeconds: number;
+  readingsPerSecond: number;
+}
+
+const data = (name: string) =>
+  parseReadingsCsv(Deno.readTextFileSync(new URL(`./data/${name}`, import.meta.url))).series;
+
+function slice(series: ReadingSeries, from: number, to: number): ReadingSeries {
+  return { timestamps: series.timestamps.slice(from, to), values: series.values.slice(from, to) };
+}
+
+function toCsv(series: ReadingSeries): string {
+  return series.timestamps.map((t, i) => `${new Date(t).toISOString()},${series.values[i]}`).join(
+    "\n",
+  );
+}
+
+/** The meters and their train/evaluate split. */
+export function benchmarkMeters(): {
+  meter: string;
+  type: MeterType;
+  train: ReadingSeries;
+  next: ReadingSeries;
+}[] {
+  const out = [];
+  for (const b of ["b0", "b5", "b21", "b40", "b119"]) {
+    out.push({
+      meter: `ucam_${b}`,
+      type: "electricity" as const,
+      train: data(`electricity_ucam_${b}_2018.csv`),
+      next: data(`electricity_ucam_${b}_2019_first6weeks.csv`),
+    });
+  }
+  for (const b of ["b2", "b40", "b57"]) {
+    const year = data(`gas_ucam_${b}_2019.csv`);
+    const split = year.timestamps.findIndex((t) => t >= Date.UTC(2019, 10, 1));
+    out.push({
+      meter: `ucam_${b}`,
+      type: "gas" as const,
+      train: slice(year, 0, split),
+      next: slice(year, split, split + 42 * 24),
+    });
+  }
+  return out;
+}
+
+/** Runs the rolling day-ahead evaluation on every meter. */
+export async function measureAccuracy(epochs = 30): Promise<MeterAccuracy[]> {
+  const service = await startTestService({ SEED_DEMO_METERS: "false" });
+  const results: MeterAccuracy[] = [];
+  try {
+    for (const { meter, type, train, next } of benchmarkMeters()) {
+      const base = `${service.url}/meters/${type}/${meter}/readings`;
+      const post = (series: ReadingSeries) =>
+        fetch(base, {
+          method: "POST",
+          headers: { "Content-Type": "text/csv" },
+          body: toCsv(series),
+        })
+          .then(async (r) => {
+            if (r.status !== 200) throw new Error(`upload failed: ${await r.text()}`);
+          });
+      await post(train);
+      const { json } = await service.train({ meter_id: meter, meter_type: type, epochs });
+      const stream = await openStream(`${service.url}/trainmodel/stream/${json.task_id}`);
+      let last: TaskStatus | undefined;
+      for await (const m of stream.messages) if (m.id) last = JSON.parse(m.data);
+      if (last?.status !== "SUCCESS") {
+        throw new Error(`${meter}: training ended ${JSON.stringify(last)}`);
+      }
+      const trainingSeconds = Number(last.result!.details.training_time_seconds);
+
+      // The ridge reference, fitted on the same cleaned training readings.
+      const cleanTrain = cleanReadings(train, type);
+      const gridTrain = { start: cleanTrain.start, values: cleanTrain.values };
+      const scaling = scalingOf(gridTrain.values);
+      const window = { lookback: 168, horizon: 24 };
+      const set = buildSamples(gridTrain, scaling, window, 0, gridTrain.values.length);
+      const ridge = fitRidge(set.inputs, set.targets, set.count, set.features, 24, 0.15);
+
+      const actual: number[] = [];
+      const f: Record<string, number[]> = {
+        model: [],
+        ridge: [],
+        ...Object.fromEntries(BASELINES.map((b) => [b, []])),
+      };
+      let served = "";
+      let days = 0;
+      const all: ReadingSeries = { timestamps: [...train.timestamps], values: [...train.values] };
+      for (let day = 0; (day + 1) * 24 <= next.timestamps.length; day++) {
+        const response = await fetch(`${service.url}/forecast/${type}/${meter}?horizon=24`);
+        const dayReadings = slice(next, day * 24, (day + 1) * 24);
+        if (response.status === 200) {
+          const body = await response.json();
+          served = body.model.served;
+          const clean = cleanReadings(all, type);
+          const grid = { start: clean.start, values: clean.values };
+          const origin = grid.values.length;
+          const x = new Float32Array(set.features);
+          writeFeatures(grid, scaling, window, origin, x, 0);
+          const r = predictRidge(ridge, x, 1);
+          const truth = cleanReadings(
+            {
+              timestamps: [...all.timestamps, ...dayReadings.timestamps],
+              values: [...all.values, ...dayReadings.values],
+            },
+            type,
+          ).values.subarray(origin, origin + 24);
+          if (complete(truth, 0, 24)) {
+            days++;
+            for (let k = 0; k < 24; k++) {
+              actual.push(truth[k]);
+              f.model.push(body.points[k].value);
+              f.ridge.push(r[k] * scaling.std + scaling.mean);
+            }
+            for (const b of BASELINES) f[b].push(...baselineForecast(grid.values, origin, 24, b));
+          }
+        } else {
+          await response.body?.cancel();
+        }
+        await post(dayReadings);
+        all.timestamps.push(...dayReadings.timestamps);
+        all.values.push(...dayReadings.values);
+      }
+      results.push({
+        meter,
+        type,
+        days,
+        model: accuracy(actual, f.model),
+        ridge: accuracy(actual, f.ridge),
+        persistence_ensemble: accuracy(actual, f.persistence_ensemble),
+        previous_day: accuracy(actual, f.previous_day),
+        previous_week: accuracy(actual, f.previous_week),
+        served,
+        trainingSeconds,
+        readingsPerSecond: train.timestamps.length / trainingSeconds,
+      });
+    }
+  } finally {
+    await service.close();
+  }
+  return results;
+}
