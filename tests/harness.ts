@@ -4,11 +4,9 @@
  *
  * @module
  */
-import { createMemoryBroker } from "../src/broker/memory_broker.ts";
-import { createRedisBroker } from "../src/broker/redis_broker.ts";
-import type { Broker } from "../src/broker/broker.ts";
-import { serveGateway } from "../src/gateway/serve_gateway.ts";
-import { startRedis } from "./redis_server.ts";
+import { type BrokerKind, testBroker } from "./test_brokers.ts";
+
+export type { BrokerKind };
 import { parseConfig } from "../src/config.ts";
 import { type ServiceHandle, startService } from "../src/server.ts";
 import type { TaskStatus } from "../src/tracker/task.ts";
@@ -23,23 +21,6 @@ export interface TestService extends ServiceHandle {
   status(taskId: string): Promise<TaskStatus>;
   /** Open event streams, from `/health`. */
   openStreams(): Promise<number>;
-}
-
-/** Which broker a test service runs on. */
-export type BrokerKind = "memory" | "redis";
-
-async function testBroker(kind: BrokerKind, taskTtlSeconds: number): Promise<Broker> {
-  if (kind === "memory") return createMemoryBroker({ taskTtlSeconds });
-  const redis = await startRedis();
-  const gateway = await serveGateway({ redisUrl: redis.url, token: "test", port: 0 });
-  const broker = await createRedisBroker({ url: gateway.url, token: "test", taskTtlSeconds });
-  const close = broker.close;
-  broker.close = async () => {
-    await close();
-    await gateway.close();
-    await redis.stop();
-  };
-  return broker;
 }
 
 /** Starts the service with these environment overrides, on the given broker. */

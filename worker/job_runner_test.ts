@@ -1,9 +1,6 @@
 import assert from "node:assert/strict";
-import { createMemoryBroker } from "../src/broker/memory_broker.ts";
-import { createRedisBroker } from "../src/broker/redis_broker.ts";
-import type { Broker } from "../src/broker/broker.ts";
-import { serveGateway } from "../src/gateway/serve_gateway.ts";
-import { needsRedis, startRedis } from "../tests/redis_server.ts";
+import { needsRedis } from "../tests/redis_server.ts";
+import { type BrokerKind, testBroker } from "../tests/test_brokers.ts";
 import { createModelStore } from "../src/models/model_store.ts";
 import { createTracker } from "../src/tracker/tracker.ts";
 import type { TaskEvent } from "../src/tracker/task.ts";
@@ -24,25 +21,9 @@ function synthetic(days: number) {
   };
 }
 
-type Kind = "memory" | "redis";
-
-async function brokerOf(kind: Kind): Promise<Broker> {
-  if (kind === "memory") return createMemoryBroker({ taskTtlSeconds: 60 });
-  const redis = await startRedis();
-  const gateway = await serveGateway({ redisUrl: redis.url, token: "t", port: 0 });
-  const broker = await createRedisBroker({ url: gateway.url, token: "t", taskTtlSeconds: 60 });
-  const close = broker.close;
-  broker.close = async () => {
-    await close();
-    await gateway.close();
-    await redis.stop();
-  };
-  return broker;
-}
-
-async function setup(kind: Kind, options: { leaseMs?: number; maxAttempts?: number } = {}) {
+async function setup(kind: BrokerKind, options: { leaseMs?: number; maxAttempts?: number } = {}) {
   const dir = await Deno.makeTempDir();
-  const broker = await brokerOf(kind);
+  const broker = await testBroker(kind, 60);
   const tracker = createTracker(broker);
   const runner = createJobRunner({
     broker,

@@ -1,0 +1,38 @@
+/**
+ * Brokers for tests: the in-memory one, or a Redis broker on a private
+ * `redis-server` behind an in-process gateway, whose `close()` stops all
+ * three.
+ *
+ * @module
+ */
+import type { Broker } from "../src/broker/broker.ts";
+import { createMemoryBroker } from "../src/broker/memory_broker.ts";
+import { createRedisBroker } from "../src/broker/redis_broker.ts";
+import { serveGateway } from "../src/gateway/serve_gateway.ts";
+import { startRedis } from "./redis_server.ts";
+
+/** Which broker a test runs on. */
+export type BrokerKind = "memory" | "redis";
+
+/** Starts a Redis broker on its own redis-server and gateway. */
+export async function startRedisBroker(
+  options: { taskTtlSeconds: number; livenessMs?: number },
+): Promise<Broker> {
+  const redis = await startRedis();
+  const gateway = await serveGateway({ redisUrl: redis.url, token: "test", port: 0 });
+  const broker = await createRedisBroker({ url: gateway.url, token: "test", ...options });
+  const close = broker.close;
+  broker.close = async () => {
+    await close();
+    await gateway.close();
+    await redis.stop();
+  };
+  return broker;
+}
+
+/** A broker of the given kind. */
+export function testBroker(kind: BrokerKind, taskTtlSeconds: number): Promise<Broker> {
+  return kind === "memory"
+    ? Promise.resolve(createMemoryBroker({ taskTtlSeconds }))
+    : startRedisBroker({ taskTtlSeconds });
+}
