@@ -11,7 +11,7 @@ const isFinal = (m: SseMessage) =>
 Deno.test("a late subscriber first sees where the task stands", async () => {
   const service = await startTestService();
   try {
-    const task = await service.start("meter_test_001", { epochs: 40 });
+    const task = await service.start("meter_test_001", { epochs: 500, batch_size: 8 });
     const early = await openStream(`${service.url}/trainmodel/stream/${task.task_id}`);
     await readUntil(early, (m) => isStatus(m) && (statusOf(m).metrics?.epoch ?? 0) >= 2);
     early.close();
