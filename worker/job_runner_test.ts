@@ -65,6 +65,17 @@ async function setup(kind: BrokerKind, options: { leaseMs?: number; maxAttempts?
 
 const meter = { meter_id: "runner_m", meter_type: "electricity" as const };
 const options = { epochs: 3, batch_size: 64, learning_rate: 0.01 };
+/** Long enough (seconds of training) that a test can act while it runs. */
+const LONG = { epochs: 500, batch_size: 8, learning_rate: 0.01 };
+
+/** Waits for a condition, failing with `what` after 30 s instead of hanging. */
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
 
 for (const kind of ["memory", "redis"] as const) {
   Deno.test({
@@ -131,18 +142,16 @@ for (const kind of ["memory", "redis"] as const) {
     fn: async () => {
       const t = await setup(kind);
       try {
-        await t.broker.mergeReadings(meter, synthetic(60));
+        await t.broker.mergeReadings(meter, synthetic(120));
         await t.runner.start();
-        const created = await t.tracker.create(meter, { ...options, epochs: 500 });
+        const created = await t.tracker.create(meter, LONG);
         assert.ok(created.created);
         const id = created.task.task_id;
-        while (!t.events.some((e) => e.task.metrics?.epoch === 1)) {
-          await new Promise((r) => setTimeout(r, 10));
-        }
+        await until(() => t.events.some((e) => e.task.metrics?.epoch === 1), "the first epoch");
         const cancel = await t.tracker.cancel(id);
         assert.equal(cancel.outcome, "cancelled");
         const started = Date.now();
-        while (t.runner.active() > 0) await new Promise((r) => setTimeout(r, 10));
+        await until(() => t.runner.active() === 0, "the runner to stop");
         assert.ok(Date.now() - started < 1000, "the job stops within a second");
         await new Promise((r) => setTimeout(r, 200));
         assert.equal(t.events.at(-1)?.task.status, "CANCELLED");
@@ -257,49 +266,51 @@ for (const kind of ["memory", "redis"] as const) {
         concurrency: 1,
       });
       try {
-        await t.broker.mergeReadings(meter, synthetic(60));
+        await t.broker.mergeReadings(meter, synthetic(120));
         await t.runner.start();
         // A short job finishes within the grace period: no retry.
         const quick = await t.tracker.create(meter, options);
         assert.ok(quick.created);
-        while (
-          !t.events.some((e) =>
-            e.task.task_id === quick.task.task_id && e.task.status === "TRAINING_MODEL"
-          )
-        ) {
-          await new Promise((r) => setTimeout(r, 10));
-        }
+        await until(
+          () =>
+            t.events.some((e) =>
+              e.task.task_id === quick.task.task_id && e.task.status === "TRAINING_MODEL"
+            ),
+          "the quick job to train",
+        );
         await t.runner.stop(30_000);
         const done = t.events.filter((e) => e.task.task_id === quick.task.task_id).at(-1)!.task;
         assert.equal(done.status, "SUCCESS");
 
         // A long job past the grace period is handed back and restarted at once elsewhere.
         await t.runner.start();
-        const long = await t.tracker.create(meter, { ...options, epochs: 300 });
+        const long = await t.tracker.create(meter, LONG);
         assert.ok(long.created);
         const id = long.task.task_id;
-        while (!t.events.some((e) => e.task.task_id === id && e.task.metrics?.epoch === 1)) {
-          await new Promise((r) => setTimeout(r, 10));
-        }
+        await until(
+          () => t.events.some((e) => e.task.task_id === id && e.task.metrics?.epoch === 1),
+          "the first epoch",
+        );
         await other.start();
         const stopped = Date.now();
         await t.runner.stop(100);
-        while (!t.events.some((e) => e.task.task_id === id && e.task.status === "RETRYING")) {
-          await new Promise((r) => setTimeout(r, 10));
-        }
+        await until(
+          () => t.events.some((e) => e.task.task_id === id && e.task.status === "RETRYING"),
+          "the RETRYING event",
+        );
         assert.ok(
           Date.now() - stopped < 5000,
           "restarted without waiting for the lease to run out",
         );
         const retry = t.events.find((e) => e.task.task_id === id && e.task.status === "RETRYING")!;
         assert.equal(retry.task.attempt, 2);
-        while (
-          !t.events.some((e) =>
-            e.task.task_id === id && e.task.attempt === 2 && e.task.status === "TRAINING_MODEL"
-          )
-        ) {
-          await new Promise((r) => setTimeout(r, 10));
-        }
+        await until(
+          () =>
+            t.events.some((e) =>
+              e.task.task_id === id && e.task.attempt === 2 && e.task.status === "TRAINING_MODEL"
+            ),
+          "attempt 2 to train",
+        );
         await t.tracker.cancel(id);
       } finally {
         await other.stop();
