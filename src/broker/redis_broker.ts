@@ -24,6 +24,7 @@
  * @module
  */
 import { Redis } from "@upstash/redis";
+import { decodeBase64, encodeBase64 } from "../util/base64.ts";
 import type {
   Broker,
   CommitResult,
@@ -50,18 +51,6 @@ export interface RedisBrokerOptions {
   livenessMs?: number;
   /** Key prefix, for sharing one Redis between deployments. */
   keyPrefix?: string;
-}
-
-function encodeBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(binary);
-}
-
-function decodeBase64(text: string): Uint8Array {
-  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 }
 
 /** The channel of a task's events. */

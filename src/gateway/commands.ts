@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { encodeBase64 } from "../util/base64.ts";
 
 /** A command as it reaches Redis: name first, every argument a string. */
 export type RedisCommand = [string, ...string[]];
@@ -111,20 +112,12 @@ export function encodeReply(reply: unknown, base64: boolean): JsonReply {
   if (typeof reply === "number") return reply;
   if (typeof reply === "bigint") return Number(reply);
   if (reply instanceof Uint8Array) {
-    return base64 ? bytesToBase64(reply) : new TextDecoder().decode(reply);
+    return base64 ? encodeBase64(reply) : new TextDecoder().decode(reply);
   }
   if (typeof reply === "string") {
-    return base64 ? bytesToBase64(new TextEncoder().encode(reply)) : reply;
+    return base64 ? encodeBase64(new TextEncoder().encode(reply)) : reply;
   }
   if (Array.isArray(reply)) return reply.map((item) => encodeReply(item, base64));
   if (reply instanceof Error) throw reply;
   throw new Error(`Unexpected Redis reply of type ${typeof reply}`);
-}
-
-function bytesToBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(binary);
 }
