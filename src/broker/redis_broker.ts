@@ -197,6 +197,18 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
     return live.ready;
   }
 
+  /** Adds a listener once the feed is live; undoes it if the feed cannot start. */
+  async function join<T>(set: Set<T>, listener: T): Promise<Unsubscribe> {
+    set.add(listener);
+    try {
+      await feed();
+    } catch (error) {
+      set.delete(listener);
+      throw error;
+    }
+    return () => set.delete(listener);
+  }
+
   const parseEvent = (id: string, json: string): TaskEvent => ({ id, task: JSON.parse(json) });
 
   await redis.ping();
@@ -268,15 +280,8 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
       return (entries ?? []).map(([id, fields]) => parseEvent(id, fields[1]));
     },
 
-    async subscribe(listener): Promise<Unsubscribe> {
-      listeners.add(listener);
-      try {
-        await feed();
-      } catch (error) {
-        listeners.delete(listener);
-        throw error;
-      }
-      return () => listeners.delete(listener);
+    subscribe(listener) {
+      return join(listeners, listener);
     },
 
     async claimJob(consumer, leaseMs): Promise<JobDelivery | null> {
@@ -305,15 +310,8 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
       await scripts.ack.exec([key.jobs], [GROUP, delivery.id]);
     },
 
-    async onJobQueued(listener): Promise<Unsubscribe> {
-      jobListeners.add(listener);
-      try {
-        await feed();
-      } catch (error) {
-        jobListeners.delete(listener);
-        throw error;
-      }
-      return () => jobListeners.delete(listener);
+    onJobQueued(listener) {
+      return join(jobListeners, listener);
     },
 
     async getReadings(meter) {
