@@ -104,19 +104,20 @@ export function createMeterRoutes(deps: MeterRoutesDeps): Hono {
           },
         );
       }
-      const known = new Set(stored?.timestamps ?? []);
-      const newHours = upload.series.timestamps.filter((t) => !known.has(t)).length;
-      if (known.size + newHours > MAX_READINGS_PER_METER) {
+      // The merged series, from what was read above: no second read of it all.
+      const byHour = new Map<number, number>();
+      stored?.timestamps.forEach((t, i) => byHour.set(t, stored.values[i]));
+      upload.series.timestamps.forEach((t, i) => byHour.set(t, upload.series.values[i]));
+      if (byHour.size > MAX_READINGS_PER_METER) {
         throw new ApiError(
           422,
           "too_many_readings",
-          `A meter keeps at most ${MAX_READINGS_PER_METER} readings; this upload would make ${
-            known.size + newHours
-          }. Nothing was stored.`,
+          `A meter keeps at most ${MAX_READINGS_PER_METER} readings; this upload would make ${byHour.size}. Nothing was stored.`,
         );
       }
       const merged = await deps.broker.mergeReadings(meter, upload.series);
-      const after = await deps.broker.getReadings(meter);
+      const hours = [...byHour.keys()].sort((a, b) => a - b);
+      const after = { timestamps: hours, values: hours.map((t) => byHour.get(t)!) };
       return c.json({
         meter_id: meter.meter_id,
         meter_type: meter.meter_type,
@@ -124,7 +125,7 @@ export function createMeterRoutes(deps: MeterRoutesDeps): Hono {
         added: merged.added,
         replaced: merged.replaced,
         rejected: 0,
-        readings: summarize(after!),
+        readings: summarize(after),
       });
     },
   );
