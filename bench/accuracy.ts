@@ -12,9 +12,9 @@ import { parseReadingsCsv } from "../src/meters/csv.ts";
 import type { ReadingSeries } from "../src/meters/series.ts";
 import type { MeterType, TaskStatus } from "../src/tracker/task.ts";
 import { baselineForecast, BASELINES } from "../src/training/baselines.ts";
-import { buildSamples, complete, scalingOf, writeFeatures } from "../src/training/features.ts";
+import { complete, HOUR_MS } from "../src/training/features.ts";
 import { type Accuracy, accuracy } from "../src/training/metrics.ts";
-import { fitRidge, predictRidge } from "../src/training/ridge.ts";
+import { fitRidgeReference, forecastRidgeReference } from "./ridge_reference.ts";
 import { startTestService } from "../tests/harness.ts";
 import { openStream } from "../tests/sse_client.ts";
 
@@ -29,6 +29,8 @@ export interface MeterAccuracy {
   previous_day: Accuracy;
   previous_week: Accuracy;
   served: string;
+  /** Model over persistence ensemble, CV(RMSE), for forecasts issued at 13:00. */
+  afternoonRatio: number;
   trainingSeconds: number;
   readingsPerSecond: number;
 }
@@ -45,6 +47,9 @@ function toCsv(series: ReadingSeries): string {
     "\n",
   );
 }
+
+/** Hours of a day uploaded before the afternoon forecast: it is issued at 13:00. */
+const AFTERNOON = 13;
 
 /** The meters and their train/evaluate split. */
 export function benchmarkMeters(): {
@@ -76,7 +81,7 @@ export function benchmarkMeters(): {
 }
 
 /** Runs the rolling day-ahead evaluation on every meter. */
-export async function measureAccuracy(epochs = 30): Promise<MeterAccuracy[]> {
+export async function measureAccuracy(): Promise<MeterAccuracy[]> {
   const service = await startTestService({ SEED_DEMO_METERS: "false" });
   const results: MeterAccuracy[] = [];
   try {
@@ -92,7 +97,7 @@ export async function measureAccuracy(epochs = 30): Promise<MeterAccuracy[]> {
             if (r.status !== 200) throw new Error(`upload failed: ${await r.text()}`);
           });
       await post(train);
-      const { json } = await service.train({ meter_id: meter, meter_type: type, epochs });
+      const { json } = await service.train({ meter_id: meter, meter_type: type });
       const stream = await openStream(`${service.url}/trainmodel/stream/${json.task_id}`);
       let last: TaskStatus | undefined;
       for await (const m of stream.messages) if (m.id) last = JSON.parse(m.data);
@@ -101,13 +106,9 @@ export async function measureAccuracy(epochs = 30): Promise<MeterAccuracy[]> {
       }
       const trainingSeconds = Number(last.result!.details.training_time_seconds);
 
-      // The ridge reference, fitted on the same cleaned training readings.
+      // The linear reference, fitted on the same cleaned training readings.
       const cleanTrain = cleanReadings(train, type);
-      const gridTrain = { start: cleanTrain.start, values: cleanTrain.values };
-      const scaling = scalingOf(gridTrain.values);
-      const window = { lookback: 168, horizon: 24 };
-      const set = buildSamples(gridTrain, scaling, window, 0, gridTrain.values.length);
-      const ridge = fitRidge(set.inputs, set.targets, set.count, set.features, 24, 0.15);
+      const reference = fitRidgeReference({ start: cleanTrain.start, values: cleanTrain.values });
 
       const actual: number[] = [];
       const f: Record<string, number[]> = {
@@ -116,6 +117,7 @@ export async function measureAccuracy(epochs = 30): Promise<MeterAccuracy[]> {
         ...Object.fromEntries(BASELINES.map((b) => [b, []])),
       };
       let served = "";
+      const afternoonForecasts: { timestamp: string; value: number }[][] = [];
       let days = 0;
       const all: ReadingSeries = { timestamps: [...train.timestamps], values: [...train.values] };
       for (let day = 0; (day + 1) * 24 <= next.timestamps.length; day++) {
@@ -127,9 +129,7 @@ export async function measureAccuracy(epochs = 30): Promise<MeterAccuracy[]> {
           const clean = cleanReadings(all, type);
           const grid = { start: clean.start, values: clean.values };
           const origin = grid.values.length;
-          const x = new Float32Array(set.features);
-          writeFeatures(grid, scaling, window, origin, x, 0);
-          const r = predictRidge(ridge, x, 1);
+          const r = forecastRidgeReference(reference, grid, origin);
           const truth = cleanReadings(
             {
               timestamps: [...all.timestamps, ...dayReadings.timestamps],
@@ -142,17 +142,44 @@ export async function measureAccuracy(epochs = 30): Promise<MeterAccuracy[]> {
             for (let k = 0; k < 24; k++) {
               actual.push(truth[k]);
               f.model.push(body.points[k].value);
-              f.ridge.push(r[k] * scaling.std + scaling.mean);
+              f.ridge.push(r[k]);
             }
             for (const b of BASELINES) f[b].push(...baselineForecast(grid.values, origin, 24, b));
           }
         } else {
           await response.body?.cancel();
         }
-        await post(dayReadings);
+        // The same day again, issued at 13:00: upload the morning, forecast, upload the rest.
+        await post(slice(dayReadings, 0, AFTERNOON));
+        const afternoon = await fetch(`${service.url}/forecast/${type}/${meter}?horizon=24`);
+        if (afternoon.status === 200) {
+          const body = await afternoon.json();
+          afternoonForecasts.push(body.points);
+        } else {
+          await afternoon.body?.cancel();
+        }
+        await post(slice(dayReadings, AFTERNOON, 24));
         all.timestamps.push(...dayReadings.timestamps);
         all.values.push(...dayReadings.values);
       }
+      // Forecasts issued at 13:00, scored against the cleaned readings, next to the persistence
+      // ensemble issued at the same hours.
+      const final = cleanReadings(all, type);
+      const afternoonActual: number[] = [],
+        afternoonModel: number[] = [],
+        afternoonBase: number[] = [];
+      for (const points of afternoonForecasts) {
+        const origin = Math.round((Date.parse(points[0].timestamp) - final.start) / HOUR_MS);
+        if (!complete(final.values, origin, origin + 24)) continue;
+        const base = baselineForecast(final.values, origin, 24, "persistence_ensemble");
+        for (let k = 0; k < 24; k++) {
+          afternoonActual.push(final.values[origin + k]);
+          afternoonModel.push(points[k].value);
+          afternoonBase.push(base[k]);
+        }
+      }
+      const afternoonRatio = accuracy(afternoonActual, afternoonModel).cv_rmse /
+        accuracy(afternoonActual, afternoonBase).cv_rmse;
       results.push({
         meter,
         type,
@@ -163,6 +190,7 @@ export async function measureAccuracy(epochs = 30): Promise<MeterAccuracy[]> {
         previous_day: accuracy(actual, f.previous_day),
         previous_week: accuracy(actual, f.previous_week),
         served,
+        afternoonRatio,
         trainingSeconds,
         readingsPerSecond: train.timestamps.length / trainingSeconds,
       });

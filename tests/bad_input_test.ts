@@ -95,7 +95,7 @@ Deno.test("an oversized body is refused with 413", async () => {
 Deno.test("a second request for a busy meter is a 409 with the active task's id", async () => {
   const service = await startTestService();
   try {
-    const task = await service.start("meter_test_001", { epochs: 500, batch_size: 8 });
+    const task = await service.start("meter_test_001", { epochs: 500, batch_size: 256 });
     const { response, json } = await service.train({
       meter_id: "meter_test_001",
       meter_type: "electricity",

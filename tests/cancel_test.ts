@@ -7,7 +7,7 @@ const statusOf = (m: SseMessage) => JSON.parse(m.data).status;
 Deno.test("DELETE cancels a running task: 202, the stream ends CANCELLED, a second DELETE is 409", async () => {
   const service = await startTestService();
   try {
-    const task = await service.start("meter_test_001", { epochs: 500, batch_size: 8 });
+    const task = await service.start("meter_test_001", { epochs: 500, batch_size: 256 });
     const stream = await openStream(`${service.url}/trainmodel/stream/${task.task_id}`);
     await readUntil(stream, (m) => statusOf(m) === "TRAINING_MODEL");
 
@@ -44,7 +44,7 @@ Deno.test("DELETE cancels a running task: 202, the stream ends CANCELLED, a seco
 Deno.test("a pending task can be cancelled before it runs", async () => {
   const service = await startTestService();
   try {
-    const busy = await service.start("meter_test_001", { epochs: 500, batch_size: 8 });
+    const busy = await service.start("meter_test_001", { epochs: 500, batch_size: 256 });
     const waiting = await service.start("meter_test_002", { epochs: 1 });
     assert.equal((await service.status(waiting.task_id)).status, "PENDING");
     const cancel = await fetch(`${service.url}/trainmodel/${waiting.task_id}`, {

@@ -11,7 +11,7 @@ Deno.test({
   fn: async () => {
     const service = await startTestService({ HEARTBEAT_INTERVAL_SECONDS: "0.1" });
     try {
-      const task = await service.start("meter_test_001", { epochs: 500, batch_size: 8 });
+      const task = await service.start("meter_test_001", { epochs: 500, batch_size: 256 });
       const streams = await Promise.all(
         Array.from(
           { length: 20 },

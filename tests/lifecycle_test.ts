@@ -101,7 +101,7 @@ Deno.test("heartbeats have no id, name the task, and come on schedule", async ()
   const service = await startTestService({ HEARTBEAT_INTERVAL_SECONDS: "0.2" });
   try {
     // A second task on the same runner stays PENDING: only heartbeats flow.
-    const busy = await service.start("meter_test_001", { epochs: 500, batch_size: 8 });
+    const busy = await service.start("meter_test_001", { epochs: 500, batch_size: 256 });
     const idle = await service.start("meter_test_002", { epochs: 1 });
     const stream = await openStream(`${service.url}/trainmodel/stream/${idle.task_id}`);
     const opened = performance.now();

@@ -106,7 +106,7 @@ Deno.test({
               meter_id: "meter_test_001",
               meter_type: "electricity",
               epochs: 300, // a few seconds: long enough to kill its worker mid-training
-              batch_size: 8,
+              batch_size: 256,
             }),
           });
           assert.equal(created.status, 202);
@@ -151,7 +151,7 @@ Deno.test({
               meter_id: "meter_test_002",
               meter_type: "electricity",
               epochs: 400,
-              batch_size: 8,
+              batch_size: 256,
             }),
           });
           assert.equal(created.status, 202);

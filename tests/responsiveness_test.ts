@@ -5,7 +5,7 @@ import { openStream, readUntil, type SseMessage } from "./sse_client.ts";
 Deno.test("while a model trains, another stream's heartbeats arrive within 1 s of schedule", async () => {
   const service = await startTestService({ HEARTBEAT_INTERVAL_SECONDS: "1" });
   try {
-    const training = await service.start("meter_test_001", { epochs: 500, batch_size: 8 });
+    const training = await service.start("meter_test_001", { epochs: 500, batch_size: 256 });
     const watched = await openStream(`${service.url}/trainmodel/stream/${training.task_id}`);
     await readUntil(watched, (m) => JSON.parse(m.data).metrics?.epoch >= 1);
 

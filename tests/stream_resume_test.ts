@@ -11,7 +11,7 @@ const isFinal = (m: SseMessage) =>
 Deno.test("a late subscriber first sees where the task stands", async () => {
   const service = await startTestService();
   try {
-    const task = await service.start("meter_test_001", { epochs: 500, batch_size: 8 });
+    const task = await service.start("meter_test_001", { epochs: 500, batch_size: 256 });
     const early = await openStream(`${service.url}/trainmodel/stream/${task.task_id}`);
     await readUntil(early, (m) => isStatus(m) && (statusOf(m).metrics?.epoch ?? 0) >= 2);
     early.close();
@@ -80,7 +80,7 @@ Deno.test("a browser-style EventSource reconnects across server-closed connectio
   const service = await startTestService({ STREAM_MAX_SECONDS: "1" });
   try {
     const epochs = 250; // a few seconds: several server-closed connections
-    const task = await service.start("meter_test_001", { epochs, batch_size: 8 });
+    const task = await service.start("meter_test_001", { epochs, batch_size: 256 });
     const received: { id: string; status: string }[] = [];
     const source = new EventSource(`${service.url}/trainmodel/stream/${task.task_id}`);
     let opens = 0;

@@ -270,6 +270,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
             data_fetch_time_seconds: round(fetchSeconds, 3),
             training_time_seconds: round(trainingSeconds, 3),
             samples: outcome.samples,
+            unusual_working_days_left_out: outcome.unusualWorkingDays,
             epochs: outcome.model.metadata.metrics.epoch,
             final_loss: outcome.model.metadata.metrics.loss,
             final_val_loss: outcome.model.metadata.metrics.val_loss,

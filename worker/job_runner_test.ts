@@ -66,7 +66,7 @@ async function setup(kind: BrokerKind, options: { leaseMs?: number; maxAttempts?
 const meter = { meter_id: "runner_m", meter_type: "electricity" as const };
 const options = { epochs: 3, batch_size: 64, learning_rate: 0.01 };
 /** Long enough (seconds of training) that a test can act while it runs. */
-const LONG = { epochs: 500, batch_size: 8, learning_rate: 0.01 };
+const LONG = { epochs: 500, batch_size: 256, learning_rate: 0.01 };
 
 /** Waits for a condition, failing with `what` after 30 s instead of hanging. */
 async function until(condition: () => boolean, what: string): Promise<void> {

@@ -13,7 +13,7 @@ export const METER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 /** Default training options. */
 export const DEFAULT_OPTIONS: TrainingOptions = {
   epochs: 30,
-  batch_size: 64,
+  batch_size: 256,
   learning_rate: 0.003,
 };
 

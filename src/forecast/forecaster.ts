@@ -13,8 +13,14 @@ import type { LoadedArtifacts, ModelStore } from "../models/model_store.ts";
 import { meterKey, type MeterRef } from "../tracker/task.ts";
 import { useFastestBackend } from "../training/backend.ts";
 import { baselineForecast } from "../training/baselines.ts";
-import { complete, HOUR_MS, writeFeatures } from "../training/features.ts";
-import type { SavedModel } from "../training/train.ts";
+import {
+  complete,
+  fromModelOutput,
+  HOUR_MS,
+  issueHourOneHot,
+  originFeatures,
+} from "../training/features.ts";
+import { MODEL_FORMAT, type SavedModel } from "../training/train.ts";
 
 /** A forecast as the API answers it. */
 export interface Forecast {
@@ -33,7 +39,7 @@ export interface Forecast {
 /** Why a forecast cannot be made. */
 export class ForecastError extends Error {
   /** Creates the error. */
-  constructor(readonly status: 404 | 422, readonly code: string, message: string) {
+  constructor(readonly status: 404 | 409 | 422, readonly code: string, message: string) {
     super(message);
   }
 }
@@ -61,6 +67,7 @@ export function createForecaster(deps: { broker: Broker; models: ModelStore }): 
     if (cached?.trainedAt === trainedAt) return cached;
     const artifacts: LoadedArtifacts | null = await deps.models.load(meter);
     if (!artifacts) throw noModel(meter);
+    if (artifacts.json.userDefinedMetadata?.format !== MODEL_FORMAT) throw outdated(meter);
     await useFastestBackend();
     const model = await tf.loadLayersModel(tf.io.fromMemory({
       modelTopology: artifacts.json.modelTopology as tf.io.ModelJSON["modelTopology"],
@@ -92,16 +99,22 @@ export function createForecaster(deps: { broker: Broker; models: ModelStore }): 
         while (recent < origin && Number.isFinite(grid.values[origin - 1 - recent])) recent++;
         throw tooFew(meter, lookback, recent);
       }
-      const served = metadata.evaluation?.served ?? "model";
+      let served = metadata.evaluation?.served ?? "model";
       let values: ArrayLike<number>;
-      if (served === "model") {
-        const x = new Float32Array(lookback + 7);
-        writeFeatures(grid, metadata.scaling, metadata.window, origin, x, 0);
+      const features = served === "model"
+        ? originFeatures(grid, metadata.scaling, metadata.window, origin)
+        : null;
+      if (features) {
+        const { inputs, issueHour, anchor } = features;
         const z = tf.tidy(() =>
-          (loaded.model.predict(tf.tensor2d(x, [1, x.length])) as tf.Tensor).dataSync()
+          (loaded.model.predict([
+            tf.tensor2d(inputs, [1, inputs.length]),
+            tf.tensor2d(issueHourOneHot([issueHour]), [1, 24]),
+          ]) as tf.Tensor).dataSync()
         );
-        values = Array.from(z, (v) => v * metadata.scaling.std + metadata.scaling.mean);
+        values = fromModelOutput(z, anchor, metadata.scaling);
       } else {
+        served = "persistence_ensemble";
         values = baselineForecast(
           grid.values,
           origin,
@@ -142,5 +155,13 @@ function tooFew(meter: MeterRef, needed: number, have: number): ForecastError {
     422,
     "not_enough_recent_readings",
     `A forecast needs the last ${needed} hours of readings without gaps; ${meter.meter_type} meter "${meter.meter_id}" has ${have} complete hours before its latest reading. Upload the missing recent readings and ask again.`,
+  );
+}
+
+function outdated(meter: MeterRef): ForecastError {
+  return new ForecastError(
+    409,
+    "model_outdated",
+    `The model of ${meter.meter_type} meter "${meter.meter_id}" was trained by an earlier version of Wattcast, whose models this version cannot read. Train it again: POST /trainmodel/ with {"meter_id": "${meter.meter_id}", "meter_type": "${meter.meter_type}"}.`,
   );
 }

@@ -36,7 +36,10 @@ export interface ModelJson {
 
 /** Stores trained models. */
 export interface ModelStore {
-  /** Saves the model; returns its path relative to the data directory. */
+  /**
+   * Saves the model; returns its path, `models/{meter_type}/{meter_id}`: its
+   * key in the broker, and its directory under the data directory when mirrored.
+   */
   save(meter: MeterRef, model: SavedModel): Promise<string>;
   /** The meter's model, or null. */
   load(meter: MeterRef): Promise<LoadedArtifacts | null>;

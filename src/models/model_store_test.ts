@@ -1,13 +1,14 @@
 import assert from "node:assert/strict";
 import { createMemoryBroker } from "../broker/memory_broker.ts";
 import { createModelStore } from "./model_store.ts";
-import type { SavedModel } from "../training/train.ts";
+import { MODEL_FORMAT, type SavedModel } from "../training/train.ts";
 
 const model = (bytes: number[], trained_at = "2026-01-01T00:00:00.000Z"): SavedModel => ({
   modelTopology: { class_name: "Model" },
   weightSpecs: [{ name: "w", shape: [bytes.length / 4], dtype: "float32" }],
   weightData: new Uint8Array(bytes).buffer,
   metadata: {
+    format: MODEL_FORMAT,
     scaling: { mean: 1, std: 2 },
     window: { lookback: 168, horizon: 24 },
     trained_at,

@@ -1,10 +1,32 @@
 import assert from "node:assert/strict";
-import { buildSamples, complete, dayStarts, HOUR_MS, scalingOf, toHourlyGrid } from "./features.ts";
+import {
+  buildSamples,
+  complete,
+  featureCount,
+  fromModelOutput,
+  HOUR_MS,
+  issueHourOneHot,
+  originFeatures,
+  RECENT_HOURS,
+  scalingOf,
+  similarDayProfile,
+  toHourlyGrid,
+  unusualWorkingDays,
+} from "./features.ts";
 
-const window = { lookback: 4, horizon: 2 };
+const MONDAY = Date.UTC(2024, 0, 1); // 2024-01-01 was a Monday
+const window = { lookback: 24, horizon: 24 };
 
-function grid(values: number[], start = Date.UTC(2024, 0, 1)) {
+function grid(values: number[], start = MONDAY) {
   return toHourlyGrid({ timestamps: values.map((_, i) => start + i * HOUR_MS), values });
+}
+
+/** Working days at 100 + hour, weekends at 10 + hour. */
+function office(days: number, start = MONDAY): number[] {
+  return Array.from({ length: days * 24 }, (_, i) => {
+    const weekday = new Date(start + i * HOUR_MS).getUTCDay();
+    return (weekday === 0 || weekday === 6 ? 10 : 100) + (i % 24);
+  });
 }
 
 Deno.test("toHourlyGrid marks missing hours as NaN", () => {
@@ -19,27 +41,82 @@ Deno.test("scalingOf ignores NaN; complete spots gaps", () => {
   assert.ok(!complete([1, 2], -1, 2));
 });
 
-Deno.test("day starts follow the grid's own clock", () => {
-  const g = grid(Array(100).fill(1), Date.UTC(2024, 0, 1, 22)); // starts at 22:00
-  assert.deepEqual(dayStarts(g, 0, 100), [2, 26, 50, 74, 98]);
-  assert.deepEqual(dayStarts(g, 3, 60), [26, 50]);
+Deno.test("the similar-day profile takes the same hours of the same kind of day", () => {
+  const values = office(14);
+  // Monday of week 2 (day 7), forecast from its midnight: the working-day profile.
+  assert.deepEqual([...similarDayProfile(grid(values), 7 * 24, 24)!], values.slice(0, 24));
+  // Saturday of week 2 (day 12): the weekend profile.
+  assert.deepEqual(
+    [...similarDayProfile(grid(values), 12 * 24, 24)!],
+    values.slice(5 * 24, 6 * 24),
+  );
+  // Issued at 18:00 on a Friday (day 11): six working-day hours, then Saturday's.
+  const friday6pm = similarDayProfile(grid(values), 11 * 24 + 18, 24)!;
+  assert.deepEqual([...friday6pm.slice(0, 6)], [118, 119, 120, 121, 122, 123]);
+  assert.deepEqual([...friday6pm.slice(6)], values.slice(5 * 24, 5 * 24 + 18));
 });
 
-Deno.test("samples sit at day starts, with the week's lags, the weekday, and the next hours", () => {
-  const values = Array.from({ length: 24 * 4 }, (_, i) => i);
-  const g = grid(values); // 2024-01-01 is a Monday
-  const scaling = { mean: 0, std: 1 };
-  const set = buildSamples(g, scaling, window, 0, values.length);
-  assert.deepEqual(set.origins, [24, 48, 72]);
-  assert.equal(set.features, 4 + 7);
-  assert.deepEqual([...set.inputs.slice(0, 4)], [20, 21, 22, 23]);
-  assert.deepEqual([...set.inputs.slice(4, 11)], [0, 0, 1, 0, 0, 0, 0], "Tuesday");
-  assert.deepEqual([...set.targets.slice(0, 2)], [24, 25]);
+Deno.test("a working day that looks like a holiday is not taken as similar", () => {
+  const values = office(14);
+  values.fill(15, 10 * 24, 11 * 24); // Thursday of week 2 closed, weekend-like
+  const profile = similarDayProfile(grid(values), 11 * 24, 24)!; // Friday
+  assert.deepEqual([...profile], values.slice(0, 24), "the closed Thursday is skipped");
 });
 
-Deno.test("windows touching a gap are skipped, and the range bounds the targets", () => {
-  const values = Array.from({ length: 24 * 4 }, (_, i) => i);
-  values[47] = NaN; // the last lag of day 2
-  const set = buildSamples(grid(values), { mean: 0, std: 1 }, window, 0, 73);
-  assert.deepEqual(set.origins, [24], "day 2 has a gap; day 3's targets end past the range");
+Deno.test("features hold the last day, the anchor, the weekday; the issue hour is separate", () => {
+  const values = office(14);
+  const origin = 9 * 24 + 5; // Wednesday 05:00
+  const f = originFeatures(grid(values), { mean: 0, std: 1 }, window, origin)!;
+  assert.equal(f.inputs.length, featureCount(window));
+  assert.deepEqual([...f.inputs.slice(0, RECENT_HOURS)], values.slice(origin - 24, origin));
+  assert.deepEqual([...f.inputs.slice(RECENT_HOURS, RECENT_HOURS + 24)], [...f.anchor]);
+  assert.deepEqual([...f.inputs.slice(RECENT_HOURS + 24)], [0, 0, 0, 1, 0, 0, 0], "Wednesday");
+  assert.equal(f.issueHour, 5);
+  assert.deepEqual([...issueHourOneHot([2]).slice(0, 4)], [0, 0, 1, 0]);
+  assert.deepEqual([...fromModelOutput([1, -1], Float64Array.of(10, 10), { mean: 0, std: 2 })], [
+    12,
+    8,
+  ]);
+});
+
+Deno.test("samples sit at every hour; targets are what the anchor misses, standardised", () => {
+  const values = office(10).map((v, i) => v + (i % 48 === 0 ? 8 : 0));
+  const scaling = { mean: 50, std: 4 };
+  const set = buildSamples(grid(values), scaling, window, 0, values.length);
+  const hours = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+  assert.deepEqual(
+    set.origins,
+    [...hours(24, 97), ...hours(144, 217)],
+    "every hour whose forecast day has a similar day before it: none for the first Saturday",
+  );
+  const i = set.origins.indexOf(7 * 24); // Monday midnight of week 2
+  const f = originFeatures(grid(values), scaling, window, 7 * 24)!;
+  for (let k = 0; k < 24; k++) {
+    assert.equal(set.targets[i * 24 + k], Math.fround((values[7 * 24 + k] - f.anchor[k]) / 4));
+  }
+  assert.equal(set.hours[1], 1);
+  assert.equal(set.issueHours[1 * 24 + 1], 1);
+});
+
+Deno.test("windows touching a gap are skipped", () => {
+  const values = office(5);
+  values[50] = NaN;
+  const set = buildSamples(grid(values), { mean: 0, std: 1 }, window, 0, values.length);
+  assert.ok(!set.origins.some((t) => t - 24 <= 50 && 50 < t + 24), "no window covers the gap");
+  assert.ok(set.origins.includes(75) && set.origins.includes(26));
+});
+
+Deno.test("working days that look like holidays are found, weekends and usual days are not", () => {
+  const values = office(42);
+  values.fill(12, 16 * 24, 18 * 24); // Wednesday and Thursday of week 3 closed
+  const unusual = unusualWorkingDays(grid(values));
+  assert.deepEqual([...unusual], [16, 17]);
+  const set = buildSamples(grid(values), { mean: 0, std: 1 }, window, 0, values.length, unusual);
+  assert.ok(set.origins.length > 0);
+  assert.ok(
+    set.origins.every((t) => t + 23 < 16 * 24 || t >= 18 * 24),
+    "no sample forecasts an hour of the closed days",
+  );
+  const flat = Array(24 * 42).fill(50);
+  assert.equal(unusualWorkingDays(grid(flat)).size, 0, "no contrast: nothing is unusual");
 });

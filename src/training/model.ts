@@ -1,44 +1,123 @@
 /**
- * The forecasting network: a linear path from the inputs to every horizon,
- * started at the closed-form ridge solution, plus a small non-linear path
- * that starts at zero. Training can only keep the network if it beats
- * ridge on validation, so the network is never worse than the linear
- * reference it is measured against.
+ * The forecasting network, in TensorFlow.js layers format. Two inputs: the
+ * features of a forecast and its issue hour (one-hot). Two paths, added:
+ * - **linear**: one linear head per issue hour, solved in closed form by
+ *   ridge regression and frozen (a dense layer to `24 × horizon` outputs,
+ *   of which the issue hour selects its `horizon`);
+ * - **deep**: a small non-linear path on the features and the issue hour,
+ *   started at zero and trained by gradient descent on what the linear
+ *   path leaves.
+ *
+ * The output corrects the similar-day anchor (see `features.ts`). Training
+ * keeps the deep path only while it beats the linear path on validation,
+ * so the network is never worse there than its linear part.
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { RidgeModel } from "./ridge.ts";
+import { ISSUE_HOURS, type SampleSet } from "./features.ts";
+import { fitRidge, type RidgeModel } from "./ridge.ts";
 
 /** Hidden units of the non-linear path. */
 export const HIDDEN_UNITS = 32;
 
-/** Builds and compiles the network; its linear path starts at `ridge` when given. */
+/** The network, and the part of it gradient descent trains. */
+export interface ForecastNetwork {
+  /** Inputs `[features, issue hour]`; output the `horizon` standardised corrections. */
+  model: tf.LayersModel;
+  /** The deep path alone, sharing the model's layers: fitted to what the linear path leaves. */
+  deep: tf.LayersModel;
+}
+
+/**
+ * Fits one ridge head per issue hour on the samples of that hour (each
+ * choosing its own penalty on its latest `validationShare`). An hour with
+ * too few samples gets a zero head: the anchor alone.
+ */
+export function fitLinearHeads(
+  set: SampleSet,
+  horizon: number,
+  validationShare: number,
+): RidgeModel[] {
+  const { features } = set;
+  return Array.from({ length: ISSUE_HOURS }, (_, hour) => {
+    const rows: number[] = [];
+    for (let i = 0; i < set.count; i++) if (set.hours[i] === hour) rows.push(i);
+    if (rows.length < 2) {
+      return {
+        weights: new Float64Array(features * horizon),
+        bias: new Float64Array(horizon),
+        features,
+        outputs: horizon,
+        lambda: 0,
+      };
+    }
+    const x = new Float32Array(rows.length * features), y = new Float32Array(rows.length * horizon);
+    rows.forEach((r, i) => {
+      x.set(set.inputs.subarray(r * features, (r + 1) * features), i * features);
+      y.set(set.targets.subarray(r * horizon, (r + 1) * horizon), i * horizon);
+    });
+    return fitRidge(x, y, rows.length, features, horizon, validationShare);
+  });
+}
+
+/** Sets the network's linear path to `heads` (one per issue hour). */
+export function setLinearHeads(model: tf.LayersModel, heads: RidgeModel[]): void {
+  const { features, outputs: horizon } = heads[0];
+  // Head h's weights fill columns h·horizon … (h+1)·horizon − 1.
+  const kernel = new Float32Array(features * ISSUE_HOURS * horizon);
+  const bias = new Float32Array(ISSUE_HOURS * horizon);
+  heads.forEach((head, h) => {
+    for (let j = 0; j < features; j++) {
+      for (let k = 0; k < horizon; k++) {
+        kernel[j * ISSUE_HOURS * horizon + h * horizon + k] = head.weights[j * horizon + k];
+      }
+    }
+    for (let k = 0; k < horizon; k++) bias[h * horizon + k] = head.bias[k];
+  });
+  tf.tidy(() =>
+    model.getLayer("linear").setWeights([
+      tf.tensor2d(kernel, [features, ISSUE_HOURS * horizon]),
+      tf.tensor1d(bias),
+    ])
+  );
+}
+
+/** Builds and compiles the network with its linear heads set to `heads`. */
 export function buildModel(
   features: number,
   horizon: number,
   learningRate: number,
-  ridge?: RidgeModel,
-): tf.LayersModel {
-  const input = tf.input({ shape: [features], name: "window" });
-  const linear = tf.layers.dense({ units: horizon, name: "linear" }).apply(
-    input,
-  ) as tf.SymbolicTensor;
-  const hidden = tf.layers.dense({ units: HIDDEN_UNITS, activation: "relu", name: "hidden" })
+  heads: RidgeModel[],
+): ForecastNetwork {
+  const input = tf.input({ shape: [features], name: "features" });
+  const hour = tf.input({ shape: [ISSUE_HOURS], name: "issue_hour" });
+  const allHeads = tf.layers.dense({
+    units: ISSUE_HOURS * horizon,
+    name: "linear",
+    trainable: false,
+  })
     .apply(input) as tf.SymbolicTensor;
-  const deep = tf.layers.dense({
-    units: horizon,
-    name: "deep",
-    kernelInitializer: "zeros",
-  }).apply(hidden) as tf.SymbolicTensor;
+  const byHour = tf.layers.reshape({ targetShape: [ISSUE_HOURS, horizon], name: "linear_by_hour" })
+    .apply(allHeads) as tf.SymbolicTensor;
+  const linear = tf.layers.dot({ axes: 1, name: "linear_for_hour" }).apply([
+    hour,
+    byHour,
+  ]) as tf.SymbolicTensor;
+  const both = tf.layers.concatenate({ name: "deep_input" }).apply([
+    input,
+    hour,
+  ]) as tf.SymbolicTensor;
+  const hidden = tf.layers.dense({ units: HIDDEN_UNITS, activation: "relu", name: "hidden" })
+    .apply(both) as tf.SymbolicTensor;
+  const deep = tf.layers.dense({ units: horizon, name: "deep", kernelInitializer: "zeros" })
+    .apply(hidden) as tf.SymbolicTensor;
   const output = tf.layers.add({ name: "forecast" }).apply([linear, deep]) as tf.SymbolicTensor;
-  const model = tf.model({ inputs: input, outputs: output });
-  if (ridge) {
-    model.getLayer("linear").setWeights([
-      tf.tensor2d(Float32Array.from(ridge.weights), [features, horizon]),
-      tf.tensor1d(Float32Array.from(ridge.bias)),
-    ]);
-  }
+  const model = tf.model({ inputs: [input, hour], outputs: output });
+  const deepModel = tf.model({ inputs: [input, hour], outputs: deep });
+
+  setLinearHeads(model, heads);
+  deepModel.compile({ optimizer: tf.train.adam(learningRate), loss: "meanSquaredError" });
   model.compile({ optimizer: tf.train.adam(learningRate), loss: "meanSquaredError" });
-  return model;
+  return { model, deep: deepModel };
 }

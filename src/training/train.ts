@@ -1,9 +1,13 @@
 /**
  * Trains one meter's day-ahead model and judges it: clean the readings,
- * hold out the most recent weeks, fit ridge regression in closed form, train
- * the network from it (kept only where it beats ridge on validation),
- * then score model, ridge and baselines on the holdout and decide what to
- * serve. Runs in whichever thread calls it (the job runner uses a Web Worker).
+ * hold out the most recent weeks, build a sample at every hour before them
+ * (see `features.ts`; forecasts of working days that look like holidays are
+ * left out), solve the linear heads in closed form, train the deep path on
+ * what they leave (kept only where it beats them on validation), then score
+ * model, linear path and baselines on forecasts issued at every hour of the
+ * holdout and decide what to serve. The model served has its linear heads
+ * refit on every reading, holdout included. Runs in whichever thread calls
+ * it (the job runner uses a Web Worker).
  *
  * @module
  */
@@ -16,24 +20,34 @@ import { TrainingError } from "./errors.ts";
 import { evaluate, type Evaluation } from "./evaluation.ts";
 import {
   buildSamples,
-  complete,
-  dayStarts,
   DEFAULT_WINDOW,
+  featureCount,
+  fromModelOutput,
   type HourlyGrid,
+  issueHourOneHot,
+  type OriginFeatures,
+  originFeatures,
   type Scaling,
   scalingOf,
+  unusualWorkingDays,
   type WindowSpec,
-  writeFeatures,
 } from "./features.ts";
-import { buildModel } from "./model.ts";
-import { fitRidge, predictRidge } from "./ridge.ts";
+import { buildModel, fitLinearHeads, setLinearHeads } from "./model.ts";
+import { predictRidge, type RidgeModel } from "./ridge.ts";
 
 /** Days held out at the end for judging the model. */
 export const HOLDOUT_DAYS = 28;
 /** Fewest day-ahead samples worth training on. */
 export const MIN_TRAINING_DAYS = 21;
-/** Share of the training days (the latest) used for validation. */
+/** Share of the training samples (the latest) used for validation. */
 export const VALIDATION_SHARE = 0.15;
+
+/**
+ * The feature layout and output meaning of models trained now: inputs
+ * `[features, issue hour]`, output the standardised correction to the
+ * similar-day anchor. Models of another format must be trained again.
+ */
+export const MODEL_FORMAT = "similar_day_residual/1";
 
 /** A trained model in TensorFlow.js layers format, as plain transferable data. */
 export interface SavedModel {
@@ -45,6 +59,8 @@ export interface SavedModel {
   weightData: ArrayBuffer;
   /** What a forecaster needs besides the network. */
   metadata: {
+    /** The feature layout the model reads (see `MODEL_FORMAT`). */
+    format: typeof MODEL_FORMAT;
     scaling: Scaling;
     window: WindowSpec;
     trained_at: string;
@@ -70,6 +86,8 @@ export interface TrainOutcome {
   dataPoints: number;
   /** Day-ahead training samples. */
   samples: number;
+  /** Working days that looked like holidays or closures, whose forecasts training left out. */
+  unusualWorkingDays: number;
   evaluation: Evaluation;
   cleaning: CleaningReport;
 }
@@ -99,44 +117,54 @@ export async function trainModel(
   const holdoutDays = Math.min(HOLDOUT_DAYS, Math.max(7, Math.floor(days * 0.15)));
   const holdoutStart = n - holdoutDays * 24;
   const scaling = scalingOf(grid.values.subarray(0, holdoutStart));
-  const set = buildSamples(grid, scaling, window, 0, holdoutStart);
-  const evalOrigins = dayStarts(grid, holdoutStart, n)
-    .filter((t) => t + horizon <= n && complete(grid.values, t - lookback, t));
-  if (set.count < MIN_TRAINING_DAYS || evalOrigins.length === 0) {
+  const unusual = unusualWorkingDays(grid);
+  const set = buildSamples(grid, scaling, window, 0, holdoutStart, unusual);
+  const evalOrigins: number[] = [];
+  const evalFeatures: OriginFeatures[] = [];
+  for (let t = holdoutStart; t + horizon <= n; t++) {
+    const f = originFeatures(grid, scaling, window, t);
+    if (!f) continue;
+    evalOrigins.push(t);
+    evalFeatures.push(f);
+  }
+  if (set.count < MIN_TRAINING_DAYS * 24 || evalOrigins.length === 0) {
     throw new TrainingError(
       "not_enough_readings",
-      `Only ${set.count} complete days (a week of history and the day after, without gaps) are left to train on after cleaning; training needs at least ${MIN_TRAINING_DAYS}.`,
+      `Only ${
+        Math.floor(set.count / 24)
+      } complete days (a week of history and the day after, without gaps) are left to train on after cleaning; training needs at least ${MIN_TRAINING_DAYS}.`,
       `Upload a longer stretch of hourly readings with fewer gaps (cleaning: ${clean.report.policy}).`,
     );
   }
   hooks.onPrepared?.({ samples: set.count, backend });
 
-  const { features } = set;
+  const features = featureCount(window);
+  const heads = fitLinearHeads(set, horizon, VALIDATION_SHARE);
+  // What the linear heads leave is what the deep path learns.
+  const linear = linearForecasts(heads, set.inputs, set.hours, features, horizon);
+  const residual = Float32Array.from(set.targets, (y, i) => y - linear[i]);
   const split = Math.max(1, Math.floor(set.count * (1 - VALIDATION_SHARE)));
-  const trainX = set.inputs.subarray(0, split * features),
-    trainY = set.targets.subarray(0, split * horizon);
-  const valX = set.inputs.subarray(split * features), valY = set.targets.subarray(split * horizon);
   const valRows = set.count - split;
-  const ridge = fitRidge(trainX, trainY, split, features, horizon, VALIDATION_SHARE);
-  const ridgeVal = predictRidge(ridge, valX, valRows);
-  let ridgeValLoss = 0;
-  for (let i = 0; i < ridgeVal.length; i++) ridgeValLoss += (ridgeVal[i] - valY[i]) ** 2;
-  ridgeValLoss /= Math.max(1, ridgeVal.length);
+  let linearValLoss = 0;
+  for (let i = split * horizon; i < residual.length; i++) linearValLoss += residual[i] ** 2;
+  linearValLoss /= Math.max(1, valRows * horizon);
 
   const metrics: TrainingMetrics = { epoch: 0, epochs: options.epochs, loss: null, val_loss: null };
-  const model = buildModel(features, horizon, options.learning_rate, ridge);
+  const { model, deep } = buildModel(features, horizon, options.learning_rate, heads);
   const tensors = [
-    tf.tensor2d(trainX, [split, features]),
-    tf.tensor2d(trainY, [split, horizon]),
-    tf.tensor2d(valX, [valRows, features]),
-    tf.tensor2d(valY, [valRows, horizon]),
+    tf.tensor2d(set.inputs.subarray(0, split * features), [split, features]),
+    tf.tensor2d(set.issueHours.subarray(0, split * 24), [split, 24]),
+    tf.tensor2d(residual.subarray(0, split * horizon), [split, horizon]),
+    tf.tensor2d(set.inputs.subarray(split * features), [valRows, features]),
+    tf.tensor2d(set.issueHours.subarray(split * 24), [valRows, 24]),
+    tf.tensor2d(residual.subarray(split * horizon), [valRows, horizon]),
   ];
-  let best = { loss: ridgeValLoss, weights: model.getWeights().map((w) => w.clone()) };
+  let best = { loss: linearValLoss, weights: deep.getWeights().map((w) => w.clone()) };
   try {
-    await model.fit(tensors[0], tensors[1], {
+    await deep.fit([tensors[0], tensors[1]], tensors[2], {
       epochs: options.epochs,
       batchSize: options.batch_size,
-      validationData: valRows > 0 ? [tensors[2], tensors[3]] : undefined,
+      validationData: valRows > 0 ? [[tensors[3], tensors[4]], tensors[5]] : undefined,
       shuffle: true,
       verbose: 0,
       callbacks: {
@@ -146,39 +174,50 @@ export async function trainModel(
           metrics.val_loss = logs?.val_loss ?? null;
           if (metrics.val_loss !== null && metrics.val_loss < best.loss) {
             best.weights.forEach((w) => w.dispose());
-            best = { loss: metrics.val_loss, weights: model.getWeights().map((w) => w.clone()) };
+            best = { loss: metrics.val_loss, weights: deep.getWeights().map((w) => w.clone()) };
           }
           hooks.onEpoch?.({ ...metrics });
         },
       },
     });
-    // Keep the best validation weights: ridge's own when the network never beat it.
-    model.setWeights(best.weights);
+    // Keep the best validation weights: a zero deep path when it never beat the linear heads.
+    deep.setWeights(best.weights);
     metrics.val_loss = best.loss;
 
-    const forecastWith = (predict: (x: Float32Array) => ArrayLike<number>) => {
-      const cache = new Map<number, Float64Array>();
-      const x = new Float32Array(features);
-      return (origin: number) => {
-        let out = cache.get(origin);
-        if (!out) {
-          writeFeatures(grid, scaling, window, origin, x, 0);
-          const z = predict(x);
-          out = Float64Array.from({ length: horizon }, (_, k) => z[k] * scaling.std + scaling.mean);
-          cache.set(origin, out);
-        }
-        return out;
-      };
+    // Forecasts from every hour of the holdout, in one batch per forecaster.
+    const count = evalOrigins.length;
+    const evalInputs = new Float32Array(count * features);
+    evalFeatures.forEach((f, i) => evalInputs.set(f.inputs, i * features));
+    const evalHours = evalFeatures.map((f) => f.issueHour);
+    const modelOut = tf.tidy(() =>
+      (model.predict([
+        tf.tensor2d(evalInputs, [count, features]),
+        tf.tensor2d(issueHourOneHot(evalHours), [count, 24]),
+      ]) as tf.Tensor).dataSync()
+    );
+    const linearOut = linearForecasts(heads, evalInputs, evalHours, features, horizon);
+    const byOrigin = (out: ArrayLike<number>) => {
+      const forecasts = new Map<number, Float64Array>();
+      evalOrigins.forEach((origin, i) => {
+        const z = Array.prototype.slice.call(out, i * horizon, (i + 1) * horizon) as number[];
+        forecasts.set(origin, fromModelOutput(z, evalFeatures[i].anchor, scaling));
+      });
+      return (origin: number) => forecasts.get(origin)!;
     };
     const evaluation = evaluate(
       grid.values,
       evalOrigins,
       horizon,
-      forecastWith((x) =>
-        tf.tidy(() => (model.predict(tf.tensor2d(x, [1, features])) as tf.Tensor).dataSync())
-      ),
-      forecastWith((x) => predictRidge(ridge, x, 1)),
+      byOrigin(modelOut),
+      byOrigin(linearOut),
       grid.start,
+    );
+
+    // Judged, the model is served with its linear heads refit on every reading, holdout included:
+    // the latest weeks are the most telling.
+    setLinearHeads(
+      model,
+      fitLinearHeads(buildSamples(grid, scaling, window, 0, n, unusual), horizon, VALIDATION_SHARE),
     );
 
     let saved: tf.io.ModelArtifacts | undefined;
@@ -195,6 +234,7 @@ export async function trainModel(
         weightSpecs: saved.weightSpecs,
         weightData: tf.io.CompositeArrayBuffer.join(saved.weightData),
         metadata: {
+          format: MODEL_FORMAT,
           scaling,
           window,
           trained_at: new Date().toISOString(),
@@ -206,6 +246,7 @@ export async function trainModel(
       },
       dataPoints: series.timestamps.length,
       samples: set.count,
+      unusualWorkingDays: unusual.size,
       evaluation,
       cleaning: clean.report,
     };
@@ -214,4 +255,22 @@ export async function trainModel(
     best.weights.forEach((w) => w.dispose());
     model.dispose();
   }
+}
+
+/** The linear heads' standardised outputs for `rows` samples, each with its issue hour's head. */
+function linearForecasts(
+  heads: RidgeModel[],
+  inputs: Float32Array,
+  hours: ArrayLike<number>,
+  features: number,
+  horizon: number,
+): Float64Array {
+  const out = new Float64Array(hours.length * horizon);
+  for (let i = 0; i < hours.length; i++) {
+    out.set(
+      predictRidge(heads[hours[i]], inputs.subarray(i * features, (i + 1) * features), 1),
+      i * horizon,
+    );
+  }
+  return out;
 }
