@@ -44,8 +44,8 @@ export interface Config {
   host: string;
   /** Log request lines and internal errors in full. */
   debug: boolean;
-  /** Directory where trained models are written (`{dataDir}/models/...`). */
-  dataDir: string;
+  /** Directory where trained models are mirrored (`{dataDir}/models/...`); null: the broker only. */
+  dataDir: string | null;
   /** Milliseconds between heartbeats on an idle event stream. */
   heartbeatMs: number;
   /** Milliseconds after which the server closes an event stream. */
@@ -121,7 +121,7 @@ export function parseConfig(
     port: c.PORT,
     host: c.HOST,
     debug: c.DEBUG,
-    dataDir: c.DATA_DIR,
+    dataDir: c.DATA_DIR === "off" ? null : c.DATA_DIR,
     heartbeatMs: Math.round(c.HEARTBEAT_INTERVAL_SECONDS * 1000),
     streamMaxMs: Math.round(c.STREAM_MAX_SECONDS * 1000),
     taskTtlSeconds: c.TASK_TTL_SECONDS,

@@ -25,6 +25,7 @@ Deno.test("parseConfig reads and converts values", () => {
   assert.equal(c.heartbeatMs, 500);
   assert.equal(c.seedDemoMeters, false);
   assert.equal(c.dataDir, "/tmp/x");
+  assert.equal(parseConfig({ DATA_DIR: "off" }).dataDir, null, "models in the broker only");
 });
 
 Deno.test("parseConfig names every bad variable", () => {

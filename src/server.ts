@@ -87,7 +87,7 @@ export async function startService(
         name: "model_store",
         check: async () => {
           await models.check();
-          return { path: `${config.dataDir}/models` };
+          return { path: config.dataDir === null ? null : `${config.dataDir}/models` };
         },
       },
       ...(runner
