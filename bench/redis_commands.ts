@@ -94,7 +94,7 @@ export async function measureRedisCommands(
       body: JSON.stringify({
         meter_id: "meter_test_001",
         meter_type: "electricity",
-        epochs: options.taskEpochs ?? 200,
+        epochs: options.taskEpochs ?? 450,
         batch_size: options.taskBatchSize ?? 8,
       }),
     });

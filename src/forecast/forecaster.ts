@@ -17,6 +17,7 @@ import {
   complete,
   fromModelOutput,
   HOUR_MS,
+  ISSUE_HOURS,
   issueHourOneHot,
   originFeatures,
 } from "../training/features.ts";
@@ -109,7 +110,7 @@ export function createForecaster(deps: { broker: Broker; models: ModelStore }): 
         const z = tf.tidy(() =>
           (loaded.model.predict([
             tf.tensor2d(inputs, [1, inputs.length]),
-            tf.tensor2d(issueHourOneHot([issueHour]), [1, 24]),
+            tf.tensor2d(issueHourOneHot([issueHour]), [1, ISSUE_HOURS]),
           ]) as tf.Tensor).dataSync()
         );
         values = fromModelOutput(z, anchor, metadata.scaling);

@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import { createMemoryBroker } from "../broker/memory_broker.ts";
 import { createModelStore } from "../models/model_store.ts";
-import type { SavedModel } from "../training/train.ts";
+import { cleanReadings } from "../meters/cleaning.ts";
+import { parseReadingsCsv } from "../meters/csv.ts";
+import { baselineForecast } from "../training/baselines.ts";
+import { type SavedModel, trainModel } from "../training/train.ts";
 import { createForecaster, ForecastError } from "./forecaster.ts";
 
 Deno.test("a model of an earlier feature layout is refused with a 409 that says to retrain", async () => {
@@ -30,6 +33,47 @@ Deno.test("a model of an earlier feature layout is refused with a 409 that says 
       assert.match(e.message, /Train it again: POST \/trainmodel\//);
       return true;
     });
+  } finally {
+    forecaster.close();
+    await broker.close();
+  }
+});
+
+Deno.test("a model that did not beat the persistence ensemble is not served: the forecast says so", async () => {
+  const broker = createMemoryBroker({ taskTtlSeconds: 60 });
+  const models = createModelStore({ broker, dataDir: null });
+  const meter = { meter_id: "b21", meter_type: "electricity" as const };
+  const csv = await Deno.readTextFile(
+    new URL("../meters/demo_data/electricity_ucam_b21_2019.csv", import.meta.url),
+  );
+  const series = parseReadingsCsv(csv).series;
+  await broker.mergeReadings(meter, series);
+  const trained = await trainModel(series, "electricity", {
+    epochs: 1,
+    batch_size: 256,
+    learning_rate: 0.003,
+  });
+  const forecaster = createForecaster({ broker, models });
+  try {
+    await models.save(meter, trained.model);
+    const served = await forecaster.forecast(meter, 24);
+    assert.equal(served.model.served, "model");
+
+    const worse = structuredClone(trained.model);
+    worse.metadata.trained_at = new Date(Date.now() + 1000).toISOString();
+    worse.metadata.evaluation!.served = "persistence_ensemble";
+    await models.save(meter, worse);
+    const fallback = await forecaster.forecast(meter, 24);
+    assert.equal(fallback.model.served, "persistence_ensemble");
+    const clean = cleanReadings(series, "electricity");
+    const expected = baselineForecast(
+      clean.values,
+      clean.values.length,
+      24,
+      "persistence_ensemble",
+    );
+    assert.deepEqual(fallback.points.map((p) => p.value), [...expected]);
+    assert.notDeepEqual(fallback.points, served.points, "the model's forecast differs");
   } finally {
     forecaster.close();
     await broker.close();

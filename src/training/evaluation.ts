@@ -11,7 +11,7 @@ import { type Accuracy, accuracy, ashraeCompliance } from "./metrics.ts";
 export interface Evaluation {
   holdout: { from: string; to: string; forecasts: number; hours: number };
   model: Accuracy;
-  /** The closed-form linear reference. */
+  /** The model's linear path alone: its closed-form ridge heads, without the deep path. */
   ridge: Accuracy;
   persistence_ensemble: Accuracy;
   previous_day: Accuracy;

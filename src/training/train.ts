@@ -24,6 +24,7 @@ import {
   featureCount,
   fromModelOutput,
   type HourlyGrid,
+  ISSUE_HOURS,
   issueHourOneHot,
   type OriginFeatures,
   originFeatures,
@@ -140,7 +141,8 @@ export async function trainModel(
 
   const features = featureCount(window);
   const heads = fitLinearHeads(set, horizon, VALIDATION_SHARE);
-  // What the linear heads leave is what the deep path learns.
+  // What the linear heads leave is what the deep path learns. The heads saw the validation
+  // samples too, so the deep path has to beat them where they fit best: it is kept sparingly.
   const linear = linearForecasts(heads, set.inputs, set.hours, features, horizon);
   const residual = Float32Array.from(set.targets, (y, i) => y - linear[i]);
   const split = Math.max(1, Math.floor(set.count * (1 - VALIDATION_SHARE)));
@@ -153,10 +155,10 @@ export async function trainModel(
   const { model, deep } = buildModel(features, horizon, options.learning_rate, heads);
   const tensors = [
     tf.tensor2d(set.inputs.subarray(0, split * features), [split, features]),
-    tf.tensor2d(set.issueHours.subarray(0, split * 24), [split, 24]),
+    tf.tensor2d(set.issueHours.subarray(0, split * ISSUE_HOURS), [split, ISSUE_HOURS]),
     tf.tensor2d(residual.subarray(0, split * horizon), [split, horizon]),
     tf.tensor2d(set.inputs.subarray(split * features), [valRows, features]),
-    tf.tensor2d(set.issueHours.subarray(split * 24), [valRows, 24]),
+    tf.tensor2d(set.issueHours.subarray(split * ISSUE_HOURS), [valRows, ISSUE_HOURS]),
     tf.tensor2d(residual.subarray(split * horizon), [valRows, horizon]),
   ];
   let best = { loss: linearValLoss, weights: deep.getWeights().map((w) => w.clone()) };
@@ -192,7 +194,7 @@ export async function trainModel(
     const modelOut = tf.tidy(() =>
       (model.predict([
         tf.tensor2d(evalInputs, [count, features]),
-        tf.tensor2d(issueHourOneHot(evalHours), [count, 24]),
+        tf.tensor2d(issueHourOneHot(evalHours), [count, ISSUE_HOURS]),
       ]) as tf.Tensor).dataSync()
     );
     const linearOut = linearForecasts(heads, evalInputs, evalHours, features, horizon);
