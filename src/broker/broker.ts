@@ -126,6 +126,9 @@ export interface Broker {
   /** The meter's trained model, or null. */
   getModel(meter: MeterRef): Promise<StoredModel | null>;
 
+  /** The meter's model document (`model.json`) without its weights, or null. */
+  getModelJson(meter: MeterRef): Promise<Omit<StoredModel, "weights"> | null>;
+
   /** When the meter's model was trained, without loading it; null if none. */
   modelTrainedAt(meter: MeterRef): Promise<string | null>;
 

@@ -296,6 +296,7 @@ export function brokerConformance(
     const meter = { meter_id: "m1", meter_type: "steam" as const };
     assert.equal(await broker.getModel(meter), null);
     assert.equal(await broker.modelTrainedAt(meter), null);
+    assert.equal(await broker.getModelJson(meter), null);
     const weights = Uint8Array.from({ length: 70_000 }, (_, i) => (i * 31) % 256);
     const model = {
       trainedAt: "2026-01-02T03:04:05.000Z",
@@ -305,6 +306,10 @@ export function brokerConformance(
     await broker.putModel(meter, model);
     assert.deepEqual(await broker.getModel(meter), model);
     assert.equal(await broker.modelTrainedAt(meter), model.trainedAt);
+    assert.deepEqual(await broker.getModelJson(meter), {
+      trainedAt: model.trainedAt,
+      json: model.json,
+    });
     await broker.putModel(meter, {
       ...model,
       trainedAt: "2026-02-01T00:00:00.000Z",

@@ -250,6 +250,11 @@ export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
       return Promise.resolve(model ? { ...model, weights: model.weights.slice() } : null);
     },
 
+    getModelJson(meter) {
+      const model = models.get(meterKey(meter));
+      return Promise.resolve(model ? { trainedAt: model.trainedAt, json: model.json } : null);
+    },
+
     modelTrainedAt(meter) {
       return Promise.resolve(models.get(meterKey(meter))?.trainedAt ?? null);
     },

@@ -362,6 +362,18 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
       return { trainedAt, json, weights: decodeBase64(weights) };
     },
 
+    async getModelJson(meter) {
+      const [trainedAt, json] = await redis.hmget(
+        key.model(meter),
+        "trained_at",
+        "json",
+      ) as unknown as (
+        | string
+        | null
+      )[];
+      return trainedAt && json ? { trainedAt, json } : null;
+    },
+
     async modelTrainedAt(meter) {
       return await redis.hget<string>(key.model(meter), "trained_at") ?? null;
     },

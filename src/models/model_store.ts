@@ -45,7 +45,7 @@ export interface ModelStore {
   load(meter: MeterRef): Promise<LoadedArtifacts | null>;
   /** What is known about the meter's model, or null if it has none. */
   describe(meter: MeterRef): Promise<ModelInfo | null>;
-  /** Checks the store is usable; throws when not. */
+  /** Checks the model directory (when mirrored) is writable; throws when not. */
   check(): Promise<void>;
 }
 
@@ -100,9 +100,9 @@ export function createModelStore(options: { broker: Broker; dataDir: string | nu
     load,
 
     async describe(meter) {
-      const stored = await load(meter);
+      const stored = await broker.getModelJson(meter); // the weights are not needed here
       if (!stored) return null;
-      const meta = stored.json.userDefinedMetadata;
+      const meta = (JSON.parse(stored.json) as ModelJson).userDefinedMetadata;
       return {
         model_path: modelPath(meter),
         trained_at: meta.trained_at,
@@ -112,8 +112,7 @@ export function createModelStore(options: { broker: Broker; dataDir: string | nu
     },
 
     async check() {
-      await broker.ping();
-      if (!root) return;
+      if (!root) return; // the broker is checked on its own
       await Deno.mkdir(`${root}/models`, { recursive: true });
       const probe = `${root}/models/.write-check-${crypto.randomUUID()}`;
       await Deno.writeTextFile(probe, "");
