@@ -329,3 +329,18 @@ export function buildSamples(
     features,
   };
 }
+
+/** The samples `[from, to)` of a set, as views (no copies). */
+export function sliceSamples(set: SampleSet, from: number, to: number): SampleSet {
+  const { features } = set;
+  const horizon = set.count ? set.targets.length / set.count : 0;
+  return {
+    inputs: set.inputs.subarray(from * features, to * features),
+    issueHours: set.issueHours.subarray(from * ISSUE_HOURS, to * ISSUE_HOURS),
+    hours: set.hours.subarray(from, to),
+    targets: set.targets.subarray(from * horizon, to * horizon),
+    origins: set.origins.slice(from, to),
+    count: to - from,
+    features,
+  };
+}

@@ -10,6 +10,7 @@ import {
   RECENT_HOURS,
   scalingOf,
   similarDayProfile,
+  sliceSamples,
   toHourlyGrid,
   unusualWorkingDays,
 } from "./features.ts";
@@ -119,4 +120,20 @@ Deno.test("working days that look like holidays are found, weekends and usual da
   );
   const flat = Array(24 * 42).fill(50);
   assert.equal(unusualWorkingDays(grid(flat)).size, 0, "no contrast: nothing is unusual");
+});
+
+Deno.test("a slice of the samples built to the end is the set built to the slice's end", () => {
+  const values = office(21);
+  const g = grid(values), scaling = { mean: 50, std: 4 };
+  const all = buildSamples(g, scaling, window, 0, values.length);
+  const to = 14 * 24;
+  const prefix = buildSamples(g, scaling, window, 0, to);
+  const end = all.origins.findIndex((t) => t + window.horizon > to);
+  const slice = sliceSamples(all, 0, end);
+  assert.equal(slice.count, prefix.count);
+  assert.deepEqual(slice.origins, prefix.origins);
+  assert.deepEqual([...slice.inputs], [...prefix.inputs]);
+  assert.deepEqual([...slice.targets], [...prefix.targets]);
+  assert.deepEqual([...slice.hours], [...prefix.hours]);
+  assert.deepEqual([...slice.issueHours], [...prefix.issueHours]);
 });

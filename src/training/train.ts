@@ -30,6 +30,7 @@ import {
   originFeatures,
   type Scaling,
   scalingOf,
+  sliceSamples,
   unusualWorkingDays,
   type WindowSpec,
 } from "./features.ts";
@@ -119,7 +120,11 @@ export async function trainModel(
   const holdoutStart = n - holdoutDays * 24;
   const scaling = scalingOf(grid.values.subarray(0, holdoutStart));
   const unusual = unusualWorkingDays(grid);
-  const set = buildSamples(grid, scaling, window, 0, holdoutStart, unusual);
+  // Every sample, built once: those whose targets end before the holdout train and validate the
+  // model; all of them refit its heads once it is judged.
+  const all = buildSamples(grid, scaling, window, 0, n, unusual);
+  const beforeHoldout = all.origins.findIndex((t) => t + horizon > holdoutStart);
+  const set = sliceSamples(all, 0, beforeHoldout === -1 ? all.count : beforeHoldout);
   const evalOrigins: number[] = [];
   const evalFeatures: OriginFeatures[] = [];
   for (let t = holdoutStart; t + horizon <= n; t++) {
@@ -219,7 +224,7 @@ export async function trainModel(
     // the latest weeks are the most telling.
     setLinearHeads(
       model,
-      fitLinearHeads(buildSamples(grid, scaling, window, 0, n, unusual), horizon, VALIDATION_SHARE),
+      fitLinearHeads(all, horizon, VALIDATION_SHARE),
     );
 
     let saved: tf.io.ModelArtifacts | undefined;
