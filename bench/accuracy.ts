@@ -9,10 +9,12 @@
  */
 import { cleanReadings } from "../src/meters/cleaning.ts";
 import { parseReadingsCsv } from "../src/meters/csv.ts";
-import type { ReadingSeries } from "../src/meters/series.ts";
-import type { MeterType, TaskStatus } from "../src/tracker/task.ts";
+import type { ReadingSeries } from "../src/domain/series.ts";
+import type { MeterType } from "../src/domain/meter.ts";
+import type { Task } from "../src/domain/task.ts";
 import { baselineForecast, BASELINES } from "../src/training/baselines.ts";
-import { complete, HOUR_MS } from "../src/training/features.ts";
+import { complete } from "../src/training/features.ts";
+import { HOUR_MS } from "../src/domain/series.ts";
 import { type Accuracy, accuracy } from "../src/training/metrics.ts";
 import { fitRidgeReference, forecastRidgeReference } from "./ridge_reference.ts";
 import { startTestService } from "../tests/harness.ts";
@@ -99,7 +101,7 @@ export async function measureAccuracy(): Promise<MeterAccuracy[]> {
       await post(train);
       const { json } = await service.train({ meter_id: meter, meter_type: type });
       const stream = await openStream(`${service.url}/trainmodel/stream/${json.task_id}`);
-      let last: TaskStatus | undefined;
+      let last: Task | undefined;
       for await (const m of stream.messages) if (m.id) last = JSON.parse(m.data);
       if (last?.status !== "SUCCESS") {
         throw new Error(`${meter}: training ended ${JSON.stringify(last)}`);

@@ -10,7 +10,7 @@ import { serveGateway } from "../src/gateway/serve_gateway.ts";
 import { freePort, startRedis } from "../tests/redis_server.ts";
 import { type Proc, spawnDeno } from "../tests/processes.ts";
 import { openStream } from "../tests/sse_client.ts";
-import type { TaskStatus } from "../src/tracker/task.ts";
+import type { Task } from "../src/domain/task.ts";
 import { percentile } from "./stats.ts";
 
 /** The command counts. */
@@ -67,7 +67,7 @@ export async function measureRedisCommands(
         method: "POST",
         body: JSON.stringify({ meter_id: "meter_gas_001", meter_type: "gas", epochs: 1 }),
       });
-      const task: TaskStatus = await response.json();
+      const task: Task = await response.json();
       const stream = await openStream(
         `http://127.0.0.1:${port}/trainmodel/stream/${task.task_id}`,
         {
@@ -76,7 +76,7 @@ export async function measureRedisCommands(
       );
       for await (const m of stream.messages) {
         if (!m.id) continue;
-        const event: TaskStatus = JSON.parse(m.data);
+        const event: Task = JSON.parse(m.data);
         if (event.status === "FETCHING_DATA") {
           pickups.push(Date.parse(event.updated_at) - Date.parse(event.created_at));
         }
@@ -98,10 +98,10 @@ export async function measureRedisCommands(
         batch_size: options.taskBatchSize ?? 8,
       }),
     });
-    const task: TaskStatus = await response.json();
+    const task: Task = await response.json();
     const stream = await openStream(`http://127.0.0.1:${port}/trainmodel/stream/${task.task_id}`);
     let events = 0;
-    let last: TaskStatus | undefined;
+    let last: Task | undefined;
     for await (const m of stream.messages) {
       if (!m.id) continue;
       events++;

@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { complete, HOUR_MS, type HourlyGrid, scalingOf } from "../src/training/features.ts";
+import { complete, scalingOf } from "../src/training/features.ts";
+import { HOUR_MS, type HourlyGrid } from "../src/domain/series.ts";
 import { fitRidge, predictRidge, type RidgeModel } from "../src/training/ridge.ts";
 
 const LAGS = 168;

@@ -9,16 +9,16 @@ import { type BrokerKind, testBroker } from "./test_brokers.ts";
 export type { BrokerKind };
 import { parseConfig } from "../src/config.ts";
 import { type ServiceHandle, startService } from "../src/server.ts";
-import type { TaskStatus } from "../src/tracker/task.ts";
+import type { Task } from "../src/domain/task.ts";
 
 /** A running test service and helpers to call it. */
 export interface TestService extends ServiceHandle {
   /** POSTs a training request; returns the response and its JSON. */
   train(body: unknown): Promise<{ response: Response; json: Record<string, unknown> }>;
   /** Starts training a meter and returns the created task. */
-  start(meterId?: string, options?: Record<string, unknown>): Promise<TaskStatus>;
+  start(meterId?: string, options?: Record<string, unknown>): Promise<Task>;
   /** GETs a task's status. */
-  status(taskId: string): Promise<TaskStatus>;
+  status(taskId: string): Promise<Task>;
   /** Open event streams, from `/health`. */
   openStreams(): Promise<number>;
 }
@@ -56,7 +56,7 @@ export async function startTestService(
         ...options,
       });
       if (response.status !== 202) throw new Error(`POST failed: ${JSON.stringify(json)}`);
-      return json as unknown as TaskStatus;
+      return json as unknown as Task;
     },
     async status(taskId: string) {
       const response = await fetch(`${handle.url}/trainmodel/status/${taskId}`);

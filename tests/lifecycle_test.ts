@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { startTestService } from "./harness.ts";
 import { openStream, readUntil } from "./sse_client.ts";
-import type { TaskStatus } from "../src/tracker/task.ts";
+import type { Task } from "../src/domain/task.ts";
 
 const REQUIRED = [
   "task_id",
@@ -41,7 +41,7 @@ Deno.test("a task goes from POST to a final SUCCESS event, and the stream closes
     const messages = [];
     for await (const m of stream.messages) messages.push(m); // ends only if the server closes
     const events = messages.filter((m) => m.id !== undefined);
-    const tasks: TaskStatus[] = events.map((m) => JSON.parse(m.data));
+    const tasks: Task[] = events.map((m) => JSON.parse(m.data));
     assert.ok(
       messages.every((m) => m.event === undefined),
       "no event: field, so onmessage gets them",

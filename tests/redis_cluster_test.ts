@@ -2,13 +2,13 @@ import assert from "node:assert/strict";
 import { freePort, needsRedis, startRedis } from "./redis_server.ts";
 import { type Proc, spawnDeno } from "./processes.ts";
 import { openStream, type SseMessage } from "./sse_client.ts";
-import type { TaskStatus } from "../src/tracker/task.ts";
+import type { Task } from "../src/domain/task.ts";
 
 const TOKEN = "cluster-token";
 
 interface Followed {
   ids: string[];
-  tasks: TaskStatus[];
+  tasks: Task[];
   connections: number;
 }
 
@@ -18,7 +18,7 @@ interface Followed {
  */
 async function follow(
   url: string,
-  onEvent: (task: TaskStatus) => void = () => {},
+  onEvent: (task: Task) => void = () => {},
 ): Promise<Followed> {
   const result: Followed = { ids: [], tasks: [], connections: 0 };
   const deadline = Date.now() + 150_000;
@@ -40,7 +40,7 @@ async function follow(
           break; // reported above, at the reconnect
         }
         if (!m.id) continue;
-        const task: TaskStatus = JSON.parse(m.data);
+        const task: Task = JSON.parse(m.data);
         result.ids.push(m.id);
         result.tasks.push(task);
         last = m.id;
@@ -110,7 +110,7 @@ Deno.test({
             }),
           });
           assert.equal(created.status, 202);
-          const task: TaskStatus = await created.json();
+          const task: Task = await created.json();
           let killed: Promise<unknown> | undefined;
           const followed = await follow(`${api[1]}/trainmodel/stream/${task.task_id}`, (event) => {
             if (!killed && (event.metrics?.epoch ?? 0) >= 3) {
@@ -155,7 +155,7 @@ Deno.test({
             }),
           });
           assert.equal(created.status, 202);
-          const task: TaskStatus = await created.json();
+          const task: Task = await created.json();
           let phase = 0;
           let chaos: Promise<void> = Promise.resolve();
           const followed = await follow(`${api[0]}/trainmodel/stream/${task.task_id}`, (event) => {

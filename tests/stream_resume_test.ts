@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { startTestService } from "./harness.ts";
 import { openStream, readUntil, type SseMessage } from "./sse_client.ts";
-import type { TaskStatus } from "../src/tracker/task.ts";
+import type { Task } from "../src/domain/task.ts";
 
 const isStatus = (m: SseMessage) => m.id !== undefined;
-const statusOf = (m: SseMessage): TaskStatus => JSON.parse(m.data);
+const statusOf = (m: SseMessage): Task => JSON.parse(m.data);
 const isFinal = (m: SseMessage) =>
   isStatus(m) && ["SUCCESS", "FAILURE", "CANCELLED"].includes(statusOf(m).status);
 

@@ -8,7 +8,8 @@
  */
 import type { Broker, JobDelivery, Unsubscribe } from "../src/broker/broker.ts";
 import type { ModelStore } from "../src/models/model_store.ts";
-import { isFinal, meterKey, type TaskStatus } from "../src/tracker/task.ts";
+import { isFinal, type Task } from "../src/domain/task.ts";
+import { meterKey } from "../src/domain/meter.ts";
 import type { TaskChange, TaskTracker } from "../src/tracker/tracker.ts";
 import { TrainingError } from "../src/training/errors.ts";
 import { estimateCompletion } from "./eta.ts";
@@ -138,8 +139,8 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
     // A progress report that still fails is skipped (the next one carries
     // newer progress); a stage change that fails stops the job unacknowledged,
     // so its lease runs out and another attempt runs it.
-    let reports = Promise.resolve<TaskStatus | null>(null);
-    const report = (change: TaskChange, essential = true): Promise<TaskStatus | null> => {
+    let reports = Promise.resolve<Task | null>(null);
+    const report = (change: TaskChange, essential = true): Promise<Task | null> => {
       const next = reports.then(async () => {
         if (signal.aborted) return null;
         const task = await durably(

@@ -3,8 +3,8 @@ import { needsRedis } from "../tests/redis_server.ts";
 import { type BrokerKind, testBroker } from "../tests/test_brokers.ts";
 import { createModelStore } from "../src/models/model_store.ts";
 import { createTracker } from "../src/tracker/tracker.ts";
-import type { TaskEvent } from "../src/tracker/task.ts";
-import { HOUR_MS } from "../src/training/features.ts";
+import type { TaskEvent } from "../src/domain/task.ts";
+import { HOUR_MS } from "../src/domain/series.ts";
 import { createJobRunner } from "./job_runner.ts";
 
 function synthetic(days: number) {

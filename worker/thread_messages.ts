@@ -3,8 +3,9 @@
  *
  * @module
  */
-import type { ReadingSeries } from "../src/meters/series.ts";
-import type { MeterType, TrainingMetrics, TrainingOptions } from "../src/tracker/task.ts";
+import type { ReadingSeries } from "../src/domain/series.ts";
+import type { MeterType } from "../src/domain/meter.ts";
+import type { TrainingMetrics, TrainingOptions } from "../src/domain/task.ts";
 import type { TrainOutcome } from "../src/training/train.ts";
 
 /** Sent to the thread: train on these readings. */

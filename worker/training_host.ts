@@ -4,8 +4,9 @@
  *
  * @module
  */
-import type { ReadingSeries } from "../src/meters/series.ts";
-import type { MeterType, TrainingOptions } from "../src/tracker/task.ts";
+import type { ReadingSeries } from "../src/domain/series.ts";
+import type { MeterType } from "../src/domain/meter.ts";
+import type { TrainingOptions } from "../src/domain/task.ts";
 import { TrainingError } from "../src/training/errors.ts";
 import type { TrainHooks, TrainOutcome } from "../src/training/train.ts";
 import type { ThreadMessage, TrainRequest } from "./thread_messages.ts";

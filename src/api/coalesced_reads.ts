@@ -7,7 +7,7 @@
  * @module
  */
 import type { Broker } from "../broker/broker.ts";
-import type { TaskEvent } from "../tracker/task.ts";
+import type { TaskEvent } from "../domain/task.ts";
 
 /** The reads a stream makes when it starts. */
 export type TaskReads = Pick<Broker, "getTask" | "readEvents">;

@@ -10,8 +10,8 @@ import type { Broker } from "../broker/broker.ts";
 import type { ModelStore } from "../models/model_store.ts";
 import { summarize } from "../meters/summary.ts";
 import { parseUpload } from "../meters/upload.ts";
-import { METER_TYPES, type MeterRef, type MeterType } from "../tracker/task.ts";
-import { HOUR_MS } from "../training/features.ts";
+import { METER_TYPES, type MeterRef, type MeterType } from "../domain/meter.ts";
+import { HOUR_MS } from "../domain/series.ts";
 import { ApiError, type FieldProblem, validationError } from "./errors.ts";
 import { METER_ID_PATTERN } from "./train_request.ts";
 

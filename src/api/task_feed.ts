@@ -10,7 +10,7 @@
 import type { TaskReads } from "./coalesced_reads.ts";
 import { compareEventIds } from "../broker/event_id.ts";
 import type { EventHub } from "../broker/event_hub.ts";
-import { isFinal, type TaskEvent } from "../tracker/task.ts";
+import { isFinal, type TaskEvent } from "../domain/task.ts";
 
 /** Where a feed reads from. */
 export interface FeedSources {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createMemoryBroker } from "../broker/memory_broker.ts";
 import { createEventHub } from "../broker/event_hub.ts";
 import { createTracker } from "../tracker/tracker.ts";
-import type { TaskEvent } from "../tracker/task.ts";
+import type { TaskEvent } from "../domain/task.ts";
 import { followTask } from "./task_feed.ts";
 
 const meter = { meter_id: "feed", meter_type: "electricity" as const };

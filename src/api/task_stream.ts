@@ -9,7 +9,7 @@
  */
 import type { Context } from "hono";
 import { type SSEStreamingApi, streamSSE } from "hono/streaming";
-import type { TaskEvent } from "../tracker/task.ts";
+import type { TaskEvent } from "../domain/task.ts";
 import { type FeedSources, followTask } from "./task_feed.ts";
 
 /** What a stream needs. */

@@ -5,7 +5,8 @@
  * @module
  */
 import { z } from "zod";
-import { METER_TYPES, type MeterRef, type TrainingOptions } from "../tracker/task.ts";
+import { METER_TYPES, type MeterRef } from "../domain/meter.ts";
+import type { TrainingOptions } from "../domain/task.ts";
 
 /** Meter ids become part of storage paths, so they are kept plain. */
 export const METER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;

@@ -15,8 +15,9 @@
  *
  * @module
  */
-import type { ReadingSeries } from "../meters/series.ts";
-import type { MeterRef, TaskEvent, TaskStatus, TrainingJob } from "../tracker/task.ts";
+import type { ReadingSeries } from "../domain/series.ts";
+import type { MeterRef } from "../domain/meter.ts";
+import type { Task, TaskEvent, TrainingJob } from "../domain/task.ts";
 
 /** Outcome of creating a task. */
 export type CreateTaskResult =
@@ -63,7 +64,7 @@ export type Unsubscribe = () => void;
 /** The port every broker implementation honours. */
 export interface Broker {
   /** Which implementation this is, for health reports. */
-  readonly kind: "memory" | "redis";
+  readonly kind: "memory" | "sqlite" | "redis";
 
   /** Checks the broker answers; throws when it does not. */
   ping(): Promise<void>;
@@ -72,14 +73,14 @@ export interface Broker {
    * Creates a task and queues its job, atomically, unless the meter already
    * has a task that is not final.
    */
-  createTask(task: TaskStatus, job: TrainingJob): Promise<CreateTaskResult>;
+  createTask(task: Task, job: TrainingJob): Promise<CreateTaskResult>;
 
   /**
    * Stores `task` as the task's new state if its last event id is still
    * `expectedEventId`; appends it to the log and notifies subscribers.
    * A final state releases the meter and starts the expiry clock.
    */
-  commitTask(task: TaskStatus, expectedEventId: string): Promise<CommitResult>;
+  commitTask(task: Task, expectedEventId: string): Promise<CommitResult>;
 
   /** The task's current state and its event id, or null if unknown or expired. */
   getTask(taskId: string): Promise<TaskEvent | null>;

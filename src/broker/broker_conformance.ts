@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import type { Broker } from "./broker.ts";
 import { compareEventIds } from "./event_id.ts";
-import type { TaskEvent, TaskStatus, TrainingJob } from "../tracker/task.ts";
+import type { Task, TaskEvent, TrainingJob } from "../domain/task.ts";
 
 /** Builds a fresh, empty broker for one test. */
 export type BrokerFactory = (
@@ -22,7 +22,7 @@ export interface ConformanceOptions {
 }
 
 /** A task status object for tests. */
-export function sampleTask(overrides: Partial<TaskStatus> = {}): TaskStatus {
+export function sampleTask(overrides: Partial<Task> = {}): Task {
   const now = new Date().toISOString();
   return {
     task_id: crypto.randomUUID(),
@@ -44,7 +44,7 @@ export function sampleTask(overrides: Partial<TaskStatus> = {}): TaskStatus {
   };
 }
 
-function jobOf(task: TaskStatus): TrainingJob {
+function jobOf(task: Task): TrainingJob {
   return {
     task_id: task.task_id,
     meter_id: task.meter_id,
@@ -79,7 +79,7 @@ export function brokerConformance(
       },
     });
 
-  async function create(broker: Broker, overrides: Partial<TaskStatus> = {}) {
+  async function create(broker: Broker, overrides: Partial<Task> = {}) {
     const task = sampleTask(overrides);
     const result = await broker.createTask(task, jobOf(task));
     assert.ok(result.created, "createTask should create the task");
@@ -89,7 +89,7 @@ export function brokerConformance(
   async function advance(
     broker: Broker,
     from: TaskEvent,
-    patch: Partial<TaskStatus>,
+    patch: Partial<Task>,
   ) {
     const result = await broker.commitTask(
       { ...from.task, ...patch },

@@ -3,7 +3,7 @@ import { sampleTask } from "./broker_conformance.ts";
 import { createEventHub } from "./event_hub.ts";
 import { createMemoryBroker } from "./memory_broker.ts";
 import type { Broker, TaskEventListener } from "./broker.ts";
-import type { TaskEvent } from "../tracker/task.ts";
+import type { TaskEvent } from "../domain/task.ts";
 
 function countingBroker(inner: Broker) {
   let subscriptions = 0;

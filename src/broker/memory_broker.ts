@@ -15,14 +15,9 @@ import type {
   Unsubscribe,
 } from "./broker.ts";
 import { compareEventIds, createEventIdGenerator } from "./event_id.ts";
-import type { ReadingSeries } from "../meters/series.ts";
-import {
-  isFinal,
-  meterKey,
-  type MeterRef,
-  type TaskEvent,
-  type TaskStatus,
-} from "../tracker/task.ts";
+import type { ReadingSeries } from "../domain/series.ts";
+import { isFinal, type Task, type TaskEvent } from "../domain/task.ts";
+import { meterKey, type MeterRef } from "../domain/meter.ts";
 
 /** Options of the in-memory broker. */
 export interface MemoryBrokerOptions {
@@ -81,7 +76,7 @@ export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
     }
   }
 
-  function append(entry: TaskEntry, task: TaskStatus): TaskEvent {
+  function append(entry: TaskEntry, task: Task): TaskEvent {
     const event = { id: nextId(), task: clone(task) };
     entry.events.push(event);
     if (entry.events.length > maxEvents) {

@@ -34,8 +34,9 @@ import type {
   Unsubscribe,
 } from "./broker.ts";
 import { createLiveSubscription, type LiveSubscription } from "./live_subscription.ts";
-import type { ReadingSeries } from "../meters/series.ts";
-import { isFinal, meterKey, type TaskEvent, type TaskStatus } from "../tracker/task.ts";
+import type { ReadingSeries } from "../domain/series.ts";
+import { isFinal, type Task, type TaskEvent } from "../domain/task.ts";
+import { meterKey } from "../domain/meter.ts";
 
 /** Settings of the Redis broker. */
 export interface RedisBrokerOptions {
@@ -154,7 +155,7 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
   const key = {
     task: (id: string) => `${prefix}task:${id}`,
     events: (id: string) => `${prefix}task:${id}:events`,
-    active: (task: TaskStatus) => `${prefix}meter:${meterKey(task)}:active`,
+    active: (task: Task) => `${prefix}meter:${meterKey(task)}:active`,
     jobs: `${prefix}jobs`,
     readings: (meter: Parameters<Broker["getReadings"]>[0]) =>
       `${prefix}readings:${meterKey(meter)}`,

@@ -10,17 +10,17 @@ import * as tf from "@tensorflow/tfjs";
 import type { Broker } from "../broker/broker.ts";
 import { cleanReadings } from "../meters/cleaning.ts";
 import type { LoadedArtifacts, ModelStore } from "../models/model_store.ts";
-import { meterKey, type MeterRef } from "../tracker/task.ts";
+import { meterKey, type MeterRef } from "../domain/meter.ts";
 import { useFastestBackend } from "../training/backend.ts";
 import { baselineForecast } from "../training/baselines.ts";
 import {
   complete,
   fromModelOutput,
-  HOUR_MS,
   ISSUE_HOURS,
   issueHourOneHot,
   originFeatures,
 } from "../training/features.ts";
+import { HOUR_MS } from "../domain/series.ts";
 import { MODEL_FORMAT, type SavedModel } from "../training/train.ts";
 
 /** A forecast as the API answers it. */

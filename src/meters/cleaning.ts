@@ -18,9 +18,9 @@
  *
  * @module
  */
-import type { MeterType } from "../tracker/task.ts";
-import { HOUR_MS, toHourlyGrid } from "../training/features.ts";
-import type { ReadingSeries } from "./series.ts";
+import type { MeterType } from "../domain/meter.ts";
+import { HOUR_MS, toHourlyGrid } from "../domain/series.ts";
+import type { ReadingSeries } from "../domain/series.ts";
 
 /** What cleaning did, as reported in a task's result. */
 export interface CleaningReport {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { cleanReadings, MAX_FILL_HOURS } from "./cleaning.ts";
 import { parseReadingsCsv } from "./csv.ts";
-import { HOUR_MS } from "../training/features.ts";
+import { HOUR_MS } from "../domain/series.ts";
 
 const H = HOUR_MS;
 const fixture = async (name: string) =>

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { ReadingSeries } from "./series.ts";
+import type { ReadingSeries } from "../domain/series.ts";
 
 /** A line that could not be read, and why. */
 export interface RejectedLine {

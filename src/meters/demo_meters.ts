@@ -5,7 +5,7 @@
  * @module
  */
 import type { Broker } from "../broker/broker.ts";
-import type { MeterRef } from "../tracker/task.ts";
+import type { MeterRef } from "../domain/meter.ts";
 import { parseReadingsCsv } from "./csv.ts";
 
 /** A demo meter and the bundled file its readings come from. */

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { HOUR_MS } from "../training/features.ts";
-import type { ReadingSeries } from "./series.ts";
+import { HOUR_MS } from "../domain/series.ts";
+import type { ReadingSeries } from "../domain/series.ts";
 
 /** A run of missing hours. */
 export interface Gap {

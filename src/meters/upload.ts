@@ -7,7 +7,7 @@
  * @module
  */
 import { parseReadingsCsv, parseTimestamp, type RejectedLine } from "./csv.ts";
-import type { ReadingSeries } from "./series.ts";
+import type { ReadingSeries } from "../domain/series.ts";
 
 /** Largest plausible hourly reading; above it a value is a unit or export error. */
 export const MAX_READING = 1e8;

@@ -8,7 +8,7 @@
  * @module
  */
 import type { Broker } from "../broker/broker.ts";
-import type { MeterRef } from "../tracker/task.ts";
+import type { MeterRef } from "../domain/meter.ts";
 import type { SavedModel } from "../training/train.ts";
 
 /** Facts about a stored model. */

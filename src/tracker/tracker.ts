@@ -12,19 +12,19 @@ import {
   canMove,
   type ErrorDetails,
   isFinal,
-  type MeterRef,
+  type Task,
   type TaskEvent,
   type TaskResult,
-  type TaskState,
   type TaskStatus,
   type TrainingMetrics,
   type TrainingOptions,
-} from "./task.ts";
+} from "../domain/task.ts";
+import type { MeterRef } from "../domain/meter.ts";
 
 /** A change to a task, as reported by the job that runs it. */
 export interface TaskChange {
   /** The new status. */
-  status: TaskState;
+  status: TaskStatus;
   /** Human message; a default per status when omitted. */
   message?: string;
   /** New progress; ignored when lower than the current one. */
@@ -45,13 +45,13 @@ export interface TaskChange {
 
 /** Outcome of creating a task. */
 export type CreateOutcome =
-  | { created: true; task: TaskStatus }
+  | { created: true; task: Task }
   | { created: false; activeTaskId: string };
 
 /** Outcome of a cancellation request. */
 export type CancelOutcome =
-  | { outcome: "cancelled"; task: TaskStatus }
-  | { outcome: "already_final"; task: TaskStatus }
+  | { outcome: "cancelled"; task: Task }
+  | { outcome: "already_final"; task: Task }
   | { outcome: "unknown" };
 
 /** Owns every change to every task. */
@@ -67,13 +67,13 @@ export interface TaskTracker {
    *
    * @throws {Error} when the move is not allowed by the state machine.
    */
-  update(taskId: string, change: TaskChange): Promise<TaskStatus | null>;
+  update(taskId: string, change: TaskChange): Promise<Task | null>;
   /** Cancels a task that is not final. */
   cancel(taskId: string): Promise<CancelOutcome>;
 }
 
 /** The message a status gets when the reporter gives none. */
-export const DEFAULT_MESSAGES: Record<TaskState, string> = {
+export const DEFAULT_MESSAGES: Record<TaskStatus, string> = {
   PENDING: "Queued for training",
   FETCHING_DATA: "Fetching readings",
   PREPROCESSING: "Preparing features",
@@ -95,7 +95,7 @@ export function createTracker(
   broker: Broker,
   now: () => Date = () => new Date(),
 ): TaskTracker {
-  function apply(current: TaskStatus, change: TaskChange): TaskStatus {
+  function apply(current: Task, change: TaskChange): Task {
     const final = isFinal(change.status);
     const requested = change.status === "SUCCESS"
       ? 100
@@ -135,8 +135,8 @@ export function createTracker(
 
   async function mutate(
     taskId: string,
-    decide: (current: TaskEvent) => TaskStatus | null,
-  ): Promise<{ current: TaskEvent | null; next: TaskStatus | null }> {
+    decide: (current: TaskEvent) => Task | null,
+  ): Promise<{ current: TaskEvent | null; next: Task | null }> {
     let current = lastCommitted.get(taskId) ?? await broker.getTask(taskId);
     let fresh = !lastCommitted.has(taskId);
     for (let i = 0; i < MAX_CONFLICTS; i++) {
@@ -166,7 +166,7 @@ export function createTracker(
   return {
     async create(meter, options) {
       const at = now().toISOString();
-      const task: TaskStatus = {
+      const task: Task = {
         task_id: crypto.randomUUID(),
         status: "PENDING",
         progress: 0,

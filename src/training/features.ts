@@ -17,10 +17,7 @@
  *
  * @module
  */
-import type { ReadingSeries } from "../meters/series.ts";
-
-/** One hour, in milliseconds. */
-export const HOUR_MS = 3_600_000;
+import { HOUR_MS, type HourlyGrid } from "../domain/series.ts";
 
 /** Shape of the feature windows. */
 export interface WindowSpec {
@@ -53,12 +50,6 @@ export interface Scaling {
   std: number;
 }
 
-/** A meter's readings on a contiguous hourly grid, NaN where missing. */
-export interface HourlyGrid {
-  start: number;
-  values: Float64Array;
-}
-
 /** Training samples as flat row-major arrays, standardised. */
 export interface SampleSet {
   /** `count × features` inputs. */
@@ -88,20 +79,6 @@ export interface OriginFeatures {
 /** Inputs per sample (besides the issue hour). */
 export function featureCount(window: WindowSpec): number {
   return RECENT_HOURS + window.horizon + 7;
-}
-
-/**
- * Puts the readings on a contiguous hourly grid, from the first to the
- * last timestamp; hours with no reading are NaN.
- */
-export function toHourlyGrid(series: ReadingSeries): HourlyGrid {
-  const start = series.timestamps[0];
-  const end = series.timestamps.at(-1)!;
-  const values = new Float64Array(Math.round((end - start) / HOUR_MS) + 1).fill(NaN);
-  series.timestamps.forEach((t, i) => {
-    values[Math.round((t - start) / HOUR_MS)] = series.values[i];
-  });
-  return { start, values };
 }
 
 /** Mean and standard deviation of the finite values (std at least a tiny positive). */

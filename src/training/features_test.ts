@@ -4,16 +4,15 @@ import {
   complete,
   featureCount,
   fromModelOutput,
-  HOUR_MS,
   issueHourOneHot,
   originFeatures,
   RECENT_HOURS,
   scalingOf,
   similarDayProfile,
   sliceSamples,
-  toHourlyGrid,
   unusualWorkingDays,
 } from "./features.ts";
+import { HOUR_MS, toHourlyGrid } from "../domain/series.ts";
 
 const MONDAY = Date.UTC(2024, 0, 1); // 2024-01-01 was a Monday
 const window = { lookback: 24, horizon: 24 };
@@ -29,11 +28,6 @@ function office(days: number, start = MONDAY): number[] {
     return (weekday === 0 || weekday === 6 ? 10 : 100) + (i % 24);
   });
 }
-
-Deno.test("toHourlyGrid marks missing hours as NaN", () => {
-  const g = toHourlyGrid({ timestamps: [0, HOUR_MS, 4 * HOUR_MS], values: [1, 2, 5] });
-  assert.deepEqual([...g.values].map((v) => Number.isNaN(v) ? null : v), [1, 2, null, null, 5]);
-});
 
 Deno.test("scalingOf ignores NaN; complete spots gaps", () => {
   assert.deepEqual(scalingOf([1, 3, NaN]), { mean: 2, std: 1 });

@@ -13,8 +13,9 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { type CleaningReport, cleanReadings } from "../meters/cleaning.ts";
-import type { ReadingSeries } from "../meters/series.ts";
-import type { MeterType, TrainingMetrics, TrainingOptions } from "../tracker/task.ts";
+import type { ReadingSeries } from "../domain/series.ts";
+import type { MeterType } from "../domain/meter.ts";
+import type { TrainingMetrics, TrainingOptions } from "../domain/task.ts";
 import { useFastestBackend } from "./backend.ts";
 import { TrainingError } from "./errors.ts";
 import { evaluate, type Evaluation } from "./evaluation.ts";
@@ -23,7 +24,6 @@ import {
   DEFAULT_WINDOW,
   featureCount,
   fromModelOutput,
-  type HourlyGrid,
   ISSUE_HOURS,
   issueHourOneHot,
   type OriginFeatures,
@@ -34,6 +34,7 @@ import {
   unusualWorkingDays,
   type WindowSpec,
 } from "./features.ts";
+import type { HourlyGrid } from "../domain/series.ts";
 import { buildModel, fitLinearHeads, setLinearHeads } from "./model.ts";
 import { predictRidge, type RidgeModel } from "./ridge.ts";
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { MODEL_FORMAT, trainModel } from "./train.ts";
 import { parseReadingsCsv } from "../meters/csv.ts";
-import type { TrainingMetrics } from "../tracker/task.ts";
+import type { TrainingMetrics } from "../domain/task.ts";
 
 Deno.test("on a real meter, training beats the persistence ensemble and reports every metric", async () => {
   const csv = await Deno.readTextFile(

@@ -1,9 +1,11 @@
 /**
- * The task status object and its state machine: which statuses exist, which
- * are final, and which moves between them are allowed.
+ * Training tasks: the task status object (`Task`), its status word
+ * (`TaskStatus`, such as `TRAINING_MODEL`), and the state machine: which
+ * statuses exist, which are final, and which moves between them are allowed.
  *
  * @module
  */
+import type { MeterRef, MeterType } from "./meter.ts";
 
 /** Every status a training task can be in. */
 export const TASK_STATUSES = [
@@ -19,35 +21,14 @@ export const TASK_STATUSES = [
 ] as const;
 
 /** A training task's status. */
-export type TaskState = typeof TASK_STATUSES[number];
+export type TaskStatus = typeof TASK_STATUSES[number];
 
 /** The statuses a task ends in; no change follows them. */
-export const FINAL_STATUSES: ReadonlySet<TaskState> = new Set([
+export const FINAL_STATUSES: ReadonlySet<TaskStatus> = new Set([
   "SUCCESS",
   "FAILURE",
   "CANCELLED",
 ]);
-
-/** Meter types the service trains models for. */
-export const METER_TYPES = [
-  "electricity",
-  "gas",
-  "water",
-  "steam",
-  "chilledwater",
-  "hotwater",
-] as const;
-
-/** A kind of meter. */
-export type MeterType = typeof METER_TYPES[number];
-
-/** Identifies one meter. */
-export interface MeterRef {
-  /** Meter identifier, `^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`. */
-  meter_id: string;
-  /** Kind of meter. */
-  meter_type: MeterType;
-}
 
 /** Options that shape one training run. */
 export interface TrainingOptions {
@@ -78,7 +59,7 @@ export interface ErrorDetails {
   /** Machine-readable reason, such as `no_readings`. */
   code: string;
   /** The status the task was in when it failed. */
-  stage: TaskState;
+  stage: TaskStatus;
   /** What to do about it, in plain words. */
   hint: string;
 }
@@ -103,9 +84,9 @@ export interface TaskResult {
 }
 
 /** The task status object: the same shape from the status endpoint and in every status event. */
-export interface TaskStatus extends MeterRef {
+export interface Task extends MeterRef {
   task_id: string;
-  status: TaskState;
+  status: TaskStatus;
   /** Integer 0 to 100 that never goes down. */
   progress: number;
   message: string;
@@ -126,7 +107,7 @@ export interface TaskEvent {
   /** Increasing id in Redis stream form `<ms>-<seq>`. */
   id: string;
   /** The task's status after the change. */
-  task: TaskStatus;
+  task: Task;
 }
 
 /** The job a worker runs for a task. */
@@ -136,11 +117,11 @@ export interface TrainingJob extends MeterRef {
 }
 
 /** True when a task in this status can change no more. */
-export function isFinal(status: TaskState): boolean {
+export function isFinal(status: TaskStatus): boolean {
   return FINAL_STATUSES.has(status);
 }
 
-const NEXT: Record<TaskState, readonly TaskState[]> = {
+const NEXT: Record<TaskStatus, readonly TaskStatus[]> = {
   PENDING: ["FETCHING_DATA"],
   FETCHING_DATA: ["PREPROCESSING"],
   PREPROCESSING: ["TRAINING_MODEL"],
@@ -157,15 +138,10 @@ const NEXT: Record<TaskState, readonly TaskState[]> = {
  * pipeline, or from any non-final status to `RETRYING`, `FAILURE` or
  * `CANCELLED`.
  */
-export function canMove(from: TaskState, to: TaskState): boolean {
+export function canMove(from: TaskStatus, to: TaskStatus): boolean {
   if (isFinal(from)) return false;
   if (to === "FAILURE" || to === "CANCELLED" || to === "RETRYING") {
     return true;
   }
   return NEXT[from].includes(to);
-}
-
-/** The storage key of a meter, `{meter_type}/{meter_id}`. */
-export function meterKey(meter: MeterRef): string {
-  return `${meter.meter_type}/${meter.meter_id}`;
 }

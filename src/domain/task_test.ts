@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { canMove, isFinal, meterKey } from "./task.ts";
+import { canMove, isFinal } from "./task.ts";
 
 Deno.test("the pipeline moves forward only", () => {
   assert.ok(canMove("PENDING", "FETCHING_DATA"));
@@ -22,11 +22,4 @@ Deno.test("any live status can fail, be cancelled or retried; final ones cannot 
   }
   assert.ok(canMove("RETRYING", "FETCHING_DATA"));
   assert.ok(!isFinal("RETRYING"));
-});
-
-Deno.test("meterKey joins type and id", () => {
-  assert.equal(
-    meterKey({ meter_type: "gas", meter_id: "b_1" }),
-    "gas/b_1",
-  );
 });
