@@ -13,7 +13,7 @@ import { seedDemoMeters } from "./meters/demo_meters.ts";
 import { createModelStore } from "./models/model_store.ts";
 import { createTracker } from "./tracker/tracker.ts";
 import { createForecaster } from "./forecast/forecaster.ts";
-import { createJobRunner, type JobRunner } from "../worker/job_runner.ts";
+import { createJobRunner, type JobRunner } from "./jobs/job_runner.ts";
 
 /** A running service. */
 export interface ServiceHandle {

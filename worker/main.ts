@@ -11,7 +11,7 @@ import { ConfigError, parseConfig } from "../src/config.ts";
 import { connectBroker } from "../src/broker/connect.ts";
 import { createModelStore } from "../src/models/model_store.ts";
 import { createTracker } from "../src/tracker/tracker.ts";
-import { createJobRunner } from "./job_runner.ts";
+import { createJobRunner } from "../src/jobs/job_runner.ts";
 
 let config, connection;
 try {

@@ -8,7 +8,7 @@
 /// <reference lib="deno.worker" />
 import { TrainingError } from "../src/training/errors.ts";
 import { trainModel } from "../src/training/train.ts";
-import type { ThreadMessage, TrainRequest } from "./thread_messages.ts";
+import type { ThreadMessage, TrainRequest } from "../src/jobs/thread_messages.ts";
 
 function send(message: ThreadMessage, transfer: Transferable[] = []): void {
   self.postMessage(message, transfer);

@@ -3,10 +3,10 @@
  *
  * @module
  */
-import type { ReadingSeries } from "../src/domain/series.ts";
-import type { MeterType } from "../src/domain/meter.ts";
-import type { TrainingMetrics, TrainingOptions } from "../src/domain/task.ts";
-import type { TrainOutcome } from "../src/training/train.ts";
+import type { ReadingSeries } from "../domain/series.ts";
+import type { MeterType } from "../domain/meter.ts";
+import type { TrainingMetrics, TrainingOptions } from "../domain/task.ts";
+import type { TrainOutcome } from "../training/train.ts";
 
 /** Sent to the thread: train on these readings. */
 export interface TrainRequest {

@@ -4,11 +4,11 @@
  *
  * @module
  */
-import type { ReadingSeries } from "../src/domain/series.ts";
-import type { MeterType } from "../src/domain/meter.ts";
-import type { TrainingOptions } from "../src/domain/task.ts";
-import { TrainingError } from "../src/training/errors.ts";
-import type { TrainHooks, TrainOutcome } from "../src/training/train.ts";
+import type { ReadingSeries } from "../domain/series.ts";
+import type { MeterType } from "../domain/meter.ts";
+import type { TrainingOptions } from "../domain/task.ts";
+import { TrainingError } from "../training/errors.ts";
+import type { TrainHooks, TrainOutcome } from "../training/train.ts";
 import type { ThreadMessage, TrainRequest } from "./thread_messages.ts";
 
 /** Trains a model for some readings; the job runner's view of training. */
@@ -29,7 +29,7 @@ export function trainInThread(
   signal: AbortSignal,
 ): Promise<TrainOutcome> {
   signal.throwIfAborted();
-  const thread = new Worker(new URL("./training_thread.ts", import.meta.url), {
+  const thread = new Worker(new URL("../../worker/training_thread.ts", import.meta.url), {
     type: "module",
   });
   const { promise, resolve, reject } = Promise.withResolvers<TrainOutcome>();

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { needsRedis } from "../tests/redis_server.ts";
-import { type BrokerKind, testBroker } from "../tests/test_brokers.ts";
-import { createModelStore } from "../src/models/model_store.ts";
-import { createTracker } from "../src/tracker/tracker.ts";
-import type { TaskEvent } from "../src/domain/task.ts";
-import { HOUR_MS } from "../src/domain/series.ts";
+import { needsRedis } from "../../tests/redis_server.ts";
+import { type BrokerKind, testBroker } from "../../tests/test_brokers.ts";
+import { createModelStore } from "../models/model_store.ts";
+import { createTracker } from "../tracker/tracker.ts";
+import type { TaskEvent } from "../domain/task.ts";
+import { HOUR_MS } from "../domain/series.ts";
 import { createJobRunner } from "./job_runner.ts";
 
 function synthetic(days: number) {

@@ -1,0 +1,156 @@
+/**
+ * The job runner: claims training jobs from the broker's queue, at most
+ * `concurrency` at once, runs each (`run_job.ts`), and stops a job as soon
+ * as its task is cancelled. Used in-process by embedded mode and by worker
+ * processes.
+ *
+ * @module
+ */
+import type { Broker, JobDelivery, Unsubscribe } from "../broker/broker.ts";
+import { isFinal } from "../domain/task.ts";
+import type { ModelStore } from "../models/model_store.ts";
+import type { TaskTracker } from "../tracker/tracker.ts";
+import { JobStopped } from "./failure_policy.ts";
+import { runJob, type RunJobOptions } from "./run_job.ts";
+import { type Trainer, trainInThread } from "./training_host.ts";
+
+/** What the job runner needs. */
+export interface JobRunnerOptions {
+  broker: Broker;
+  tracker: TaskTracker;
+  models: ModelStore;
+  /** Jobs run at once. */
+  concurrency: number;
+  /** Name of this runner in the queue. */
+  consumer?: string;
+  /** How long a claimed job stays this runner's without a renewal. */
+  leaseMs?: number;
+  /** Deliveries of one job before its task fails. */
+  maxAttempts?: number;
+  /** How often an idle runner looks for jobs whose lease ran out. */
+  idleCheckMs?: number;
+  /** Trains a model; a new Web Worker per job by default. */
+  trainer?: Trainer;
+  /** Logs unexpected errors in full. */
+  debug?: boolean;
+}
+
+/** A running job runner. */
+export interface JobRunner {
+  /** Starts claiming jobs. */
+  start(): Promise<void>;
+  /**
+   * Stops claiming; gives running jobs `graceMs` to finish, then stops them
+   * and hands them back to the queue for another worker.
+   */
+  stop(graceMs?: number): Promise<void>;
+  /** Jobs running now. */
+  active(): number;
+}
+
+/** Creates a job runner. */
+export function createJobRunner(options: JobRunnerOptions): JobRunner {
+  const { broker } = options;
+  const consumer = options.consumer ??
+    `${Deno.hostname()}-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  const leaseMs = options.leaseMs ?? 30_000;
+  const jobOptions: RunJobOptions = {
+    broker,
+    tracker: options.tracker,
+    models: options.models,
+    trainer: options.trainer ?? trainInThread,
+    consumer,
+    leaseMs,
+    maxAttempts: options.maxAttempts ?? 3,
+    debug: options.debug ?? false,
+  };
+  const running = new Map<
+    string,
+    { controller: AbortController; done: Promise<void> }
+  >();
+  const cleanups: Unsubscribe[] = [];
+  let idleTimer: ReturnType<typeof setInterval> | undefined;
+  let stopped = true;
+  let pumping = false;
+  let pumpAgain = false;
+
+  async function pump(): Promise<void> {
+    if (pumping) {
+      pumpAgain = true;
+      return;
+    }
+    pumping = true;
+    try {
+      do {
+        pumpAgain = false;
+        while (!stopped && running.size < options.concurrency) {
+          const delivery = await broker.claimJob(consumer, leaseMs);
+          if (!delivery) break;
+          launch(delivery);
+        }
+      } while (pumpAgain && !stopped);
+    } catch (error) {
+      console.error("Could not claim a training job; will try again:", error);
+    } finally {
+      pumping = false;
+    }
+  }
+
+  function launch(delivery: JobDelivery): void {
+    const controller = new AbortController();
+    const entry = { controller, done: Promise.resolve() };
+    running.set(delivery.job.task_id, entry);
+    entry.done = runJob(delivery, controller, jobOptions)
+      .catch((error) => console.error("A training job failed to finish:", error))
+      .finally(() => {
+        running.delete(delivery.job.task_id);
+        if (!stopped) pump();
+      });
+  }
+
+  return {
+    async start() {
+      if (!stopped) return;
+      stopped = false;
+      cleanups.push(
+        await broker.subscribe({
+          onEvent: ({ task }) => {
+            if (isFinal(task.status)) {
+              running.get(task.task_id)?.controller.abort(
+                new JobStopped("cancelled"),
+              );
+            }
+          },
+        }),
+        await broker.onJobQueued(() => void pump()),
+      );
+      // Idle, look now and then for jobs whose worker vanished (pub/sub wakes
+      // us for new ones): a third of the lease, at most every 5 s.
+      const idleCheckMs = options.idleCheckMs ?? Math.min(5000, Math.max(500, leaseMs / 3));
+      idleTimer = setInterval(() => void pump(), idleCheckMs);
+      await pump();
+    },
+
+    async stop(graceMs = 0) {
+      stopped = true;
+      clearInterval(idleTimer);
+      const jobs = [...running.values()];
+      if (graceMs > 0 && jobs.length) {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([
+          Promise.all(jobs.map((job) => job.done)),
+          new Promise((r) => timer = setTimeout(r, graceMs)),
+        ]);
+        clearTimeout(timer);
+      }
+      for (const job of running.values()) job.controller.abort(new JobStopped("shutdown"));
+      await Promise.all(jobs.map((job) => job.done));
+      cleanups.splice(0).forEach((cleanup) => cleanup());
+      while (pumping) await new Promise((r) => setTimeout(r, 5));
+    },
+
+    active() {
+      return running.size;
+    },
+  };
+}

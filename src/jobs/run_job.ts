@@ -1,0 +1,117 @@
+/**
+ * Runs one delivery of a training job: checks the task still wants it,
+ * runs the stages in order under a kept lease, reports `SUCCESS` and
+ * acknowledges the job; on any error, does what the failure policy decides.
+ *
+ * @module
+ */
+import type { Broker, JobDelivery } from "../broker/broker.ts";
+import { isFinal } from "../domain/task.ts";
+import type { ModelStore } from "../models/model_store.ts";
+import type { TaskTracker } from "../tracker/tracker.ts";
+import { durably } from "./durably.ts";
+import {
+  attemptsExhaustedChange,
+  decideOnError,
+  failureChange,
+  isUnexpected,
+  JobStopped,
+  retryingChange,
+} from "./failure_policy.ts";
+import { successChange } from "./job_result.ts";
+import { keepLease } from "./lease.ts";
+import { createReporter } from "./reporter.ts";
+import { fetchReadings, saveModel, type StageContext, train } from "./stages.ts";
+import type { Trainer } from "./training_host.ts";
+
+/** What running a job needs. */
+export interface RunJobOptions {
+  broker: Broker;
+  tracker: TaskTracker;
+  models: ModelStore;
+  trainer: Trainer;
+  /** This runner's name in the queue. */
+  consumer: string;
+  leaseMs: number;
+  maxAttempts: number;
+  /** Logs every failure in full, not only unexpected ones. */
+  debug: boolean;
+}
+
+/** Runs one delivery to its end; `controller` stops it early. */
+export async function runJob(
+  delivery: JobDelivery,
+  controller: AbortController,
+  options: RunJobOptions,
+): Promise<void> {
+  const { broker, tracker, maxAttempts } = options;
+  const { job, attempt } = delivery;
+  const signal = controller.signal;
+  const stopLease = keepLease({
+    broker,
+    delivery,
+    consumer: options.consumer,
+    leaseMs: options.leaseMs,
+    onLost: () => controller.abort(new JobStopped("lease_lost")),
+  });
+  const reporter = createReporter(tracker, job.task_id, attempt, controller);
+  const ctx: StageContext = { ...options, job, reporter, signal };
+  const acknowledge = () => durably("Acknowledging a job", () => broker.ackJob(delivery));
+
+  try {
+    const current = await durably("Reading a task", () => tracker.get(job.task_id), signal);
+    if (!current || isFinal(current.task.status)) return await acknowledge();
+    if (attempt > maxAttempts) {
+      await reporter.report(attemptsExhaustedChange(maxAttempts, current.task.status));
+      return await acknowledge();
+    }
+    if (attempt > 1) await reporter.step(retryingChange(attempt, maxAttempts));
+
+    const fetched = await fetchReadings(ctx);
+    const trained = await train(ctx, fetched.series);
+    const path = await saveModel(ctx, trained.outcome);
+    await reporter.step(successChange(job, trained.outcome, path, {
+      fetchSeconds: fetched.seconds,
+      trainingSeconds: trained.seconds,
+    }));
+    await acknowledge();
+  } catch (error) {
+    await reporter.settled();
+    const decision = decideOnError(error, signal.reason);
+    switch (decision.action) {
+      case "acknowledge":
+        await acknowledge().catch(() => {});
+        return;
+      case "hand_back":
+        // Another runner (or this one, restarted) takes it at once.
+        await broker.releaseJob(delivery, options.consumer).catch((e) =>
+          console.error(
+            `Could not hand task ${job.task_id} back; it is retried when its lease runs out:`,
+            e,
+          )
+        );
+        return;
+      case "leave":
+        if (decision.reason === "broker_unreachable") {
+          console.error(
+            `Task ${job.task_id}: the broker could not be reached; leaving the job for another attempt:`,
+            error,
+          );
+        }
+        return;
+      case "fail": {
+        const stage = (await tracker.get(job.task_id).catch(() => null))?.task.status ?? "PENDING";
+        if (isUnexpected(error) || options.debug) {
+          console.error(`Training task ${job.task_id} failed:`, error);
+        }
+        await durably(
+          "Reporting a failure",
+          () => tracker.update(job.task_id, failureChange(error, stage, attempt)),
+        );
+        await acknowledge();
+      }
+    }
+  } finally {
+    stopLease();
+  }
+}
