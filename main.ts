@@ -2,8 +2,8 @@
  * Starts a Wattcast API process: parses the configuration, connects the
  * broker and runs the service.
  *
- * - `deno task dev`: API and training in one process; embedded mode (in
- *   memory) unless Redis is configured.
+ * - `deno task dev`: API and training in one process; embedded mode
+ *   (SQLite under `DATA_DIR`) unless Redis is configured.
  * - `deno task start` (`--api-only`): an API instance alone, on Redis;
  *   training runs in `deno task worker` processes.
  *
@@ -11,6 +11,7 @@
  */
 import { ConfigError, parseConfig } from "./src/config.ts";
 import { connectBroker } from "./src/broker/connect.ts";
+import { StoreOpenError } from "./src/broker/sqlite_broker.ts";
 import { startService } from "./src/server.ts";
 
 const apiOnly = Deno.args.includes("--api-only");
@@ -24,7 +25,7 @@ try {
     requiredFor: "an API instance alone (deno task start)",
   });
 } catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
+  if (!(error instanceof ConfigError || error instanceof StoreOpenError)) throw error;
   console.error(error.message);
   Deno.exit(1);
 }

@@ -1,11 +1,13 @@
 /**
  * Event delay: from a worker's publish (its tracker's report call) to a
- * client's receipt over SSE, in embedded mode and in Redis mode.
+ * client's receipt over SSE, in embedded mode (on SQLite, the default, and
+ * in memory) and in Redis mode.
  *
  * @module
  */
 import { createParser } from "eventsource-parser";
 import { createMemoryBroker } from "../src/broker/memory_broker.ts";
+import { openSqliteBroker } from "../src/broker/sqlite_broker.ts";
 import { createRedisBroker } from "../src/broker/redis_broker.ts";
 import type { Broker } from "../src/broker/broker.ts";
 import { parseConfig } from "../src/config.ts";
@@ -26,13 +28,19 @@ export interface DelayResult {
 
 /** Measures `events` event delays in one mode. */
 export async function measureEventDelay(
-  mode: "embedded" | "redis",
+  mode: "sqlite" | "memory" | "redis",
   events = 300,
 ): Promise<DelayResult> {
   const cleanups: (() => Promise<void>)[] = [];
+  const dataDir = await Deno.makeTempDir();
   let apiBroker: Broker, workerBroker: Broker;
-  if (mode === "embedded") {
+  if (mode === "memory") {
     apiBroker = workerBroker = createMemoryBroker({ taskTtlSeconds: 600 });
+  } else if (mode === "sqlite") {
+    apiBroker = workerBroker = openSqliteBroker({
+      path: `${dataDir}/wattcast.db`,
+      taskTtlSeconds: 600,
+    });
   } else {
     const redis = await startRedis();
     const gateway = await serveGateway({ redisUrl: redis.url, token: "bench", port: 0 });
@@ -45,14 +53,16 @@ export async function measureEventDelay(
     });
     cleanups.push(() => workerBroker.close());
   }
-  const dataDir = await Deno.makeTempDir();
   const config = parseConfig({
     PORT: "0",
     HOST: "127.0.0.1",
     DATA_DIR: dataDir,
     HEARTBEAT_INTERVAL_SECONDS: "30",
   });
-  const service = await startService(config, apiBroker, { runJobs: false, mode });
+  const service = await startService(config, apiBroker, {
+    runJobs: false,
+    mode: mode === "redis" ? "redis" : "embedded",
+  });
   cleanups.unshift(() => service.close());
   try {
     const worker = createTracker(workerBroker);

@@ -53,6 +53,8 @@ export async function startService(
       tracker,
       models,
       concurrency: config.trainingConcurrency,
+      leaseMs: config.jobLeaseMs,
+      maxAttempts: config.jobMaxAttempts,
       debug: config.debug,
     })
     : null;
@@ -67,6 +69,7 @@ export async function startService(
     forecaster,
     heartbeatMs: config.heartbeatMs,
     streamMaxMs: config.streamMaxMs,
+    taskTtlSeconds: config.taskTtlSeconds,
     corsOrigin: config.corsOrigin,
     debug: config.debug,
     closing: closing.signal,
@@ -80,7 +83,7 @@ export async function startService(
         name: "broker",
         check: async () => {
           await broker.ping();
-          return { kind: broker.kind };
+          return { kind: broker.kind, location: broker.location };
         },
       },
       {

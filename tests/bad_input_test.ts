@@ -116,11 +116,13 @@ Deno.test("unknown task ids and paths are 404s in the one error shape", async ()
   const service = await startTestService();
   try {
     const unknown = crypto.randomUUID();
-    await expectError(
+    const error = await expectError(
       await fetch(`${service.url}/trainmodel/status/${unknown}`),
       404,
       "task_not_found",
     );
+    assert.match(error.message, /is unknown or expired/, "an id is not blamed on expiry alone");
+    assert.match(error.message, /kept 1 hour after they end/, "the TTL as configured");
     await expectError(
       await fetch(`${service.url}/trainmodel/stream/${unknown}`),
       404,

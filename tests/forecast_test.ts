@@ -18,7 +18,7 @@ async function trainAndWait(service: TestService, meterId: string): Promise<Task
   return last!;
 }
 
-for (const kind of ["memory", "redis"] as BrokerKind[]) {
+for (const kind of ["memory", "sqlite", "redis"] as BrokerKind[]) {
   Deno.test({
     name: `${kind} broker: upload, train and forecast a real meter end to end`,
     ...(kind === "redis" ? needsRedis() : {}),

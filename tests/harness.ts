@@ -1,6 +1,7 @@
 /**
- * Starts the real service (embedded mode: in-memory broker, in-process job
- * runner, training in Web Workers) on a free port for a test.
+ * Starts the real service (embedded mode by default: the SQLite broker,
+ * in-process job runner, training in Web Workers) on a free port for a
+ * test; or on the in-memory or a Redis broker.
  *
  * @module
  */
@@ -26,14 +27,14 @@ export interface TestService extends ServiceHandle {
 /** Starts the service with these environment overrides, on the given broker. */
 export async function startTestService(
   env: Record<string, string> = {},
-  kind: BrokerKind = "memory",
+  kind: BrokerKind = "sqlite",
 ): Promise<TestService> {
   const dataDir = await Deno.makeTempDir({ prefix: "wattcast-test-" });
   const config = parseConfig({ PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, ...env });
   const broker = await testBroker(kind, config.taskTtlSeconds);
   const handle = await startService(config, broker, {
     runJobs: true,
-    mode: kind === "memory" ? "embedded" : "redis",
+    mode: kind === "redis" ? "redis" : "embedded",
   });
 
   async function train(body: unknown) {

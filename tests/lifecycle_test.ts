@@ -148,7 +148,12 @@ Deno.test("CORS lets a page on another origin read statuses and streams", async 
     const body = await health.json();
     assert.equal(body.status, "ok");
     assert.equal(body.dependencies.broker.up, true);
-    assert.equal(body.dependencies.broker.kind, "memory");
+    assert.equal(
+      body.dependencies.broker.kind,
+      "sqlite",
+      "the test service runs on the default store",
+    );
+    assert.match(body.dependencies.broker.location, /wattcast\.db$/);
     assert.equal(body.dependencies.job_runner.up, true);
     assert.equal(body.dependencies.model_store.up, true);
     const bare = await fetch(`${service.url}/health`);

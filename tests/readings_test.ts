@@ -5,7 +5,7 @@ import { needsRedis } from "./redis_server.ts";
 const fixture = (name: string) =>
   Deno.readTextFile(new URL(`./fixtures/meters/${name}`, import.meta.url));
 
-for (const kind of ["memory", "redis"] as BrokerKind[]) {
+for (const kind of ["memory", "sqlite", "redis"] as BrokerKind[]) {
   Deno.test({
     name:
       `${kind} broker: readings upload, merge by timestamp, and bad uploads that change nothing`,

@@ -30,6 +30,8 @@ export interface AppDeps {
   info: Record<string, unknown>;
   heartbeatMs: number;
   streamMaxMs: number;
+  /** Seconds a finished task and its events are kept. */
+  taskTtlSeconds: number;
   corsOrigin: string;
   debug: boolean;
   /** Aborts when the server shuts down: open streams end. */

@@ -29,6 +29,7 @@ Deno.test("a broker failure mid-stream becomes one plain error event, never the 
     info: {},
     heartbeatMs: 60_000,
     streamMaxMs: 60_000,
+    taskTtlSeconds: 3600,
     corsOrigin: "*",
     debug: false,
   });

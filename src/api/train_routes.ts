@@ -24,6 +24,8 @@ export interface TrainRoutesDeps {
   tracker: TaskTracker;
   heartbeatMs: number;
   streamMaxMs: number;
+  /** Seconds a finished task is kept, for the "unknown or expired" message. */
+  taskTtlSeconds: number;
   debug: boolean;
 }
 
@@ -32,14 +34,27 @@ export const MAX_TRAIN_BODY_BYTES = 16 * 1024;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function taskNotFound(taskId: string): ApiError {
+function taskNotFound(taskId: string, ttlSeconds: number): ApiError {
   return new ApiError(
     404,
     "task_not_found",
-    `No training task has id "${
-      taskId.slice(0, 64)
-    }". It may have expired (tasks are kept 1 hour after they end); start a new one with POST /trainmodel/.`,
+    `Training task "${taskId.slice(0, 64)}" is unknown or expired: no task has that id now${
+      UUID.test(taskId) ? "" : " (task ids are UUIDs)"
+    }, and finished tasks are kept ${
+      duration(ttlSeconds)
+    } after they end. Start a new one with POST /trainmodel/.`,
   );
+}
+
+/** Seconds in words: `1 hour`, `2 days`, `90 seconds`. */
+export function duration(seconds: number): string {
+  for (const [unit, size] of [["day", 86_400], ["hour", 3600], ["minute", 60]] as const) {
+    if (seconds >= size && seconds % size === 0) {
+      const n = seconds / size;
+      return `${n} ${unit}${n === 1 ? "" : "s"}`;
+    }
+  }
+  return `${seconds} second${seconds === 1 ? "" : "s"}`;
 }
 
 /** Builds the `/trainmodel` routes. */
@@ -52,7 +67,7 @@ export function createTrainRoutes(deps: TrainRoutesDeps): Hono {
     read: (id: string) => Promise<TaskEvent | null> = deps.tracker.get,
   ): Promise<TaskEvent> {
     const current = UUID.test(taskId) ? await read(taskId) : null;
-    if (!current) throw taskNotFound(taskId);
+    if (!current) throw taskNotFound(taskId, deps.taskTtlSeconds);
     return current;
   }
 
@@ -155,7 +170,7 @@ export function createTrainRoutes(deps: TrainRoutesDeps): Hono {
         { task_id: taskId, status: outcome.task.status },
       );
     }
-    throw taskNotFound(taskId);
+    throw taskNotFound(taskId, deps.taskTtlSeconds);
   });
 
   return routes;

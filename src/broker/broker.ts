@@ -65,6 +65,8 @@ export type Unsubscribe = () => void;
 export interface Broker {
   /** Which implementation this is, for health reports. */
   readonly kind: "memory" | "sqlite" | "redis";
+  /** Where the data lives, for health reports: the database file, Redis's URL, or null in memory. */
+  readonly location: string | null;
 
   /** Checks the broker answers; throws when it does not. */
   ping(): Promise<void>;

@@ -44,7 +44,8 @@ export function sampleTask(overrides: Partial<Task> = {}): Task {
   };
 }
 
-function jobOf(task: Task): TrainingJob {
+/** The training job of a task, as `createTask` queues it. */
+export function jobOf(task: Task): TrainingJob {
   return {
     task_id: task.task_id,
     meter_id: task.meter_id,

@@ -1,8 +1,9 @@
 /**
  * Picks the broker from the configuration: Redis over REST when
  * `UPSTASH_REDIS_REST_URL` is set; Redis through an in-process gateway when
- * only `REDIS_URL` is (development); the in-memory broker otherwise
- * (embedded mode), where that is allowed.
+ * only `REDIS_URL` is (development); otherwise, where that is allowed,
+ * embedded mode: SQLite in `{DATA_DIR}/wattcast.db`, so nothing is lost on a
+ * restart, or in memory with `DATA_DIR=off` (no writable disk).
  *
  * @module
  */
@@ -11,11 +12,15 @@ import { serveGateway } from "../gateway/serve_gateway.ts";
 import type { Broker } from "./broker.ts";
 import { createMemoryBroker } from "./memory_broker.ts";
 import { createRedisBroker } from "./redis_broker.ts";
+import { openSqliteBroker } from "./sqlite_broker.ts";
+
+/** The embedded database file, inside `DATA_DIR`. */
+export const DATABASE_FILE = "wattcast.db";
 
 /** The broker a process runs on, and how it got it. */
 export interface BrokerConnection {
   broker: Broker;
-  /** `embedded` (in memory) or `redis`. */
+  /** `embedded` (SQLite or memory, training in process) or `redis`. */
   mode: "embedded" | "redis";
   /** One line for the start-up log. */
   description: string;
@@ -72,11 +77,20 @@ export async function connectBroker(
       description: `Redis at ${config.redisUrl}, through an in-process REST gateway`,
     };
   }
-  if (options.allowEmbedded) {
+  if (options.allowEmbedded && config.dataDir === null) {
     return {
       broker: createMemoryBroker(settings),
       mode: "embedded",
-      description: "embedded mode: in-memory broker, training in this process",
+      description:
+        "embedded mode: in memory, nothing is kept when the process stops (DATA_DIR=off); training in this process",
+    };
+  }
+  if (options.allowEmbedded && config.dataDir !== null) {
+    const path = `${config.dataDir.replace(/\/+$/, "")}/${DATABASE_FILE}`;
+    return {
+      broker: openSqliteBroker({ path, ...settings }),
+      mode: "embedded",
+      description: `embedded mode: SQLite at ${path}; training in this process`,
     };
   }
   throw new ConfigError(

@@ -15,6 +15,7 @@ import type {
   Unsubscribe,
 } from "./broker.ts";
 import { compareEventIds, createEventIdGenerator } from "./event_id.ts";
+import { callEach } from "./listeners.ts";
 import type { ReadingSeries } from "../domain/series.ts";
 import { isFinal, type Task, type TaskEvent } from "../domain/task.ts";
 import { meterKey, type MeterRef } from "../domain/meter.ts";
@@ -87,28 +88,17 @@ export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
       const key = meterKey(task);
       if (activeByMeter.get(key) === task.task_id) activeByMeter.delete(key);
     }
-    for (const listener of listeners) {
-      try {
-        listener.onEvent(clone(event));
-      } catch (error) {
-        console.error("A task event listener failed:", error);
-      }
-    }
+    callEach(listeners, (listener) => listener.onEvent(clone(event)), "A task event listener");
     return clone(event);
   }
 
   function notifyJobQueued(): void {
-    for (const listener of jobListeners) {
-      try {
-        listener();
-      } catch (error) {
-        console.error("A job listener failed:", error);
-      }
-    }
+    callEach(jobListeners, (listener) => listener(), "A job listener");
   }
 
   return {
     kind: "memory",
+    location: null,
 
     ping(): Promise<void> {
       return Promise.resolve();

@@ -216,6 +216,7 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
 
   return {
     kind: "redis",
+    location: options.url,
 
     async ping() {
       await redis.ping();

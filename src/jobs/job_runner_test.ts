@@ -77,7 +77,7 @@ async function until(condition: () => boolean, what: string): Promise<void> {
   }
 }
 
-for (const kind of ["memory", "redis"] as const) {
+for (const kind of ["memory", "sqlite", "redis"] as const) {
   Deno.test({
     name: `${kind} broker: a job runs through every stage to SUCCESS and saves the model`,
     ...(kind === "redis" ? needsRedis() : {}),

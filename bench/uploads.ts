@@ -1,0 +1,71 @@
+/**
+ * Readings-upload throughput through the HTTP API in embedded mode: real
+ * meter-years posted as CSV, first as new readings, then again (every
+ * reading replaces one).
+ *
+ * @module
+ */
+import type { Broker } from "../src/broker/broker.ts";
+import { createMemoryBroker } from "../src/broker/memory_broker.ts";
+import { openSqliteBroker } from "../src/broker/sqlite_broker.ts";
+import { parseConfig } from "../src/config.ts";
+import { startService } from "../src/server.ts";
+
+/** Throughput of one store. */
+export interface UploadResult {
+  meters: number;
+  readings: number;
+  firstPerSecond: number;
+  againPerSecond: number;
+}
+
+const files = ["b0", "b5", "b21", "b40", "b119"].map((b) =>
+  new URL(`./data/electricity_ucam_${b}_2018.csv`, import.meta.url)
+);
+
+/** Uploads `meters` meter-years to a fresh service on `store`, twice. */
+export async function measureUploads(
+  store: "sqlite" | "memory",
+  meters: number,
+): Promise<UploadResult> {
+  const dataDir = await Deno.makeTempDir();
+  const broker: Broker = store === "sqlite"
+    ? openSqliteBroker({ path: `${dataDir}/wattcast.db`, taskTtlSeconds: 600 })
+    : createMemoryBroker({ taskTtlSeconds: 600 });
+  const config = parseConfig({
+    PORT: "0",
+    HOST: "127.0.0.1",
+    DATA_DIR: dataDir,
+    SEED_DEMO_METERS: "false",
+  });
+  const service = await startService(config, broker, { runJobs: false, mode: "embedded" });
+  const bodies = await Promise.all(files.map((f) => Deno.readTextFile(f)));
+  try {
+    const pass = async () => {
+      let readings = 0;
+      const started = performance.now();
+      for (let i = 0; i < meters; i++) {
+        const response = await fetch(`${service.url}/meters/electricity/bench_${i}/readings`, {
+          method: "POST",
+          headers: { "Content-Type": "text/csv" },
+          body: bodies[i % bodies.length],
+        });
+        const json = await response.json();
+        if (response.status !== 200) throw new Error(`upload failed: ${JSON.stringify(json)}`);
+        readings += json.accepted;
+      }
+      return { readings, seconds: (performance.now() - started) / 1000 };
+    };
+    const first = await pass();
+    const again = await pass();
+    return {
+      meters,
+      readings: first.readings,
+      firstPerSecond: first.readings / first.seconds,
+      againPerSecond: again.readings / again.seconds,
+    };
+  } finally {
+    await service.close();
+    await Deno.remove(dataDir, { recursive: true });
+  }
+}

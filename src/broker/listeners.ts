@@ -1,0 +1,22 @@
+/**
+ * In-process listeners of the embedded brokers (memory and SQLite): each is
+ * called in turn, and one that throws is logged without keeping the others
+ * from hearing.
+ *
+ * @module
+ */
+
+/** Calls `call` for every listener; a throwing listener is logged as `what` and skipped. */
+export function callEach<L>(
+  listeners: Iterable<L>,
+  call: (listener: L) => void,
+  what: string,
+): void {
+  for (const listener of listeners) {
+    try {
+      call(listener);
+    } catch (error) {
+      console.error(`${what} failed:`, error);
+    }
+  }
+}
