@@ -1,8 +1,11 @@
 /**
  * Fan-out: one API instance (its own process, Redis mode) serving many
- * concurrent streams of one task: the API process's memory per stream and
- * the time for one event to reach every stream. The same client measures a
- * minimal Hono `streamSSE` server in the same run, as the floor.
+ * concurrent streams of one task, on each HTTP server it can run on: the
+ * process's memory per stream, the time for one event to reach every
+ * stream, and its CPU while idle with every stream open (heartbeats only,
+ * every 5 s). The same client measures, in the same run, a minimal Hono
+ * `streamSSE` server on `Deno.serve` (the shape Wattcast's streams had
+ * before) and a bare `node:http` server (the floor).
  *
  * @module
  */
@@ -10,7 +13,7 @@ import { createRedisBroker } from "../src/broker/redis_broker.ts";
 import { createTracker } from "../src/tracker/tracker.ts";
 import { freePort, startRedis } from "../tests/redis_server.ts";
 import { type Proc, spawnDeno } from "../tests/processes.ts";
-import { percentile, rssBytes } from "./stats.ts";
+import { cpuSeconds, percentile, rssBytes } from "./stats.ts";
 
 /** The fan-out measurements of one server. */
 export interface FanoutResult {
@@ -21,7 +24,12 @@ export interface FanoutResult {
   allReceivedMs: number[];
   /** Per event: 99th percentile of the receipt delays. */
   p99Ms: number[];
+  /** CPU of the server while idle with every stream open, in % of one core. */
+  idleCpuPercent: number;
 }
+
+/** Seconds over which idle CPU is measured: three heartbeats of every stream. */
+const IDLE_SECONDS = 15;
 
 /** Opens many raw SSE connections and times events across all of them. */
 async function measure(
@@ -33,8 +41,8 @@ async function measure(
   events: number,
   publish: (event: number) => Promise<void>,
 ): Promise<FanoutResult> {
-  // Heartbeats are off, so bytes arriving after a publish are that event:
-  // the client only timestamps reads, keeping its own cost low.
+  // Status events carry an `id:` line and heartbeats do not: after a
+  // publish, the first read holding an id is that event's receipt.
   const received: number[][] = Array.from({ length: events + 1 }, () => []);
   const conns: Deno.Conn[] = [];
   let current = 0;
@@ -60,7 +68,10 @@ async function measure(
               first = false;
               initial++;
             }
-          } else if (current > 0 && seen < current) {
+          } else if (
+            current > 0 && seen < current &&
+            new TextDecoder().decode(buffer.subarray(0, n)).includes("\nid: ")
+          ) {
             seen = current;
             received[current].push(now);
           }
@@ -85,6 +96,9 @@ async function measure(
     }
     await new Promise((r) => setTimeout(r, 2000));
     const after = rssBytes(proc.child.pid);
+    const cpuBefore = cpuSeconds(proc.child.pid);
+    await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
+    const idleCpuPercent = (cpuSeconds(proc.child.pid) - cpuBefore) / IDLE_SECONDS * 100;
 
     const allReceivedMs: number[] = [];
     const p99Ms: number[] = [];
@@ -110,6 +124,7 @@ async function measure(
       bytesPerStream: (after - before) / (streams - 50),
       allReceivedMs,
       p99Ms,
+      idleCpuPercent,
     };
   } finally {
     for (const conn of conns) {
@@ -120,7 +135,15 @@ async function measure(
   }
 }
 
-/** Wattcast's API instance on Redis, and the Hono floor, with the same client. */
+/** The servers measured, in the order of the report. */
+export const FANOUT_SERVERS = {
+  node: "Wattcast API instance, `HTTP_SERVER=node` (default)",
+  deno: "Wattcast API instance, `HTTP_SERVER=deno` (Deno.serve)",
+  hono: "reference: minimal Hono `streamSSE` on Deno.serve",
+  floor: "floor: bare `node:http` server",
+} as const;
+
+/** Wattcast's API instance on Redis on each HTTP server, and the two references, with the same client. */
 export async function measureFanout(streams = 10_000, events = 5): Promise<FanoutResult[]> {
   const results: FanoutResult[] = [];
   const redis = await startRedis();
@@ -135,71 +158,73 @@ export async function measureFanout(streams = 10_000, events = 5): Promise<Fanou
   try {
     await gateway.waitFor(/REST gateway on/);
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
-    const port = freePort();
-    const api = spawnDeno("api", "main.ts", {
-      UPSTASH_REDIS_REST_URL: gatewayUrl,
-      UPSTASH_REDIS_REST_TOKEN: "bench",
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      DATA_DIR: dataDir,
-      HEARTBEAT_INTERVAL_SECONDS: "120",
-    }, ["--api-only"]);
-    procs.push(api);
-    await api.waitFor(/listening on/);
-    const created = await fetch(`http://127.0.0.1:${port}/trainmodel/`, {
-      method: "POST",
-      body: JSON.stringify({ meter_id: "meter_test_001", meter_type: "electricity" }),
-    });
-    const id = (await created.json()).task_id;
     const worker = await createRedisBroker({
       url: gatewayUrl,
       token: "bench",
       taskTtlSeconds: 600,
     });
     const tracker = createTracker(worker);
-    await tracker.update(id, { status: "FETCHING_DATA" });
-    await tracker.update(id, { status: "PREPROCESSING" });
     try {
-      results.push(
-        await measure(
-          "Wattcast API instance (Redis mode)",
-          api,
-          port,
-          `/trainmodel/stream/${id}`,
-          streams,
-          events,
-          async (epoch) => {
-            await tracker.update(id, {
-              status: "TRAINING_MODEL",
-              metrics: { epoch, epochs: events, loss: 1, val_loss: null },
-            });
-          },
-        ),
-      );
-      await tracker.cancel(id);
+      for (const kind of ["node", "deno"] as const) {
+        const port = freePort();
+        const api = spawnDeno(`api (${kind})`, "main.ts", {
+          UPSTASH_REDIS_REST_URL: gatewayUrl,
+          UPSTASH_REDIS_REST_TOKEN: "bench",
+          PORT: String(port),
+          HOST: "127.0.0.1",
+          DATA_DIR: dataDir,
+          HTTP_SERVER: kind,
+          HEARTBEAT_INTERVAL_SECONDS: "5",
+        }, ["--api-only"]);
+        procs.push(api);
+        await api.waitFor(/listening on/);
+        const created = await fetch(`http://127.0.0.1:${port}/trainmodel/`, {
+          method: "POST",
+          body: JSON.stringify({ meter_id: "meter_test_001", meter_type: "electricity" }),
+        });
+        const id = (await created.json()).task_id;
+        await tracker.update(id, { status: "FETCHING_DATA" });
+        await tracker.update(id, { status: "PREPROCESSING" });
+        results.push(
+          await measure(
+            FANOUT_SERVERS[kind],
+            api,
+            port,
+            `/trainmodel/stream/${id}`,
+            streams,
+            events,
+            async (epoch) => {
+              await tracker.update(id, {
+                status: "TRAINING_MODEL",
+                metrics: { epoch, epochs: events, loss: 1, val_loss: null },
+              });
+            },
+          ),
+        );
+        await tracker.cancel(id);
+        await api.stop();
+      }
     } finally {
       await worker.close();
     }
-    await api.stop();
 
-    const floorPort = freePort();
-    const floor = spawnDeno("floor", "bench/fanout_floor_server.ts", {}, [String(floorPort)]);
-    procs.push(floor);
-    await floor.waitFor(/listening on/);
-    results.push(
-      await measure(
-        "floor: minimal Hono streamSSE server",
-        floor,
-        floorPort,
-        "/",
-        streams,
-        events,
-        async () => {
-          await (await fetch(`http://127.0.0.1:${floorPort}/fire`, { method: "POST" })).body
-            ?.cancel();
-        },
-      ),
-    );
+    for (
+      const [key, script] of [["hono", "bench/fanout_floor_server.ts"], [
+        "floor",
+        "bench/fanout_node_floor.ts",
+      ]] as const
+    ) {
+      const port = freePort();
+      const proc = spawnDeno(key, script, {}, [String(port)]);
+      procs.push(proc);
+      await proc.waitFor(/listening on/);
+      results.push(
+        await measure(FANOUT_SERVERS[key], proc, port, "/", streams, events, async () => {
+          await (await fetch(`http://127.0.0.1:${port}/fire`, { method: "POST" })).body?.cancel();
+        }),
+      );
+      await proc.stop();
+    }
     return results;
   } finally {
     for (const proc of procs) await proc.stop("SIGTERM");

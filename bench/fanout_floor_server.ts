@@ -1,8 +1,10 @@
 /**
- * The floor for the fan-out benchmark: a minimal Hono `streamSSE` server
- * that holds streams open and, on `POST /fire`, writes one pre-encoded
- * frame to every stream. No broker, no tracker: what Deno and Hono alone
- * cost per stream. Args: port.
+ * A reference for the fan-out benchmark: a minimal Hono `streamSSE` server
+ * on `Deno.serve` (the shape of Wattcast's streams before it chose its HTTP
+ * server) that holds streams open, writes one pre-encoded frame to every
+ * stream on `POST /fire`, and a heartbeat to all of them every 5 seconds.
+ * No broker, no tracker: what Deno.serve and `streamSSE` alone cost per
+ * stream. Args: port.
  *
  * @module
  */
@@ -18,8 +20,14 @@ app.get("/", (c) =>
     await new Promise((resolve) => stream.onAbort(() => resolve(null)));
     streams.delete(stream);
   }));
+const heartbeat = new TextEncoder().encode('data: {"type":"heartbeat"}\n\n');
+setInterval(() => {
+  for (const stream of streams) stream.write(heartbeat).catch(() => {});
+}, 5000);
 app.post("/fire", async () => {
-  const frame = new TextEncoder().encode(`data: ${JSON.stringify({ pad: "x".repeat(600) })}\n\n`);
+  const frame = new TextEncoder().encode(
+    `data: ${JSON.stringify({ pad: "x".repeat(600) })}\nid: 1-0\n\n`,
+  );
   await Promise.all([...streams].map((stream) => stream.write(frame)));
   return new Response("ok");
 });

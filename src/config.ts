@@ -15,6 +15,8 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
 
 const schema = z.object({
   PORT: int(0, 65535).default(8000),
+  HTTP_SERVER: z.enum(["node", "deno"]).default("node"),
+  STREAM_BUFFER_KB: int(4, 16_384).default(64),
   HOST: z.string().min(1).default("0.0.0.0"),
   DEBUG: bool.default(false),
   DATA_DIR: z.string().min(1).default("./data"),
@@ -42,6 +44,10 @@ export interface Config {
   port: number;
   /** Interface the HTTP server binds to. */
   host: string;
+  /** `node` (Deno's node:http, the default: cheapest per open stream) or `deno` (`Deno.serve`). */
+  httpServer: "node" | "deno";
+  /** Unread bytes an event stream's client may leave before the stream waits for it (then drops it). */
+  streamBufferBytes: number;
   /** Log request lines and internal errors in full. */
   debug: boolean;
   /** Directory where trained models are mirrored (`{dataDir}/models/...`); null: the broker only. */
@@ -120,6 +126,8 @@ export function parseConfig(
   return {
     port: c.PORT,
     host: c.HOST,
+    httpServer: c.HTTP_SERVER,
+    streamBufferBytes: c.STREAM_BUFFER_KB * 1024,
     debug: c.DEBUG,
     dataDir: c.DATA_DIR === "off" ? null : c.DATA_DIR,
     heartbeatMs: Math.round(c.HEARTBEAT_INTERVAL_SECONDS * 1000),

@@ -59,3 +59,14 @@ Deno.test("parseConfig reads the Redis variables and checks them", () => {
     /UPSTASH_REDIS_REST_TOKEN/,
   );
 });
+
+Deno.test("parseConfig picks the HTTP server and the stream buffer limit", () => {
+  const c = parseConfig({});
+  assert.equal(c.httpServer, "node", "node:http is the default");
+  assert.equal(c.streamBufferBytes, 64 * 1024);
+  const d = parseConfig({ HTTP_SERVER: "deno", STREAM_BUFFER_KB: "16" });
+  assert.equal(d.httpServer, "deno");
+  assert.equal(d.streamBufferBytes, 16 * 1024);
+  assert.throws(() => parseConfig({ HTTP_SERVER: "express" }), /HTTP_SERVER="express"/);
+  assert.throws(() => parseConfig({ STREAM_BUFFER_KB: "0" }), /STREAM_BUFFER_KB="0"/);
+});

@@ -6,6 +6,8 @@
  * @module
  */
 import { createApp } from "./api/app.ts";
+import { createOpenStreams } from "./api/open_streams.ts";
+import { serveApp } from "./http_server.ts";
 import type { Broker } from "./broker/broker.ts";
 import { createEventHub } from "./broker/event_hub.ts";
 import type { Config } from "./config.ts";
@@ -58,7 +60,10 @@ export async function startService(
       debug: config.debug,
     })
     : null;
-  const closing = new AbortController();
+  const streams = createOpenStreams({
+    heartbeatMs: config.heartbeatMs,
+    streamMaxMs: config.streamMaxMs,
+  });
   const forecaster = createForecaster({ broker, models });
 
   const app = createApp({
@@ -67,17 +72,23 @@ export async function startService(
     tracker,
     models,
     forecaster,
-    heartbeatMs: config.heartbeatMs,
-    streamMaxMs: config.streamMaxMs,
+    streams,
+    maxBufferedBytes: config.streamBufferBytes,
+    // A client that has not taken its buffered bytes in a heartbeat interval is gone or stuck.
+    stallMs: Math.max(config.heartbeatMs, 1000),
     taskTtlSeconds: config.taskTtlSeconds,
     corsOrigin: config.corsOrigin,
     debug: config.debug,
-    closing: closing.signal,
     info: { service: "wattcast", mode: options.mode },
     health: [
       {
         name: "event_streams",
-        check: () => Promise.resolve({ open: hub.watchers() }),
+        check: () =>
+          Promise.resolve({
+            open: streams.count(),
+            dropped_slow_clients: streams.droppedSlow(),
+            http_server: config.httpServer,
+          }),
       },
       {
         name: "broker",
@@ -107,26 +118,22 @@ export async function startService(
   });
 
   await runner?.start();
-  const { promise: listening, resolve } = Promise.withResolvers<Deno.NetAddr>();
-  const server = Deno.serve({
+  const server = await serveApp(app, {
+    kind: config.httpServer,
     port: config.port,
     hostname: config.host,
-    onListen: resolve,
-  }, app.fetch);
-  const address = await listening;
-  const host = address.hostname === "0.0.0.0" ? "127.0.0.1" : address.hostname;
-  const url = `http://${host}:${address.port}`;
-  options.onListen?.(url);
+  });
+  options.onListen?.(server.url);
 
   return {
-    url,
-    port: address.port,
+    url: server.url,
+    port: server.port,
     runner,
     async close() {
-      closing.abort();
+      streams.close();
       await runner?.stop();
       forecaster.close();
-      await server.shutdown();
+      await server.close();
       hub.close();
       await broker.close();
     },

@@ -15,87 +15,89 @@ const REQUIRED = [
   "error_details",
 ];
 
-Deno.test("a task goes from POST to a final SUCCESS event, and the stream closes", async () => {
-  const service = await startTestService();
-  try {
-    const { response, json } = await service.train({
-      meter_id: "meter_test_001",
-      meter_type: "electricity",
-      epochs: 3,
-    });
-    assert.equal(response.status, 202);
-    assert.equal(response.headers.get("Location"), `/trainmodel/status/${json.task_id}`);
-    for (const key of REQUIRED) assert.ok(key in json, `202 body has ${key}`);
-    assert.equal(json.status, "PENDING");
-    assert.equal(json.progress, 0);
+for (const server of ["node", "deno"] as const) {
+  Deno.test(`${server} server: a task goes from POST to a final SUCCESS event, and the stream closes`, async () => {
+    const service = await startTestService({ HTTP_SERVER: server });
+    try {
+      const { response, json } = await service.train({
+        meter_id: "meter_test_001",
+        meter_type: "electricity",
+        epochs: 3,
+      });
+      assert.equal(response.status, 202);
+      assert.equal(response.headers.get("Location"), `/trainmodel/status/${json.task_id}`);
+      for (const key of REQUIRED) assert.ok(key in json, `202 body has ${key}`);
+      assert.equal(json.status, "PENDING");
+      assert.equal(json.progress, 0);
 
-    // Last-Event-ID 0-0 replays the task's whole history, then goes live.
-    const stream = await openStream(`${service.url}/trainmodel/stream/${json.task_id}`, {
-      lastEventId: "0-0",
-    });
-    assert.equal(stream.response.status, 200);
-    assert.equal(stream.response.headers.get("Content-Type"), "text/event-stream");
-    assert.equal(stream.response.headers.get("Cache-Control"), "no-cache, no-transform");
-    assert.equal(stream.response.headers.get("X-Accel-Buffering"), "no");
+      // Last-Event-ID 0-0 replays the task's whole history, then goes live.
+      const stream = await openStream(`${service.url}/trainmodel/stream/${json.task_id}`, {
+        lastEventId: "0-0",
+      });
+      assert.equal(stream.response.status, 200);
+      assert.equal(stream.response.headers.get("Content-Type"), "text/event-stream");
+      assert.equal(stream.response.headers.get("Cache-Control"), "no-cache, no-transform");
+      assert.equal(stream.response.headers.get("X-Accel-Buffering"), "no");
 
-    const messages = [];
-    for await (const m of stream.messages) messages.push(m); // ends only if the server closes
-    const events = messages.filter((m) => m.id !== undefined);
-    const tasks: Task[] = events.map((m) => JSON.parse(m.data));
-    assert.ok(
-      messages.every((m) => m.event === undefined),
-      "no event: field, so onmessage gets them",
-    );
-    assert.equal(tasks[0].status, "PENDING");
-    assert.deepEqual([...new Set(tasks.map((t) => t.status))], [
-      "PENDING",
-      "FETCHING_DATA",
-      "PREPROCESSING",
-      "TRAINING_MODEL",
-      "SAVING_MODEL",
-      "SUCCESS",
-    ]);
-    for (const task of tasks) {
-      for (const key of REQUIRED) assert.ok(key in task, `event has ${key}`);
-      assert.ok(Number.isInteger(task.progress) && task.progress >= 0 && task.progress <= 100);
+      const messages = [];
+      for await (const m of stream.messages) messages.push(m); // ends only if the server closes
+      const events = messages.filter((m) => m.id !== undefined);
+      const tasks: Task[] = events.map((m) => JSON.parse(m.data));
+      assert.ok(
+        messages.every((m) => m.event === undefined),
+        "no event: field, so onmessage gets them",
+      );
+      assert.equal(tasks[0].status, "PENDING");
+      assert.deepEqual([...new Set(tasks.map((t) => t.status))], [
+        "PENDING",
+        "FETCHING_DATA",
+        "PREPROCESSING",
+        "TRAINING_MODEL",
+        "SAVING_MODEL",
+        "SUCCESS",
+      ]);
+      for (const task of tasks) {
+        for (const key of REQUIRED) assert.ok(key in task, `event has ${key}`);
+        assert.ok(Number.isInteger(task.progress) && task.progress >= 0 && task.progress <= 100);
+      }
+      const progress = tasks.map((t) => t.progress);
+      assert.deepEqual(progress, [...progress].sort((a, b) => a - b), "progress never goes down");
+      const ids = events.map((m) => m.id!);
+      assert.ok(ids.every((id) => /^\d+-\d+$/.test(id)));
+      assert.equal(new Set(ids).size, ids.length);
+      const epochs = tasks.filter((t) => t.metrics?.epoch).map((t) => t.metrics!.epoch);
+      assert.deepEqual([...new Set(epochs)], [1, 2, 3]);
+      assert.ok(
+        tasks.some((t) => t.status === "TRAINING_MODEL" && t.estimated_completion !== null),
+        "an estimate appears once training speed is measured",
+      );
+
+      const final = tasks.at(-1)!;
+      assert.equal(final.status, "SUCCESS");
+      assert.equal(final.progress, 100);
+      assert.equal(final.result?.status, "success");
+      assert.equal(
+        final.result?.message,
+        "Model trained and saved at models/electricity/meter_test_001",
+      );
+      const d = final.result!.details;
+      assert.equal(d.meter_id, "meter_test_001");
+      assert.equal(d.meter_type, "electricity");
+      assert.equal(d.data_points, 8760);
+      assert.equal(d.model_path, "models/electricity/meter_test_001");
+      assert.ok(d.training_time_seconds > 0 && d.data_fetch_time_seconds >= 0);
+      assert.ok(!Number.isNaN(Date.parse(d.training_completed)));
+
+      assert.deepEqual(
+        await service.status(json.task_id as string),
+        final,
+        "status endpoint agrees with the final event",
+      );
+    } finally {
+      await service.close();
     }
-    const progress = tasks.map((t) => t.progress);
-    assert.deepEqual(progress, [...progress].sort((a, b) => a - b), "progress never goes down");
-    const ids = events.map((m) => m.id!);
-    assert.ok(ids.every((id) => /^\d+-\d+$/.test(id)));
-    assert.equal(new Set(ids).size, ids.length);
-    const epochs = tasks.filter((t) => t.metrics?.epoch).map((t) => t.metrics!.epoch);
-    assert.deepEqual([...new Set(epochs)], [1, 2, 3]);
-    assert.ok(
-      tasks.some((t) => t.status === "TRAINING_MODEL" && t.estimated_completion !== null),
-      "an estimate appears once training speed is measured",
-    );
-
-    const final = tasks.at(-1)!;
-    assert.equal(final.status, "SUCCESS");
-    assert.equal(final.progress, 100);
-    assert.equal(final.result?.status, "success");
-    assert.equal(
-      final.result?.message,
-      "Model trained and saved at models/electricity/meter_test_001",
-    );
-    const d = final.result!.details;
-    assert.equal(d.meter_id, "meter_test_001");
-    assert.equal(d.meter_type, "electricity");
-    assert.equal(d.data_points, 8760);
-    assert.equal(d.model_path, "models/electricity/meter_test_001");
-    assert.ok(d.training_time_seconds > 0 && d.data_fetch_time_seconds >= 0);
-    assert.ok(!Number.isNaN(Date.parse(d.training_completed)));
-
-    assert.deepEqual(
-      await service.status(json.task_id as string),
-      final,
-      "status endpoint agrees with the final event",
-    );
-  } finally {
-    await service.close();
-  }
-});
+  });
+}
 
 Deno.test("heartbeats have no id, name the task, and come on schedule", async () => {
   const service = await startTestService({ HEARTBEAT_INTERVAL_SECONDS: "0.2" });

@@ -16,6 +16,7 @@ import { createMeterRoutes } from "./meter_routes.ts";
 import { createForecastRoutes } from "./forecast_routes.ts";
 import type { Forecaster } from "../forecast/forecaster.ts";
 import type { ModelStore } from "../models/model_store.ts";
+import type { OpenStreams } from "./open_streams.ts";
 
 /** Everything the app needs. */
 export interface AppDeps {
@@ -28,14 +29,16 @@ export interface AppDeps {
   health: HealthCheck[];
   /** Facts shown by `/health`, such as the mode. */
   info: Record<string, unknown>;
-  heartbeatMs: number;
-  streamMaxMs: number;
+  /** The process's open streams (heartbeats, maximum duration, shutdown). */
+  streams: OpenStreams;
+  /** Unread bytes a stream's client may leave before the stream waits for it. */
+  maxBufferedBytes: number;
+  /** How long a stream waits for its client to catch up before dropping it. */
+  stallMs: number;
   /** Seconds a finished task and its events are kept. */
   taskTtlSeconds: number;
   corsOrigin: string;
   debug: boolean;
-  /** Aborts when the server shuts down: open streams end. */
-  closing?: AbortSignal;
 }
 
 /** Builds the HTTP API. */

@@ -1,27 +1,35 @@
 /**
  * Streams one task's events as Server-Sent Events: one event per status
  * change (`id:` and `data:`, no `event:` so `EventSource.onmessage` gets
- * it), heartbeats on a fixed schedule, an error event on a server-side
- * problem, and the end of the stream after the final event or the maximum
- * connection time. Nothing outlives the connection.
+ * it), heartbeats on the shared clock (`open_streams.ts`), an error event
+ * on a server-side problem, and the end of the stream after the final event
+ * or the maximum connection time. Nothing outlives the connection: when the
+ * client goes, the sink closes, the feed stops and its watcher is removed.
+ *
+ * Events go out no faster than the client reads them: past the buffer
+ * limit the stream waits for the client to catch up (a long replay is sent
+ * in bursts), and a client that has not caught up within `stallMs` is
+ * dropped and counted. Waiting costs little: pending events are the hub's
+ * shared objects, and their frames are encoded once for every stream.
  *
  * @module
  */
 import type { Context } from "hono";
-import { type SSEStreamingApi, streamSSE } from "hono/streaming";
 import type { TaskEvent } from "../domain/task.ts";
+import type { OpenStreams } from "./open_streams.ts";
+import { openSseSink, type SseSink } from "./sse_sink.ts";
 import { type FeedSources, followTask } from "./task_feed.ts";
 
 /** What a stream needs. */
 export interface StreamSettings extends FeedSources {
-  /** Milliseconds between heartbeats. */
-  heartbeatMs: number;
-  /** Milliseconds after which the server closes the stream. */
-  streamMaxMs: number;
+  /** The process's open streams: heartbeats, maximum duration, shutdown. */
+  streams: OpenStreams;
+  /** Unread bytes a client may leave before the stream waits for it. */
+  maxBufferedBytes: number;
+  /** How long a stream waits for a client to catch up before dropping it. */
+  stallMs: number;
   /** Log errors in full. */
   debug: boolean;
-  /** Aborts when the server shuts down: open streams end. */
-  closing?: AbortSignal;
 }
 
 /** Response headers of every event stream. */
@@ -38,52 +46,61 @@ export function streamTask(
   taskId: string,
   lastEventId: string | null,
 ): Response {
-  const response = streamSSE(c, async (stream) => {
-    const stop = new AbortController();
-    stream.onAbort(() => stop.abort());
-    const onClosing = () => stop.abort();
-    settings.closing?.addEventListener("abort", onClosing);
-    const maxTimer = setTimeout(() => stop.abort(), settings.streamMaxMs);
-    // Heartbeats on their own schedule, every heartbeatMs from the start;
-    // each write is a whole frame, so they interleave safely with events.
-    const heartbeat = setInterval(() => {
-      writeJson(stream, {
-        task_id: taskId,
-        type: "heartbeat",
-        timestamp: new Date().toISOString(),
-      }).catch(() => stop.abort());
-    }, settings.heartbeatMs);
-    const events = followTask(settings, taskId, lastEventId, stop.signal);
-    try {
-      for await (const event of events) await stream.write(frameOf(event));
-    } catch (error) {
-      console.error(
-        `The event stream of task ${taskId} failed:`,
-        settings.debug ? error : String(error),
-      );
-      if (!stream.aborted) {
-        await writeJson(stream, {
-          task_id: taskId,
-          type: "error",
-          error:
-            "The server could not read this task's events. Reconnect to resume from the last event received.",
-          timestamp: new Date().toISOString(),
-        });
-      }
-    } finally {
-      clearInterval(heartbeat);
-      clearTimeout(maxTimer);
-      settings.closing?.removeEventListener("abort", onClosing);
-      stop.abort();
-    }
+  const sink = openSseSink(c, {
+    headers: STREAM_HEADERS,
+    maxBufferedBytes: settings.maxBufferedBytes,
   });
-  // Hono's streamSSE stashes its own Cache-Control, Connection and
-  // Transfer-Encoding on the context, which copies them onto any response
-  // returned: correct them there, and answer exactly the contract's headers.
-  for (const [name, value] of Object.entries(STREAM_HEADERS)) c.header(name, value);
-  c.header("Connection", undefined);
-  c.header("Transfer-Encoding", undefined);
-  return new Response(response.body, { status: 200, headers: STREAM_HEADERS });
+  const stop = new AbortController();
+  sink.onClose(() => stop.abort());
+  settings.streams.add({ taskId, sink });
+  void forward(followTask(settings, taskId, lastEventId, stop.signal), sink, taskId, settings);
+  return sink.response;
+}
+
+/** Writes each event of the feed to the sink until either ends; then ends the sink. */
+async function forward(
+  events: AsyncGenerator<TaskEvent>,
+  sink: SseSink,
+  taskId: string,
+  settings: StreamSettings,
+): Promise<void> {
+  try {
+    for await (const event of events) {
+      sink.write(frameOf(event));
+      if (sink.full && !await drainedWithin(sink, settings.stallMs)) {
+        settings.streams.noteSlow();
+        sink.drop();
+      }
+      if (!sink.open) break;
+    }
+  } catch (error) {
+    console.error(
+      `The event stream of task ${taskId} failed:`,
+      settings.debug ? error : String(error),
+    );
+    sink.write(encoder.encode(`data: ${
+      JSON.stringify({
+        task_id: taskId,
+        type: "error",
+        error:
+          "The server could not read this task's events. Reconnect to resume from the last event received.",
+        timestamp: new Date().toISOString(),
+      })
+    }\n\n`));
+  } finally {
+    sink.end();
+  }
+}
+
+/** True when the client took its buffered bytes within `ms`. */
+async function drainedWithin(sink: SseSink, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([sink.drained().then(() => true), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 const frames = new WeakMap<TaskEvent, Uint8Array>();
@@ -102,8 +119,4 @@ export function frameOf(event: TaskEvent): Uint8Array {
     frames.set(event, frame);
   }
   return frame;
-}
-
-function writeJson(stream: SSEStreamingApi, value: unknown): Promise<void> {
-  return stream.writeSSE({ data: JSON.stringify(value) });
 }

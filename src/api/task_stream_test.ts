@@ -5,68 +5,73 @@ import { createTracker } from "../tracker/tracker.ts";
 import { createApp } from "./app.ts";
 import { createModelStore } from "../models/model_store.ts";
 import { openStream } from "../../tests/sse_client.ts";
+import { serveApp } from "../http_server.ts";
+import { createOpenStreams } from "./open_streams.ts";
 
-Deno.test("a broker failure mid-stream becomes one plain error event, never the raw message", async () => {
-  const real = createMemoryBroker({ taskTtlSeconds: 60 });
-  let failReads = false;
-  // The real broker, with its log reads failing on demand (a Redis outage, say).
-  const broker = {
-    ...real,
-    readEvents: (taskId: string, afterId: string) =>
-      failReads
-        ? Promise.reject(new Error("ECONNRESET secret-internal-host:6379"))
-        : real.readEvents(taskId, afterId),
-  };
-  const tracker = createTracker(broker);
-  const hub = createEventHub(broker);
-  const app = createApp({
-    broker,
-    hub,
-    tracker,
-    models: createModelStore({ broker, dataDir: null }),
-    forecaster: { forecast: () => Promise.reject(new Error("unused")), close: () => {} },
-    health: [],
-    info: {},
-    heartbeatMs: 60_000,
-    streamMaxMs: 60_000,
-    taskTtlSeconds: 3600,
-    corsOrigin: "*",
-    debug: false,
-  });
-  const originalError = console.error;
-  const logged: unknown[][] = [];
-  console.error = (...args: unknown[]) => logged.push(args);
-  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, app.fetch);
-  try {
-    const created = await tracker.create({ meter_id: "m", meter_type: "gas" }, {
-      epochs: 1,
-      batch_size: 8,
-      learning_rate: 0.1,
+for (const kind of ["node", "deno"] as const) {
+  Deno.test(`${kind} server: a broker failure mid-stream becomes one plain error event, never the raw message`, async () => {
+    const real = createMemoryBroker({ taskTtlSeconds: 60 });
+    let failReads = false;
+    // The real broker, with its log reads failing on demand (a Redis outage, say).
+    const broker = {
+      ...real,
+      readEvents: (taskId: string, afterId: string) =>
+        failReads
+          ? Promise.reject(new Error("ECONNRESET secret-internal-host:6379"))
+          : real.readEvents(taskId, afterId),
+    };
+    const tracker = createTracker(broker);
+    const hub = createEventHub(broker);
+    const app = createApp({
+      broker,
+      hub,
+      tracker,
+      models: createModelStore({ broker, dataDir: null }),
+      forecaster: { forecast: () => Promise.reject(new Error("unused")), close: () => {} },
+      health: [],
+      info: {},
+      streams: createOpenStreams({ heartbeatMs: 60_000, streamMaxMs: 60_000 }),
+      maxBufferedBytes: 65_536,
+      stallMs: 5000,
+      taskTtlSeconds: 3600,
+      corsOrigin: "*",
+      debug: false,
     });
-    assert.ok(created.created);
-    failReads = true;
-    const stream = await openStream(
-      `http://127.0.0.1:${server.addr.port}/trainmodel/stream/${created.task.task_id}`,
-      { lastEventId: "0-0" },
-    );
-    assert.equal(stream.response.status, 200);
-    const messages = [];
-    for await (const m of stream.messages) messages.push(m);
-    assert.equal(messages.length, 1, "one error event, then the stream ends");
-    const body = JSON.parse(messages[0].data);
-    assert.equal(body.type, "error");
-    assert.equal(body.task_id, created.task.task_id);
-    assert.match(body.error, /Reconnect to resume/);
-    assert.ok(!messages[0].data.includes("secret-internal-host"), "internals stay in the log");
-    assert.equal(messages[0].event, undefined);
-    assert.equal(messages[0].id, undefined);
-    assert.ok(
-      logged.some((args) => String(args.join(" ")).includes("ECONNRESET")),
-      "the cause is logged",
-    );
-  } finally {
-    console.error = originalError;
-    hub.close();
-    await server.shutdown();
-  }
-});
+    const originalError = console.error;
+    const logged: unknown[][] = [];
+    console.error = (...args: unknown[]) => logged.push(args);
+    const server = await serveApp(app, { kind, port: 0, hostname: "127.0.0.1" });
+    try {
+      const created = await tracker.create({ meter_id: "m", meter_type: "gas" }, {
+        epochs: 1,
+        batch_size: 8,
+        learning_rate: 0.1,
+      });
+      assert.ok(created.created);
+      failReads = true;
+      const stream = await openStream(
+        `${server.url}/trainmodel/stream/${created.task.task_id}`,
+        { lastEventId: "0-0" },
+      );
+      assert.equal(stream.response.status, 200);
+      const messages = [];
+      for await (const m of stream.messages) messages.push(m);
+      assert.equal(messages.length, 1, "one error event, then the stream ends");
+      const body = JSON.parse(messages[0].data);
+      assert.equal(body.type, "error");
+      assert.equal(body.task_id, created.task.task_id);
+      assert.match(body.error, /Reconnect to resume/);
+      assert.ok(!messages[0].data.includes("secret-internal-host"), "internals stay in the log");
+      assert.equal(messages[0].event, undefined);
+      assert.equal(messages[0].id, undefined);
+      assert.ok(
+        logged.some((args) => String(args.join(" ")).includes("ECONNRESET")),
+        "the cause is logged",
+      );
+    } finally {
+      console.error = originalError;
+      hub.close();
+      await server.close();
+    }
+  });
+}

@@ -13,6 +13,7 @@ import { isFinal, type TaskEvent } from "../domain/task.ts";
 import { meterKey } from "../domain/meter.ts";
 import type { TaskTracker } from "../tracker/tracker.ts";
 import { ApiError, fieldProblems, validationError } from "./errors.ts";
+import type { OpenStreams } from "./open_streams.ts";
 import { streamTask } from "./task_stream.ts";
 import { coalesceReads } from "./coalesced_reads.ts";
 import { toTrainRequest, trainRequestSchema } from "./train_request.ts";
@@ -22,8 +23,12 @@ export interface TrainRoutesDeps {
   broker: Broker;
   hub: EventHub;
   tracker: TaskTracker;
-  heartbeatMs: number;
-  streamMaxMs: number;
+  /** The process's open streams and their shared clock. */
+  streams: OpenStreams;
+  /** Unread bytes a stream's client may leave before the stream waits for it. */
+  maxBufferedBytes: number;
+  /** How long a stream waits for its client to catch up before dropping it. */
+  stallMs: number;
   /** Seconds a finished task is kept, for the "unknown or expired" message. */
   taskTtlSeconds: number;
   debug: boolean;
@@ -60,7 +65,7 @@ export function duration(seconds: number): string {
 /** Builds the `/trainmodel` routes. */
 export function createTrainRoutes(deps: TrainRoutesDeps): Hono {
   const routes = new Hono({ strict: false });
-  const streams = { ...deps, broker: coalesceReads(deps.broker) };
+  const streamSettings = { ...deps, broker: coalesceReads(deps.broker) };
 
   async function taskOr404(
     taskId: string,
@@ -132,7 +137,7 @@ export function createTrainRoutes(deps: TrainRoutesDeps): Hono {
 
   routes.get("/stream/:task_id", async (c) => {
     const taskId = c.req.param("task_id");
-    const current = await taskOr404(taskId, streams.broker.getTask);
+    const current = await taskOr404(taskId, streamSettings.broker.getTask);
     let lastEventId = c.req.header("Last-Event-ID")?.trim() || null;
     if (lastEventId !== null && !isEventId(lastEventId)) {
       throw new ApiError(
@@ -154,7 +159,7 @@ export function createTrainRoutes(deps: TrainRoutesDeps): Hono {
       // The client has the final event: 204 tells EventSource to stop reconnecting.
       return c.body(null, 204);
     }
-    return streamTask(c, streams, taskId, lastEventId);
+    return streamTask(c, streamSettings, taskId, lastEventId);
   });
 
   routes.delete("/:task_id", async (c) => {

@@ -1,0 +1,126 @@
+/**
+ * Every open event stream of this process on one shared clock, instead of
+ * two timers per stream: a tick every tenth of the heartbeat interval sends
+ * heartbeats to the tenth of the streams whose turn it is (so each stream
+ * gets one every `heartbeatMs`, and 10,000 streams never beat at once),
+ * and ends the streams that reached `streamMaxMs`. A heartbeat frame is
+ * encoded once per task per tick, whatever the number of its streams.
+ *
+ * Streams are kept in the order they opened, which is also the order of
+ * their deadlines (the maximum duration is the same for all), so the tick
+ * only looks at the streams that are due. The clock runs only while a
+ * stream is open.
+ *
+ * @module
+ */
+import type { SseSink } from "./sse_sink.ts";
+
+/** An open stream, as the clock sees it. */
+export interface OpenStream {
+  /** The task it follows, named in its heartbeats. */
+  taskId: string;
+  sink: SseSink;
+}
+
+/** The open streams of one process. */
+export interface OpenStreams {
+  /**
+   * Registers a stream: it gets heartbeats until it closes, and is ended at
+   * the maximum duration or when the server shuts down.
+   */
+  add(stream: OpenStream): void;
+  /** Streams open now. */
+  count(): number;
+  /** Clients dropped because they stopped reading, since start. */
+  droppedSlow(): number;
+  /** Counts one client dropped for not reading. */
+  noteSlow(): void;
+  /** Ends every stream; later ones are ended at once. */
+  close(): void;
+}
+
+/** Timing of the shared clock. */
+export interface OpenStreamsOptions {
+  heartbeatMs: number;
+  streamMaxMs: number;
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+/** Turns of the heartbeat ring: each tick serves one of them. */
+const SLOTS = 10;
+
+interface Entry extends OpenStream {
+  slot: number;
+  deadline: number;
+}
+
+const encoder = new TextEncoder();
+
+/** Creates the registry of open streams. */
+export function createOpenStreams(options: OpenStreamsOptions): OpenStreams {
+  const now = options.now ?? Date.now;
+  const tickMs = Math.max(10, options.heartbeatMs / SLOTS);
+  const ring = Array.from({ length: SLOTS }, () => new Set<Entry>());
+  const byDeadline = new Set<Entry>();
+  let slot = 0;
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let dropped = 0;
+  let closed = false;
+
+  function tick(): void {
+    slot = (slot + 1) % SLOTS;
+    const t = now();
+    for (const entry of byDeadline) {
+      if (entry.deadline > t) break;
+      entry.sink.end(); // its close callback removes it
+    }
+    const frames = new Map<string, Uint8Array>();
+    const timestamp = new Date(t).toISOString();
+    for (const entry of ring[slot]) {
+      let frame = frames.get(entry.taskId);
+      if (!frame) {
+        frame = encoder.encode(
+          `data: ${JSON.stringify({ task_id: entry.taskId, type: "heartbeat", timestamp })}\n\n`,
+        );
+        frames.set(entry.taskId, frame);
+      }
+      // A client with unread bytes past the limit gets no heartbeat: it
+      // has data waiting, and its stream is deciding whether to drop it.
+      if (!entry.sink.full) entry.sink.write(frame);
+    }
+  }
+
+  function remove(entry: Entry): void {
+    ring[entry.slot].delete(entry);
+    byDeadline.delete(entry);
+    if (byDeadline.size === 0 && timer !== undefined) {
+      clearInterval(timer);
+      timer = undefined;
+    }
+  }
+
+  return {
+    add(stream) {
+      if (closed) {
+        stream.sink.end();
+        return;
+      }
+      // The slot served last: its next turn is a whole interval away.
+      const entry: Entry = { ...stream, slot, deadline: now() + options.streamMaxMs };
+      ring[slot].add(entry);
+      byDeadline.add(entry);
+      timer ??= setInterval(tick, tickMs);
+      stream.sink.onClose(() => remove(entry));
+    },
+    count: () => byDeadline.size,
+    droppedSlow: () => dropped,
+    noteSlow() {
+      dropped++;
+    },
+    close() {
+      closed = true;
+      for (const entry of byDeadline) entry.sink.end();
+    },
+  };
+}

@@ -1,0 +1,176 @@
+/**
+ * Where one event stream's frames go: straight to the connection when the
+ * app runs on the Node-compatible HTTP server (`@hono/node-server` on
+ * Deno's `node:http`), or into a bounded `ReadableStream` answered as the
+ * response body on `Deno.serve` and in `app.fetch` tests.
+ *
+ * Why not `streamSSE`: Hono's helper wraps every stream in a
+ * `TransformStream`, a writer and their closures, which the node server
+ * then reads back chunk by chunk: about 20 KB per open stream, most of the
+ * cost of 10,000 idle ones (`BENCHMARKS.md`). Writing whole, pre-encoded
+ * SSE frames to the response is the same bytes on the wire with none of
+ * that per-stream machinery.
+ *
+ * Backpressure: a sink reports when the client has more than
+ * `maxBufferedBytes` unread (`full`), and `drained()` resolves once it has
+ * taken them. The writer waits for that before writing more (so a long
+ * replay goes out as fast as the client reads it, never faster), and drops
+ * a client that does not drain in time (`drop`).
+ *
+ * @module
+ */
+import type { Context } from "hono";
+import type { HttpBindings } from "@hono/node-server";
+import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
+
+/** One open event stream's output. */
+export interface SseSink {
+  /** The response to return from the handler. */
+  readonly response: Response;
+  /** False once closed, by either side. */
+  readonly open: boolean;
+  /** True while the client has more than the buffer limit unread. */
+  readonly full: boolean;
+  /** Writes one whole frame; ignored once closed. */
+  write(frame: Uint8Array): void;
+  /** Resolves once the client has taken what was buffered, or the sink closed. */
+  drained(): Promise<void>;
+  /** Ends the stream cleanly (idempotent). */
+  end(): void;
+  /** Cuts the connection of a client that stopped reading (idempotent). */
+  drop(): void;
+  /** Registers what to do once the stream is closed, by either side. */
+  onClose(callback: () => void): void;
+}
+
+/** How a sink behaves. */
+export interface SinkOptions {
+  /** Response headers (the CORS headers set on the context are added). */
+  headers: Record<string, string>;
+  /** Unread bytes a client may hold before the sink counts as full. */
+  maxBufferedBytes: number;
+}
+
+/** Opens the sink for the stream this request answers. */
+export function openSseSink(c: Context, options: SinkOptions): SseSink {
+  const headers = new Headers(c.res.headers);
+  for (const [name, value] of Object.entries(options.headers)) headers.set(name, value);
+  const outgoing = (c.env as Partial<HttpBindings> | undefined)?.outgoing;
+  return outgoing ? nodeSink(outgoing, headers, options) : webSink(headers, options);
+}
+
+/**
+ * The state both sinks share: open or closed (close callbacks run once),
+ * and the one writer waiting for a drain, woken by a drain or the close.
+ */
+function sinkState() {
+  let open = true;
+  let waiter: (() => void) | undefined;
+  const callbacks: (() => void)[] = [];
+  const wake = () => {
+    const resolve = waiter;
+    waiter = undefined;
+    resolve?.();
+  };
+  return {
+    get open() {
+      return open;
+    },
+    close() {
+      if (!open) return;
+      open = false;
+      wake();
+      for (const callback of callbacks.splice(0)) callback();
+    },
+    onClose(callback: () => void) {
+      if (open) callbacks.push(callback);
+      else callback();
+    },
+    /** Resolves at the next `wake()` (a drain) or the close. */
+    waitForDrain(): Promise<void> {
+      return new Promise((resolve) => (waiter = resolve));
+    },
+    wake,
+  };
+}
+
+/** Writes to the Node-compatible server's response directly. */
+function nodeSink(
+  res: HttpBindings["outgoing"],
+  headers: Headers,
+  options: SinkOptions,
+): SseSink {
+  res.writeHead(200, Object.fromEntries(headers));
+  res.flushHeaders();
+  const state = sinkState();
+  res.on("close", state.close);
+  res.on("error", state.close);
+  res.on("drain", state.wake);
+  return {
+    // A response of its own (the library's constant would collect every
+    // request's middleware headers): only its marker header matters.
+    response: new Response(null, { headers: RESPONSE_ALREADY_SENT.headers }),
+    get open() {
+      return state.open && !res.destroyed;
+    },
+    get full() {
+      return res.writableLength > options.maxBufferedBytes;
+    },
+    write(frame) {
+      if (state.open && !res.destroyed) res.write(frame);
+    },
+    drained() {
+      if (!state.open || res.writableLength === 0) return Promise.resolve();
+      return state.waitForDrain();
+    },
+    end() {
+      if (state.open && !res.writableEnded) res.end();
+      state.close();
+    },
+    drop() {
+      res.destroy();
+      state.close();
+    },
+    onClose: state.onClose,
+  };
+}
+
+/** A bounded `ReadableStream` body, for `Deno.serve` and in-process `app.fetch`. */
+function webSink(headers: Headers, options: SinkOptions): SseSink {
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  const state = sinkState();
+  const body = new ReadableStream<Uint8Array>(
+    {
+      start: (c) => void (controller = c),
+      // Called once the client has read the queue below the limit.
+      pull: state.wake,
+      cancel: state.close,
+    },
+    new ByteLengthQueuingStrategy({ highWaterMark: options.maxBufferedBytes }),
+  );
+  return {
+    response: new Response(body, { status: 200, headers }),
+    get open() {
+      return state.open;
+    },
+    get full() {
+      return (controller.desiredSize ?? 0) <= 0;
+    },
+    write(frame) {
+      if (state.open) controller.enqueue(frame);
+    },
+    drained() {
+      if (!state.open || (controller.desiredSize ?? 0) > 0) return Promise.resolve();
+      return state.waitForDrain();
+    },
+    end() {
+      if (state.open) controller.close();
+      state.close();
+    },
+    drop() {
+      if (state.open) controller.error(new Error("The client stopped reading; dropped."));
+      state.close();
+    },
+    onClose: state.onClose,
+  };
+}
