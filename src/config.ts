@@ -25,6 +25,8 @@ const schema = z.object({
   TASK_TTL_SECONDS: int(1, 30 * 86_400).default(3600),
   TRAINING_CONCURRENCY: int(1, 64).default(1),
   SEED_DEMO_METERS: bool.default(true),
+  READINGS_EARLIEST: z.iso.date({ error: "must be a date, YYYY-MM-DD" }).default("2000-01-01"),
+  READINGS_MAX_DAYS_AHEAD: z.coerce.number().min(0).max(366).default(2),
   CORS_ORIGIN: z.string().min(1).default("*"),
   UPSTASH_REDIS_REST_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" })
     .optional(),
@@ -62,6 +64,10 @@ export interface Config {
   trainingConcurrency: number;
   /** Seed the demo meters' readings at start when they are missing. */
   seedDemoMeters: boolean;
+  /** Earliest reading timestamp accepted, epoch milliseconds. */
+  readingsEarliest: number;
+  /** Days after the server's clock a reading's timestamp may be (clock skew, time zones). */
+  readingsMaxDaysAhead: number;
   /** Value of `Access-Control-Allow-Origin` (`*` or one origin). */
   corsOrigin: string;
   /** The REST endpoint of Redis (Upstash, or this project's gateway). */
@@ -135,6 +141,8 @@ export function parseConfig(
     taskTtlSeconds: c.TASK_TTL_SECONDS,
     trainingConcurrency: c.TRAINING_CONCURRENCY,
     seedDemoMeters: c.SEED_DEMO_METERS,
+    readingsEarliest: Date.parse(`${c.READINGS_EARLIEST}T00:00:00Z`),
+    readingsMaxDaysAhead: c.READINGS_MAX_DAYS_AHEAD,
     corsOrigin: c.CORS_ORIGIN,
     redisRestUrl: c.UPSTASH_REDIS_REST_URL?.replace(/\/+$/, "") ?? null,
     redisRestToken: c.UPSTASH_REDIS_REST_TOKEN ?? null,

@@ -77,6 +77,7 @@ export async function startService(
     // A client that has not taken its buffered bytes in a heartbeat interval is gone or stuck.
     stallMs: Math.max(config.heartbeatMs, 1000),
     taskTtlSeconds: config.taskTtlSeconds,
+    readingsSpan: { earliest: config.readingsEarliest, maxDaysAhead: config.readingsMaxDaysAhead },
     corsOrigin: config.corsOrigin,
     debug: config.debug,
     info: { service: "wattcast", mode: options.mode },

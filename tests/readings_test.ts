@@ -101,3 +101,53 @@ for (const kind of ["memory", "sqlite", "redis"] as BrokerKind[]) {
     },
   });
 }
+
+Deno.test("hostile uploads are refused by line and change nothing: impossible dates, far-future hours, 200,000 bad lines, reserved ids", async () => {
+  const service = await startTestService({ SEED_DEMO_METERS: "false" });
+  const upload = (body: string, meter = "gas/d4") =>
+    fetch(`${service.url}/meters/${meter}/readings`, {
+      method: "POST",
+      headers: { "Content-Type": "text/csv" },
+      body,
+    });
+  const summary = async () => (await (await fetch(`${service.url}/meters/gas/d4`)).json());
+  try {
+    assert.equal((await upload("2021-03-01 00:00:00,5\n")).status, 200);
+    const before = await summary();
+
+    // D4: 29 February 2021 does not exist; it must not land on 1 March.
+    for (const impossible of ["2021-02-29 00:00:00,9", "2021-02-28 24:00:00,9"]) {
+      const response = await upload(`${impossible}\n`);
+      const body = await response.json();
+      assert.equal(response.status, 422, impossible);
+      assert.equal(body.error.details.problems[0].line, 1);
+      assert.match(body.error.details.problems[0].reason, /not a real date and hour/);
+    }
+    // D2: a reading dated 9999 would make every forecast span eight millennia.
+    const future = await upload("9999-12-31 23:00:00,1\n");
+    assert.equal(future.status, 422);
+    assert.match((await future.json()).error.message, /outside the accepted span/);
+    assert.deepEqual(await summary(), before, "nothing changed");
+
+    // D3: 200,000 bad lines are a 422 with a bounded answer, not a stack overflow.
+    const flood = await upload("x\n".repeat(200_000));
+    const text = await flood.text();
+    assert.equal(flood.status, 422, text.slice(0, 300));
+    const error = JSON.parse(text).error;
+    assert.equal(error.details.problem_count, 199_999);
+    assert.equal(error.details.problems.length, 100, "the first 100 problems are listed");
+    assert.ok(text.length < 64 * 1024, `${text.length} bytes of answer`);
+    assert.deepEqual(await summary(), before, "nothing changed");
+
+    // Reserved device names never become a folder name.
+    const reserved = await upload("2021-03-01 00:00:00,5\n", "gas/CON");
+    assert.equal(reserved.status, 422);
+    assert.match((await reserved.json()).error.details.fields[0].message, /reserved/);
+    const train = await service.train({ meter_id: "nul", meter_type: "gas" });
+    assert.equal(train.response.status, 422);
+    const trainError = train.json.error as { details: { fields: { field: string }[] } };
+    assert.equal(trainError.details.fields[0].field, "meter_id");
+  } finally {
+    await service.close();
+  }
+});

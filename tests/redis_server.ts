@@ -14,6 +14,8 @@ export interface TestRedis {
   url: string;
   /** Its working directory (the append-only file lives here). */
   dir: string;
+  /** Its process id now (it changes on restart), e.g. to freeze it with SIGSTOP. */
+  readonly pid: number;
   /** Stops it (SIGTERM; it writes its AOF first when enabled). */
   stop(): Promise<void>;
   /** Kills it with SIGKILL. */
@@ -132,6 +134,9 @@ export async function startRedis(options: { appendOnly?: boolean } = {}): Promis
     port,
     url: `redis://127.0.0.1:${port}`,
     dir,
+    get pid() {
+      return child.pid;
+    },
     async stop() {
       await stopWith("SIGTERM");
       await Deno.remove(dir, { recursive: true }).catch(() => {});

@@ -37,6 +37,8 @@ export interface AppDeps {
   stallMs: number;
   /** Seconds a finished task and its events are kept. */
   taskTtlSeconds: number;
+  /** The span readings may fall in: from `earliest`, to `maxDaysAhead` days after now. */
+  readingsSpan: { earliest: number; maxDaysAhead: number };
   corsOrigin: string;
   debug: boolean;
 }

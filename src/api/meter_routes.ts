@@ -10,15 +10,16 @@ import type { Broker } from "../broker/broker.ts";
 import type { ModelStore } from "../models/model_store.ts";
 import { summarize } from "../meters/summary.ts";
 import { parseUpload } from "../meters/upload.ts";
-import { METER_TYPES, type MeterRef, type MeterType } from "../domain/meter.ts";
+import { METER_TYPES, meterIdProblem, type MeterRef, type MeterType } from "../domain/meter.ts";
 import { HOUR_MS } from "../domain/series.ts";
 import { ApiError, type FieldProblem, validationError } from "./errors.ts";
-import { METER_ID_PATTERN } from "./train_request.ts";
 
 /** What the meter routes need. */
 export interface MeterRoutesDeps {
   broker: Broker;
   models: ModelStore;
+  /** The span readings may fall in: from `earliest`, to `maxDaysAhead` days after now. */
+  readingsSpan: { earliest: number; maxDaysAhead: number };
 }
 
 /** Largest readings upload: three years of hourly CSV is about 1 MB. */
@@ -36,12 +37,8 @@ export function meterFromParams(type: string, id: string): MeterRef {
   if (!(METER_TYPES as readonly string[]).includes(type)) {
     fields.push({ field: "meter_type", message: `must be one of: ${METER_TYPES.join(", ")}` });
   }
-  if (!METER_ID_PATTERN.test(id)) {
-    fields.push({
-      field: "meter_id",
-      message: "must be 1 to 64 letters, digits, '_' or '-', starting with a letter or digit",
-    });
-  }
+  const idProblem = meterIdProblem(id);
+  if (idProblem) fields.push({ field: "meter_id", message: idProblem });
   if (fields.length) throw validationError(fields);
   return { meter_type: type as MeterType, meter_id: id };
 }
@@ -67,7 +64,10 @@ export function createMeterRoutes(deps: MeterRoutesDeps): Hono {
     async (c) => {
       const meter = meterFromParams(c.req.param("meter_type"), c.req.param("meter_id"));
       const json = /json/i.test(c.req.header("Content-Type") ?? "");
-      const upload = parseUpload(await c.req.text(), json);
+      const upload = parseUpload(await c.req.text(), json, {
+        earliest: deps.readingsSpan.earliest,
+        latest: Date.now() + deps.readingsSpan.maxDaysAhead * 86_400_000,
+      });
       const stored = await deps.broker.getReadings(meter);
 
       // Readings stay on the meter's own hourly grid.

@@ -34,6 +34,7 @@ for (const kind of ["node", "deno"] as const) {
       maxBufferedBytes: 65_536,
       stallMs: 5000,
       taskTtlSeconds: 3600,
+      readingsSpan: { earliest: 0, maxDaysAhead: 2 },
       corsOrigin: "*",
       debug: false,
     });

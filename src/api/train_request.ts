@@ -5,11 +5,8 @@
  * @module
  */
 import { z } from "zod";
-import { METER_TYPES, type MeterRef } from "../domain/meter.ts";
+import { METER_TYPES, meterIdProblem, type MeterRef } from "../domain/meter.ts";
 import type { TrainingOptions } from "../domain/task.ts";
-
-/** Meter ids become part of storage paths, so they are kept plain. */
-export const METER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 /** Default training options. */
 export const DEFAULT_OPTIONS: TrainingOptions = {
@@ -20,10 +17,10 @@ export const DEFAULT_OPTIONS: TrainingOptions = {
 
 /** Schema of a training request. */
 export const trainRequestSchema = z.strictObject({
-  meter_id: z.string({ error: "is required and must be a string" }).regex(
-    METER_ID_PATTERN,
-    "must be 1 to 64 letters, digits, '_' or '-', starting with a letter or digit",
-  ),
+  meter_id: z.string({ error: "is required and must be a string" }).check((ctx) => {
+    const problem = meterIdProblem(ctx.value);
+    if (problem) ctx.issues.push({ code: "custom", message: problem, input: ctx.value });
+  }),
   meter_type: z.enum(METER_TYPES, {
     error: `is required and must be one of: ${METER_TYPES.join(", ")}`,
   }),

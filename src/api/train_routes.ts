@@ -103,7 +103,8 @@ export function createTrainRoutes(deps: TrainRoutesDeps): Hono {
       const parsed = trainRequestSchema.safeParse(body);
       if (!parsed.success) throw validationError(fieldProblems(parsed.error));
       const { meter, options } = toTrainRequest(parsed.data);
-      if (!await deps.broker.getReadings(meter)) {
+      // Counted, not read: a meter may hold years of readings (HLEN in Redis).
+      if (await deps.broker.countReadings(meter) === 0) {
         throw validationError([{
           field: "meter_id",
           message: `has no readings stored for meter type ${meter.meter_type} (${

@@ -117,6 +117,9 @@ export interface Broker {
   /** The meter's readings, or null if it has none. */
   getReadings(meter: MeterRef): Promise<ReadingSeries | null>;
 
+  /** How many readings the meter has, without reading them (`HLEN`). */
+  countReadings(meter: MeterRef): Promise<number>;
+
   /**
    * Merges readings into the meter's, by timestamp, atomically: a reading
    * for a stored hour replaces it. Returns how many were new and replaced.

@@ -264,6 +264,7 @@ export function brokerConformance(
     const meter = { meter_id: "r1", meter_type: "water" as const };
     const h = 3_600_000;
     assert.equal(await broker.getReadings(meter), null);
+    assert.equal(await broker.countReadings(meter), 0);
     assert.deepEqual(
       await broker.mergeReadings(meter, { timestamps: [2 * h, 0, h], values: [2.25, 1.5, 0] }),
       { added: 3, replaced: 0 },
@@ -281,6 +282,7 @@ export function brokerConformance(
       timestamps: [0, h, 2 * h, 3 * h],
       values: [1.5, 0, 9.5, 1e-3],
     });
+    assert.equal(await broker.countReadings(meter), 4, "counted without reading them");
     assert.equal(await broker.getReadings({ ...meter, meter_type: "gas" }), null);
     const hours = Array.from({ length: 3 * 8760 }, (_, i) => i * h);
     const big = await broker.mergeReadings({ meter_id: "big", meter_type: "gas" }, {

@@ -213,6 +213,10 @@ export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
       return Promise.resolve({ timestamps, values: timestamps.map((t) => stored.get(t)!) });
     },
 
+    countReadings(meter: MeterRef) {
+      return Promise.resolve(readings.get(meterKey(meter))?.size ?? 0);
+    },
+
     mergeReadings(meter: MeterRef, series: ReadingSeries) {
       const key = meterKey(meter);
       const stored = readings.get(key) ?? new Map<number, number>();

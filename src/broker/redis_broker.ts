@@ -328,6 +328,10 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
       } as ReadingSeries;
     },
 
+    async countReadings(meter) {
+      return Number(await redis.exec(["HLEN", key.readings(meter)]));
+    },
+
     async mergeReadings(meter, series) {
       if (series.timestamps.length === 0) return { added: 0, replaced: 0 };
       const args: string[] = [];

@@ -408,6 +408,10 @@ export function openSqliteBroker(options: SqliteBrokerOptions): Broker {
       });
     },
 
+    countReadings(meter: MeterRef) {
+      return call(() => sql.countReadings.get(meterKey(meter))!.n as number);
+    },
+
     mergeReadings(meter: MeterRef, series: ReadingSeries) {
       return call((): ReadingsMerge => {
         const key = meterKey(meter);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseReadingsCsv, parseTimestamp } from "./csv.ts";
+import { parseDecimal, parseReadingsCsv, parseTimestamp, readTimestamp } from "./csv.ts";
 
 Deno.test("the published meter format parses as it is", async () => {
   const text = await Deno.readTextFile(
@@ -31,4 +31,48 @@ Deno.test("timestamps with a zone are honoured, without one are wall time", () =
   );
   assert.equal(parseTimestamp("2024-03-01 10:00"), Date.UTC(2024, 2, 1, 10));
   assert.ok(Number.isNaN(parseTimestamp("01/03/2024")));
+});
+
+Deno.test("only real calendar hours are read, never moved to the next day", () => {
+  for (
+    const impossible of [
+      "2021-02-29 00:00:00",
+      "2021-04-31 10:00",
+      "2021-01-01 24:00:00",
+      "2021-13-01 00:00",
+      "2021-01-01 10:60",
+      "2021-01-01T00:00:00+25:00",
+    ]
+  ) {
+    assert.ok(Number.isNaN(parseTimestamp(impossible)), impossible);
+  }
+  assert.equal(parseTimestamp("2024-02-29 23:00:00"), Date.UTC(2024, 1, 29, 23), "a real leap day");
+  assert.deepEqual(readTimestamp("2024-03-01T10:00:00Z"), {
+    at: Date.UTC(2024, 2, 1, 10),
+    zoned: true,
+  });
+  assert.deepEqual(readTimestamp("2024-03-01 10:00"), {
+    at: Date.UTC(2024, 2, 1, 10),
+    zoned: false,
+  });
+  assert.equal(parseTimestamp("2024-03-01T10:00:00-0530"), Date.UTC(2024, 2, 1, 15, 30));
+});
+
+Deno.test("values are plain decimals: no hex, binary or Infinity", () => {
+  for (const bad of ["0x10", "0b11", "0o7", "Infinity", "", " ", "1,5", "1_000"]) {
+    assert.ok(Number.isNaN(parseDecimal(bad)), JSON.stringify(bad));
+  }
+  assert.equal(parseDecimal("12.5"), 12.5);
+  assert.equal(parseDecimal(".5"), 0.5);
+  assert.equal(parseDecimal("1e3"), 1000);
+  const { rejected } = parseReadingsCsv("2024-01-01 00:00,0x10\n2024-01-01 01:00,0b11\n");
+  assert.deepEqual(rejected.map((r) => r.line), [1, 2]);
+  assert.match(rejected[0].reason, /"0x10" is not a number/);
+});
+
+Deno.test("a huge bad token is quoted short in its reason", () => {
+  const token = "y".repeat(1_000_000);
+  const { rejected } = parseReadingsCsv(`datetime,load\n${token},1\n`);
+  assert.equal(rejected.length, 1);
+  assert.ok(rejected[0].reason.length < 200, `${rejected[0].reason.length} characters`);
 });

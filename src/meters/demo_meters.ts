@@ -37,7 +37,7 @@ export const DEMO_METERS: readonly DemoMeter[] = [
 export async function seedDemoMeters(broker: Broker): Promise<string[]> {
   const seeded: string[] = [];
   for (const meter of DEMO_METERS) {
-    if (await broker.getReadings(meter)) continue;
+    if (await broker.countReadings(meter) > 0) continue;
     const text = await Deno.readTextFile(
       new URL(`./demo_data/${meter.file}`, import.meta.url),
     );

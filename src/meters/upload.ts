@@ -6,11 +6,24 @@
  *
  * @module
  */
-import { parseReadingsCsv, parseTimestamp, type RejectedLine } from "./csv.ts";
+import { parseReadingsCsv, quoted, readTimestamp, type RejectedLine } from "./csv.ts";
 import type { ReadingSeries } from "../domain/series.ts";
 
 /** Largest plausible hourly reading; above it a value is a unit or export error. */
 export const MAX_READING = 1e8;
+
+/** The span of time readings may fall in. */
+export interface ReadingsWindow {
+  /** Earliest accepted timestamp, epoch milliseconds. */
+  earliest: number;
+  /** Latest accepted timestamp, epoch milliseconds (a little after now). */
+  latest: number;
+}
+
+/** Without a window: 2000 to two days after now. */
+export function defaultWindow(now = Date.now()): ReadingsWindow {
+  return { earliest: Date.UTC(2000, 0, 1), latest: now + 2 * 86_400_000 };
+}
 
 /** What an upload holds. */
 export interface ParsedUpload {
@@ -24,9 +37,17 @@ export interface ParsedUpload {
   lines: number[];
 }
 
-/** Parses and checks an upload; `json` picks the JSON format. */
-export function parseUpload(body: string, json: boolean): ParsedUpload {
-  const rows: { at: number; value: number; line: number }[] = [];
+/**
+ * Parses and checks an upload; `json` picks the JSON format. Timestamps
+ * must fall inside `window`, and one upload uses one convention: all with
+ * a zone, or all local wall time.
+ */
+export function parseUpload(
+  body: string,
+  json: boolean,
+  window: ReadingsWindow = defaultWindow(),
+): ParsedUpload {
+  const rows: { at: number; value: number; line: number; zoned: boolean }[] = [];
   const problems: RejectedLine[] = [];
   if (json) {
     let items: unknown;
@@ -51,29 +72,57 @@ export function parseUpload(body: string, json: boolean): ParsedUpload {
     items.forEach((item, i) => {
       const line = i + 1;
       const record = item as { timestamp?: unknown; value?: unknown } | null;
-      const at = typeof record?.timestamp === "string" ? parseTimestamp(record.timestamp) : NaN;
-      if (Number.isNaN(at)) {
+      const stamp = typeof record?.timestamp === "string"
+        ? readTimestamp(record.timestamp)
+        : { at: NaN, zoned: false };
+      if (Number.isNaN(stamp.at)) {
         problems.push({
           line,
-          reason: `timestamp ${JSON.stringify(record?.timestamp)} is not an ISO date-time`,
+          reason: `timestamp ${
+            quoted(String(JSON.stringify(record?.timestamp)))
+          } is not a real ISO date and hour`,
         });
       } else if (typeof record?.value !== "number" || !Number.isFinite(record.value)) {
-        problems.push({ line, reason: `value ${JSON.stringify(record?.value)} is not a number` });
+        problems.push({
+          line,
+          reason: `value ${quoted(String(JSON.stringify(record?.value)))} is not a number`,
+        });
       } else {
-        rows.push({ at, value: record.value, line });
+        rows.push({ at: stamp.at, value: record.value, line, zoned: stamp.zoned });
       }
     });
   } else {
     const parsed = parseReadingsCsv(body, { withLines: true });
-    problems.push(...parsed.rejected);
+    // One at a time: spreading 100,000 rejected lines into push() overflows the stack.
+    for (const rejected of parsed.rejected) problems.push(rejected);
     parsed.series.timestamps.forEach((at, i) => {
-      rows.push({ at, value: parsed.series.values[i], line: parsed.lines![i] });
+      rows.push({
+        at,
+        value: parsed.series.values[i],
+        line: parsed.lines![i],
+        zoned: parsed.zoned![i],
+      });
     });
   }
   const seen = new Map<number, number>();
   const good: typeof rows = [];
+  const convention = rows.length ? rows.reduce((a, b) => (a.line < b.line ? a : b)) : undefined;
   for (const row of rows) {
-    if (row.value < 0) {
+    if (row.at < window.earliest || row.at > window.latest) {
+      problems.push({
+        line: row.line,
+        reason: `timestamp ${new Date(row.at).toISOString()} is outside the accepted span, ${
+          new Date(window.earliest).toISOString().slice(0, 10)
+        } to ${new Date(window.latest).toISOString().slice(0, 13)}:00Z (a few days after now)`,
+      });
+    } else if (convention && row.zoned !== convention.zoned) {
+      problems.push({
+        line: row.line,
+        reason: `timestamp ${row.zoned ? "has" : "lacks"} a time zone, unlike ${
+          json ? "item" : "line"
+        } ${convention.line}: use one convention in an upload (all with a zone, or all local time)`,
+      });
+    } else if (row.value < 0 || Object.is(row.value, -0)) {
       problems.push({ line: row.line, reason: `value ${row.value} is negative` });
     } else if (row.value > MAX_READING) {
       problems.push({

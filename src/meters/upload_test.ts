@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { MAX_READING, parseUpload } from "./upload.ts";
+import { defaultWindow, MAX_READING, parseUpload } from "./upload.ts";
 
 const H = 3_600_000;
 
@@ -46,4 +46,48 @@ Deno.test("JSON uploads are checked item by item", () => {
   assert.match(parseUpload("{", true).problems[0].reason, /not valid JSON/);
   assert.match(parseUpload('{"a":1}', true).problems[0].reason, /JSON array/);
   assert.match(parseUpload("", false).problems[0].reason, /no readings/);
+});
+
+Deno.test("-0 is negative, and one upload uses one time-zone convention", () => {
+  const negative = parseUpload("2024-01-01 00:00:00,-0\n", false);
+  assert.match(negative.problems[0].reason, /negative/);
+  const mixed = parseUpload(
+    "2024-01-01 00:00:00,1\n2024-01-01T01:00:00Z,2\n2024-01-01 02:00:00,3\n",
+    false,
+  );
+  assert.deepEqual(mixed.problems.map((p) => p.line), [2]);
+  assert.match(mixed.problems[0].reason, /has a time zone, unlike line 1/);
+  const json = parseUpload(
+    JSON.stringify([
+      { timestamp: "2024-01-01T00:00:00Z", value: 1 },
+      { timestamp: "2024-01-01T01:00:00", value: 2 },
+    ]),
+    true,
+  );
+  assert.match(json.problems[0].reason, /lacks a time zone, unlike item 1/);
+});
+
+Deno.test("timestamps outside the accepted span are refused by line", () => {
+  const now = Date.UTC(2026, 10, 26, 12);
+  const window = defaultWindow(now);
+  const up = parseUpload(
+    [
+      "1999-12-31 23:00:00,1",
+      "2000-01-01 00:00:00,1",
+      "2026-11-27 12:00:00,1",
+      "2026-11-29 13:00:00,1",
+      "9999-12-31 23:00:00,1",
+    ].join("\n"),
+    false,
+    window,
+  );
+  assert.deepEqual(up.problems.map((p) => p.line), [1, 4, 5]);
+  assert.match(up.problems[2].reason, /outside the accepted span, 2000-01-01 to 2026-11-28T12:00Z/);
+});
+
+Deno.test("an upload of 200,000 bad lines is refused line by line without overflowing the stack", () => {
+  const body = "x\n".repeat(200_000);
+  const up = parseUpload(body, false);
+  assert.equal(up.problems.length, 199_999, "every line but the first (taken as a header)");
+  assert.equal(up.problems[0].line, 2);
 });
