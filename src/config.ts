@@ -17,6 +17,11 @@ const schema = z.object({
   PORT: int(0, 65535).default(8000),
   HTTP_SERVER: z.enum(["node", "deno"]).default("node"),
   STREAM_BUFFER_KB: int(4, 16_384).default(64),
+  MAX_CONNECTIONS: int(1, 1_000_000).optional(),
+  MAX_STREAMS: int(1, 1_000_000).optional(),
+  HEADERS_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(600).default(10),
+  REQUEST_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(3600).default(60),
+  KEEP_ALIVE_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(600).default(5),
   HOST: z.string().min(1).default("0.0.0.0"),
   DEBUG: bool.default(false),
   DATA_DIR: z.string().min(1).default("./data"),
@@ -50,6 +55,16 @@ export interface Config {
   httpServer: "node" | "deno";
   /** Unread bytes an event stream's client may leave before the stream waits for it (then drops it). */
   streamBufferBytes: number;
+  /** Open connections at most (node server); null: the file-handle limit less a reserve. */
+  maxConnections: number | null;
+  /** Open event streams at most; null: nine in ten of the connections. */
+  maxStreams: number | null;
+  /** Milliseconds a client has to send a request's headers. */
+  headersTimeoutMs: number;
+  /** Milliseconds a request may go without activity once its headers are in. */
+  requestTimeoutMs: number;
+  /** Milliseconds an idle keep-alive connection is kept. */
+  keepAliveTimeoutMs: number;
   /** Log request lines and internal errors in full. */
   debug: boolean;
   /** Directory where trained models are mirrored (`{dataDir}/models/...`); null: the broker only. */
@@ -134,6 +149,11 @@ export function parseConfig(
     host: c.HOST,
     httpServer: c.HTTP_SERVER,
     streamBufferBytes: c.STREAM_BUFFER_KB * 1024,
+    maxConnections: c.MAX_CONNECTIONS ?? null,
+    maxStreams: c.MAX_STREAMS ?? null,
+    headersTimeoutMs: Math.round(c.HEADERS_TIMEOUT_SECONDS * 1000),
+    requestTimeoutMs: Math.round(c.REQUEST_TIMEOUT_SECONDS * 1000),
+    keepAliveTimeoutMs: Math.round(c.KEEP_ALIVE_TIMEOUT_SECONDS * 1000),
     debug: c.DEBUG,
     dataDir: c.DATA_DIR === "off" ? null : c.DATA_DIR,
     heartbeatMs: Math.round(c.HEARTBEAT_INTERVAL_SECONDS * 1000),

@@ -7,10 +7,19 @@
  *   and event streams write straight to its responses (`api/sse_sink.ts`).
  * - `deno`: `Deno.serve`, for hosts that only offer it (Deno Deploy).
  *
+ * On the node server, connections are guarded here, because Deno's
+ * `node:http` honours neither `headersTimeout` nor `requestTimeout`, and
+ * once the process runs out of file handles its listener stops accepting
+ * for good: a connection past `maxConnections` (by default the process's
+ * file-handle limit less a reserve) is closed at once; a client gets
+ * `headersTimeoutMs` to send its request's headers, `requestTimeoutMs` for
+ * the request, `keepAliveTimeoutMs` between requests. Event streams turn
+ * their connection's timeout off (`api/sse_sink.ts`).
+ *
  * @module
  */
 import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 
 /** Which HTTP server runs the app. */
@@ -28,6 +37,20 @@ export interface RunningServer {
   port: number;
   /** Stops accepting, closes idle connections and waits for the rest. */
   close(): Promise<void>;
+  /** Open connections now (node server only; null on Deno.serve). */
+  connections(): number | null;
+}
+
+/** What one client may hold of the node server. */
+export interface ConnectionLimits {
+  /** Open connections at most; null: the file-handle limit less a reserve. */
+  maxConnections: number | null;
+  /** Time to send a request's headers (slow-header clients are cut). */
+  headersTimeoutMs: number;
+  /** Time for a request without activity, once its headers are in. */
+  requestTimeoutMs: number;
+  /** Time an idle keep-alive connection is kept between requests. */
+  keepAliveTimeoutMs: number;
 }
 
 /** Where and how to listen. */
@@ -35,6 +58,31 @@ export interface ServeOptions {
   kind: HttpServerKind;
   port: number;
   hostname: string;
+  /** Guards of the node server; defaults when omitted. */
+  limits?: ConnectionLimits;
+}
+
+/** The guards used when none are given. */
+export const DEFAULT_LIMITS: ConnectionLimits = {
+  maxConnections: null,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 60_000,
+  keepAliveTimeoutMs: 5_000,
+};
+
+/** File handles kept back from connections: the database, Redis, logs, models. */
+const RESERVED_HANDLES = 64;
+
+/** Connections a process may hold by default: its soft file-handle limit less a reserve. */
+export function defaultMaxConnections(): number {
+  let limit = 1024;
+  try {
+    const line = Deno.readTextFileSync("/proc/self/limits").match(/^Max open files\s+(\d+)/m);
+    if (line) limit = Number(line[1]);
+  } catch {
+    // Not Linux, or not readable: assume the common default.
+  }
+  return Math.max(16, limit - RESERVED_HANDLES);
 }
 
 /** Starts serving `app`; resolves once listening. */
@@ -61,6 +109,7 @@ async function serveOnNode(app: FetchHandler, options: ServeOptions): Promise<Ru
     // Keep the platform's Request and Response: other code in this process uses them.
     overrideGlobalObjects: false,
   }) as Server;
+  const guard = guardConnections(server, options.limits ?? DEFAULT_LIMITS);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.hostname, () => {
@@ -72,6 +121,7 @@ async function serveOnNode(app: FetchHandler, options: ServeOptions): Promise<Ru
   return {
     url: urlOf(options.hostname, port),
     port,
+    connections: guard.open,
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Deno's node:http does not close idle keep-alive connections on
@@ -97,7 +147,42 @@ async function serveOnDeno(app: FetchHandler, options: ServeOptions): Promise<Ru
     url: urlOf(address.hostname, address.port),
     port: address.port,
     close: () => server.shutdown(),
+    connections: () => null,
   };
+}
+
+/**
+ * Caps and times the node server's connections (see the module comment).
+ * Errors of one connection or of the HTTP layer never reach the process.
+ */
+function guardConnections(server: Server, limits: ConnectionLimits): { open(): number } {
+  const max = limits.maxConnections ?? defaultMaxConnections();
+  let open = 0;
+  const cut = function (this: Socket) {
+    this.destroy();
+  };
+  server.on("connection", (socket: Socket) => {
+    socket.on("error", () => {}); // a reset or broken pipe ends that connection only
+    if (open >= max) {
+      // Closed on the spot, without an answer: writing one first (and
+      // waiting for the client to take it) held a file handle per refused
+      // connection, and under a flood Deno's listener stopped accepting
+      // for good once the process ran out of them.
+      socket.destroy();
+      return;
+    }
+    open++;
+    socket.once("close", () => open--);
+    socket.setTimeout(limits.headersTimeoutMs);
+    socket.on("timeout", cut);
+  });
+  server.on("request", (request, response) => {
+    request.socket.setTimeout(limits.requestTimeoutMs);
+    response.once("finish", () => response.socket?.setTimeout(limits.keepAliveTimeoutMs));
+  });
+  server.on("clientError", (_error, socket: Socket) => socket.destroy());
+  server.on("error", (error) => console.error("The HTTP server reported an error:", error));
+  return { open: () => open };
 }
 
 /** The URL clients on this machine use; `0.0.0.0` is reached as `127.0.0.1`. */

@@ -7,7 +7,7 @@
  */
 import { createApp } from "./api/app.ts";
 import { createOpenStreams } from "./api/open_streams.ts";
-import { serveApp } from "./http_server.ts";
+import { defaultMaxConnections, type RunningServer, serveApp } from "./http_server.ts";
 import type { Broker } from "./broker/broker.ts";
 import { createEventHub } from "./broker/event_hub.ts";
 import type { Config } from "./config.ts";
@@ -60,6 +60,9 @@ export async function startService(
       debug: config.debug,
     })
     : null;
+  let running: RunningServer | undefined;
+  const maxConnections = config.maxConnections ?? defaultMaxConnections();
+  const maxStreams = config.maxStreams ?? Math.max(1, Math.floor(maxConnections * 0.9));
   const streams = createOpenStreams({
     heartbeatMs: config.heartbeatMs,
     streamMaxMs: config.streamMaxMs,
@@ -76,6 +79,7 @@ export async function startService(
     maxBufferedBytes: config.streamBufferBytes,
     // A client that has not taken its buffered bytes in a heartbeat interval is gone or stuck.
     stallMs: Math.max(config.heartbeatMs, 1000),
+    maxStreams,
     taskTtlSeconds: config.taskTtlSeconds,
     readingsSpan: { earliest: config.readingsEarliest, maxDaysAhead: config.readingsMaxDaysAhead },
     corsOrigin: config.corsOrigin,
@@ -87,8 +91,10 @@ export async function startService(
         check: () =>
           Promise.resolve({
             open: streams.count(),
+            max: maxStreams,
             dropped_slow_clients: streams.droppedSlow(),
             http_server: config.httpServer,
+            connections: running?.connections() ?? null,
           }),
       },
       {
@@ -119,11 +125,19 @@ export async function startService(
   });
 
   await runner?.start();
-  const server = await serveApp(app, {
+  running = await serveApp(app, {
     kind: config.httpServer,
     port: config.port,
     hostname: config.host,
+    limits: {
+      maxConnections,
+      headersTimeoutMs: config.headersTimeoutMs,
+      requestTimeoutMs: config.requestTimeoutMs,
+      keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+    },
   });
+  const server = running;
+
   options.onListen?.(server.url);
 
   return {

@@ -35,6 +35,8 @@ export interface AppDeps {
   maxBufferedBytes: number;
   /** How long a stream waits for its client to catch up before dropping it. */
   stallMs: number;
+  /** Event streams this process holds at most; the next is a 503. */
+  maxStreams: number;
   /** Seconds a finished task and its events are kept. */
   taskTtlSeconds: number;
   /** The span readings may fall in: from `earliest`, to `maxDaysAhead` days after now. */

@@ -16,6 +16,8 @@ export class ApiError extends Error {
   readonly code: string;
   /** Extra facts, such as the bad fields. */
   readonly details: unknown;
+  /** Response headers to send with it, such as `Retry-After`. */
+  readonly headers: Record<string, string>;
 
   /** Creates the error. */
   constructor(
@@ -23,12 +25,14 @@ export class ApiError extends Error {
     code: string,
     message: string,
     details: unknown = null,
+    headers: Record<string, string> = {},
   ) {
     super(message);
     this.name = "ApiError";
     this.status = status;
     this.code = code;
     this.details = details;
+    this.headers = headers;
   }
 }
 
@@ -54,6 +58,7 @@ export function sendError(c: Context, error: ApiError): Response {
   return c.json(
     errorBody(error.code, error.message, error.details),
     error.status,
+    error.headers,
   );
 }
 

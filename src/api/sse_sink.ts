@@ -102,6 +102,8 @@ function nodeSink(
 ): SseSink {
   res.writeHead(200, Object.fromEntries(headers));
   res.flushHeaders();
+  // A stream is long-lived by design: no request or idle timeout for it.
+  res.socket?.setTimeout(0);
   const state = sinkState();
   res.on("close", state.close);
   res.on("error", state.close);

@@ -33,6 +33,7 @@ for (const kind of ["node", "deno"] as const) {
       streams: createOpenStreams({ heartbeatMs: 60_000, streamMaxMs: 60_000 }),
       maxBufferedBytes: 65_536,
       stallMs: 5000,
+      maxStreams: 100,
       taskTtlSeconds: 3600,
       readingsSpan: { earliest: 0, maxDaysAhead: 2 },
       corsOrigin: "*",

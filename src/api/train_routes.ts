@@ -29,6 +29,8 @@ export interface TrainRoutesDeps {
   maxBufferedBytes: number;
   /** How long a stream waits for its client to catch up before dropping it. */
   stallMs: number;
+  /** Event streams this process holds at most; the next is a 503. */
+  maxStreams: number;
   /** Seconds a finished task is kept, for the "unknown or expired" message. */
   taskTtlSeconds: number;
   debug: boolean;
@@ -159,6 +161,15 @@ export function createTrainRoutes(deps: TrainRoutesDeps): Hono {
     ) {
       // The client has the final event: 204 tells EventSource to stop reconnecting.
       return c.body(null, 204);
+    }
+    if (deps.streams.count() >= deps.maxStreams) {
+      throw new ApiError(
+        503,
+        "too_many_streams",
+        `This server holds its maximum of ${deps.maxStreams} event streams. Reconnect in a few seconds (EventSource does so on its own), or to another API instance.`,
+        null,
+        { "Retry-After": "5" },
+      );
     }
     return streamTask(c, streamSettings, taskId, lastEventId);
   });
