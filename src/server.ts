@@ -124,7 +124,6 @@ export async function startService(
     ],
   });
 
-  await runner?.start();
   running = await serveApp(app, {
     kind: config.httpServer,
     port: config.port,
@@ -137,7 +136,8 @@ export async function startService(
     },
   });
   const server = running;
-
+  // Only once listening: a process that cannot listen claims no job.
+  await runner?.start();
   options.onListen?.(server.url);
 
   return {
@@ -145,10 +145,12 @@ export async function startService(
     port: server.port,
     runner,
     async close() {
+      // Streams first (their clients reconnect elsewhere), then the requests
+      // in flight are answered, and only then go the models they may use.
       streams.close();
+      await server.close();
       await runner?.stop();
       forecaster.close();
-      await server.close();
       hub.close();
       await broker.close();
     },

@@ -138,3 +138,142 @@ for (const kind of ["node", "deno"] as const) {
     }
   });
 }
+
+/** A service on `kind` without a job runner, a tracker to publish with, and a client that never reads. */
+async function bare(kind: "node" | "deno", env: Record<string, string>) {
+  const dataDir = await Deno.makeTempDir({ prefix: "wattcast-slow-" });
+  const config = parseConfig({
+    PORT: "0",
+    HOST: "127.0.0.1",
+    DATA_DIR: dataDir,
+    HTTP_SERVER: kind,
+    SEED_DEMO_METERS: "false",
+    ...env,
+  });
+  const broker = await testBroker("sqlite", 600);
+  const service = await startService(config, broker, { runJobs: false, mode: "embedded" });
+  const tracker = createTracker(broker);
+  const created = await tracker.create({ meter_id: "stuck", meter_type: "gas" }, {
+    epochs: 1000,
+    batch_size: 8,
+    learning_rate: 0.01,
+  });
+  assert.ok(created.created);
+  const id = created.task.task_id;
+  await tracker.update(id, { status: "FETCHING_DATA" });
+  await tracker.update(id, { status: "PREPROCESSING" });
+  let epoch = 0;
+  const padding = "x".repeat(16_000);
+  return {
+    service,
+    id,
+    health: async () => (await (await fetch(`${service.url}/health`)).json()).dependencies,
+    /** Publishes `n` events of about 16 KB each. */
+    async publish(n: number) {
+      for (let i = 0; i < n; i++) {
+        epoch++;
+        await tracker.update(id, {
+          status: "TRAINING_MODEL",
+          message: `epoch ${epoch} ${padding}`,
+          metrics: { epoch, epochs: 1000, loss: 1, val_loss: null },
+        });
+      }
+    },
+    /** Opens the task's stream, reads the headers, and reads nothing more. */
+    async stuck(): Promise<Deno.TcpConn> {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port: service.port });
+      await conn.write(new TextEncoder().encode(
+        `GET /trainmodel/stream/${id} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`,
+      ));
+      await conn.read(new Uint8Array(512));
+      return conn;
+    },
+    async close() {
+      await service.close();
+      await Deno.remove(dataDir, { recursive: true });
+    },
+  };
+}
+
+/** Reads a connection to its end; the bytes read. */
+async function readToEnd(conn: Deno.TcpConn): Promise<number> {
+  let total = 0;
+  const buffer = new Uint8Array(65_536);
+  try {
+    while (true) {
+      const n = await conn.read(buffer);
+      if (n === null) return total;
+      total += n;
+    }
+  } catch {
+    return total; // reset: cut
+  }
+}
+
+for (const kind of ["node", "deno"] as const) {
+  Deno.test(`${kind} server: with a 16 KB buffer limit, a client reading at full speed is never dropped`, async () => {
+    const t = await bare(kind, { STREAM_BUFFER_KB: "16", HEARTBEAT_INTERVAL_SECONDS: "1" });
+    try {
+      await t.publish(300);
+      const replay = await openStream(`${t.service.url}/trainmodel/stream/${t.id}`, {
+        lastEventId: "0-0",
+      });
+      let events = 0;
+      for await (const m of replay.messages) {
+        if (!m.id) continue;
+        events++;
+        if (JSON.parse(m.data).metrics?.epoch === 300) break;
+      }
+      replay.close();
+      assert.equal(events, 303, "the whole history, about 4.8 MB through a 16 KB window");
+      assert.equal((await t.health()).event_streams.dropped_slow_clients, 0);
+    } finally {
+      await t.close();
+    }
+  });
+
+  Deno.test(`${kind} server: a stuck client is cut at the maximum duration and counted, and shutdown does not wait for it`, async () => {
+    const t = await bare(kind, { STREAM_MAX_SECONDS: "1", HEARTBEAT_INTERVAL_SECONDS: "60" });
+    const conns: Deno.TcpConn[] = [];
+    try {
+      conns.push(await t.stuck());
+      await t.publish(300); // about 4.8 MB: the client's buffers and the 64 KB limit are full
+      let health = await t.health();
+      for (let i = 0; i < 60 && health.event_streams.open > 0; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        health = await t.health();
+      }
+      assert.equal(health.event_streams.open, 0, "ended at the maximum duration");
+      assert.equal(
+        health.event_streams.dropped_slow_clients,
+        1,
+        "cut and counted, not ended cleanly",
+      );
+      // What is left for it is what the kernel had buffered, then the end of
+      // the connection (a clean end would have kept it open, and this read
+      // would not return).
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const got = await Promise.race([
+        readToEnd(conns[0]),
+        new Promise<number>((resolve) => (timer = setTimeout(() => resolve(-1), 5000))),
+      ]);
+      clearTimeout(timer);
+      assert.ok(got >= 0, "the connection was closed");
+      assert.ok(got < 300 * 16_000, `it got ${got} bytes of the ${300 * 16_000} published`);
+
+      conns.push(await t.stuck());
+      await t.publish(300);
+      const started = performance.now();
+      await t.service.close();
+      const took = performance.now() - started;
+      assert.ok(took < 8000, `shutdown took ${took.toFixed(0)} ms with a stuck client`);
+    } finally {
+      for (const conn of conns) {
+        try {
+          conn.close();
+        } catch { /* closed */ }
+      }
+      await t.close().catch(() => {});
+    }
+  });
+}

@@ -1,9 +1,9 @@
 /**
  * Every open event stream of this process on one shared clock, instead of
- * two timers per stream: a tick every tenth of the heartbeat interval sends
- * heartbeats to the tenth of the streams whose turn it is (so each stream
- * gets one every `heartbeatMs`, and 10,000 streams never beat at once),
- * and ends the streams that reached `streamMaxMs`. A heartbeat frame is
+ * two timers per stream: a tick every tenth of the heartbeat interval (at
+ * most a second apart) sends heartbeats to the streams whose turn it is (so
+ * each stream gets one every `heartbeatMs`, and 10,000 streams never beat
+ * at once), and ends the streams that reached `streamMaxMs`. A heartbeat frame is
  * encoded once per task per tick, whatever the number of its streams.
  *
  * Streams are kept in the order they opened, which is also the order of
@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { sseFrame } from "./sse_frame.ts";
 import type { SseSink } from "./sse_sink.ts";
 
 /** An open stream, as the clock sees it. */
@@ -47,7 +48,7 @@ export interface OpenStreamsOptions {
   now?: () => number;
 }
 
-/** Turns of the heartbeat ring: each tick serves one of them. */
+/** Ticks per heartbeat interval, when the interval allows (ticks come at most every second). */
 const SLOTS = 10;
 
 interface Entry extends OpenStream {
@@ -55,13 +56,14 @@ interface Entry extends OpenStream {
   deadline: number;
 }
 
-const encoder = new TextEncoder();
-
 /** Creates the registry of open streams. */
 export function createOpenStreams(options: OpenStreamsOptions): OpenStreams {
   const now = options.now ?? Date.now;
-  const tickMs = Math.max(10, options.heartbeatMs / SLOTS);
-  const ring = Array.from({ length: SLOTS }, () => new Set<Entry>());
+  // A tick at least every second, so streams end on time whatever the
+  // heartbeat interval; the ring has one slot per tick of an interval.
+  const tickMs = Math.min(1000, Math.max(10, options.heartbeatMs / SLOTS));
+  const slots = Math.max(1, Math.round(options.heartbeatMs / tickMs));
+  const ring = Array.from({ length: slots }, () => new Set<Entry>());
   const byDeadline = new Set<Entry>();
   let slot = 0;
   let timer: ReturnType<typeof setInterval> | undefined;
@@ -69,25 +71,37 @@ export function createOpenStreams(options: OpenStreamsOptions): OpenStreams {
   let closed = false;
 
   function tick(): void {
-    slot = (slot + 1) % SLOTS;
+    slot = (slot + 1) % slots;
     const t = now();
     for (const entry of byDeadline) {
       if (entry.deadline > t) break;
-      entry.sink.end(); // its close callback removes it
+      finish(entry); // its close callback removes it
     }
     const frames = new Map<string, Uint8Array>();
     const timestamp = new Date(t).toISOString();
     for (const entry of ring[slot]) {
       let frame = frames.get(entry.taskId);
       if (!frame) {
-        frame = encoder.encode(
-          `data: ${JSON.stringify({ task_id: entry.taskId, type: "heartbeat", timestamp })}\n\n`,
-        );
+        frame = sseFrame({ task_id: entry.taskId, type: "heartbeat", timestamp });
         frames.set(entry.taskId, frame);
       }
       // A client with unread bytes past the limit gets no heartbeat: it
       // has data waiting, and its stream is deciding whether to drop it.
       if (!entry.sink.full) entry.sink.write(frame);
+    }
+  }
+
+  /**
+   * Ends a stream; one whose client has unread bytes past the limit is cut,
+   * since a clean end would keep its buffer and connection for as long as
+   * that client holds them.
+   */
+  function finish(entry: Entry): void {
+    if (entry.sink.full) {
+      dropped++;
+      entry.sink.drop();
+    } else {
+      entry.sink.end();
     }
   }
 
@@ -120,7 +134,7 @@ export function createOpenStreams(options: OpenStreamsOptions): OpenStreams {
     },
     close() {
       closed = true;
-      for (const entry of byDeadline) entry.sink.end();
+      for (const entry of byDeadline) finish(entry);
     },
   };
 }

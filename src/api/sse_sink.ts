@@ -13,9 +13,9 @@
  *
  * Backpressure: a sink reports when the client has more than
  * `maxBufferedBytes` unread (`full`), and `drained()` resolves once it has
- * taken them. The writer waits for that before writing more (so a long
- * replay goes out as fast as the client reads it, never faster), and drops
- * a client that does not drain in time (`drop`).
+ * taken some of them. The writer waits for that before writing more (so a
+ * long replay goes out as fast as the client reads it, never faster), and
+ * drops a client that makes no progress in time (`drop`).
  *
  * @module
  */
@@ -33,7 +33,7 @@ export interface SseSink {
   readonly full: boolean;
   /** Writes one whole frame; ignored once closed. */
   write(frame: Uint8Array): void;
-  /** Resolves once the client has taken what was buffered, or the sink closed. */
+  /** Resolves once the client has taken some of what was buffered, or the sink closed. */
   drained(): Promise<void>;
   /** Ends the stream cleanly (idempotent). */
   end(): void;
@@ -55,6 +55,10 @@ export interface SinkOptions {
 export function openSseSink(c: Context, options: SinkOptions): SseSink {
   const headers = new Headers(c.res.headers);
   for (const [name, value] of Object.entries(options.headers)) headers.set(name, value);
+  // Hono's cors() adds Vary after the handler, too late for a response
+  // written here: an origin-specific answer must say it varies.
+  const origin = headers.get("Access-Control-Allow-Origin");
+  if (origin && origin !== "*") headers.set("Vary", "Origin");
   const outgoing = (c.env as Partial<HttpBindings> | undefined)?.outgoing;
   return outgoing ? nodeSink(outgoing, headers, options) : webSink(headers, options);
 }
@@ -107,7 +111,6 @@ function nodeSink(
   const state = sinkState();
   res.on("close", state.close);
   res.on("error", state.close);
-  res.on("drain", state.wake);
   return {
     // A response of its own (the library's constant would collect every
     // request's middleware headers): only its marker header matters.
@@ -119,7 +122,10 @@ function nodeSink(
       return res.writableLength > options.maxBufferedBytes;
     },
     write(frame) {
-      if (state.open && !res.destroyed) res.write(frame);
+      // Each flushed frame wakes a waiting writer: Node's 'drain' fires only
+      // past the response's own high-water mark (64 KB), which a smaller
+      // limit never reaches.
+      if (state.open && !res.destroyed) res.write(frame, state.wake);
     },
     drained() {
       if (!state.open || res.writableLength === 0) return Promise.resolve();

@@ -52,7 +52,9 @@ export async function* followTask(
       const current = await sources.broker.getTask(taskId);
       backlog = current ? [current] : [];
     } else {
-      backlog = await sources.broker.readEvents(taskId, last);
+      // A copy: coalesced reads hand the same array to every stream resuming
+      // from this id at once, and this feed consumes its backlog.
+      backlog = [...await sources.broker.readEvents(taskId, last)];
     }
     while (!signal.aborted) {
       if (resync && last !== null) {

@@ -3,6 +3,7 @@ import { createMemoryBroker } from "../broker/memory_broker.ts";
 import { createEventHub } from "../broker/event_hub.ts";
 import { createTracker } from "../tracker/tracker.ts";
 import type { TaskEvent } from "../domain/task.ts";
+import { coalesceReads } from "./coalesced_reads.ts";
 import { followTask } from "./task_feed.ts";
 
 const meter = { meter_id: "feed", meter_type: "electricity" as const };
@@ -126,4 +127,24 @@ Deno.test("a resync catches up from the log without repeats", async () => {
     "PREPROCESSING",
     "CANCELLED",
   ]);
+});
+
+Deno.test("streams resuming from the same id at once each get every event (coalesced reads share one array)", async () => {
+  const { broker, hub, tracker } = setup();
+  const created = await tracker.create(meter, options);
+  assert.ok(created.created);
+  const id = created.task.task_id;
+  await tracker.update(id, { status: "FETCHING_DATA" });
+  await tracker.update(id, { status: "PREPROCESSING" });
+  await tracker.update(id, { status: "TRAINING_MODEL" });
+  await tracker.cancel(id);
+  const reads = coalesceReads(broker);
+  const ac = new AbortController();
+  const [a, b] = await Promise.all([
+    take(followTask({ broker: reads, hub }, id, "0-0", ac.signal), 10),
+    take(followTask({ broker: reads, hub }, id, "0-0", ac.signal), 10),
+  ]);
+  const statuses = ["PENDING", "FETCHING_DATA", "PREPROCESSING", "TRAINING_MODEL", "CANCELLED"];
+  assert.deepEqual(a.map((e) => e.task.status), statuses);
+  assert.deepEqual(b.map((e) => e.task.status), statuses, "and both end at the final event");
 });

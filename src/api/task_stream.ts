@@ -17,6 +17,7 @@
 import type { Context } from "hono";
 import type { TaskEvent } from "../domain/task.ts";
 import type { OpenStreams } from "./open_streams.ts";
+import { sseFrame } from "./sse_frame.ts";
 import { openSseSink, type SseSink } from "./sse_sink.ts";
 import { type FeedSources, followTask } from "./task_feed.ts";
 
@@ -78,15 +79,13 @@ async function forward(
       `The event stream of task ${taskId} failed:`,
       settings.debug ? error : String(error),
     );
-    sink.write(encoder.encode(`data: ${
-      JSON.stringify({
-        task_id: taskId,
-        type: "error",
-        error:
-          "The server could not read this task's events. Reconnect to resume from the last event received.",
-        timestamp: new Date().toISOString(),
-      })
-    }\n\n`));
+    sink.write(sseFrame({
+      task_id: taskId,
+      type: "error",
+      error:
+        "The server could not read this task's events. Reconnect to resume from the last event received.",
+      timestamp: new Date().toISOString(),
+    }));
   } finally {
     sink.end();
   }
@@ -104,7 +103,6 @@ async function drainedWithin(sink: SseSink, ms: number): Promise<boolean> {
 }
 
 const frames = new WeakMap<TaskEvent, Uint8Array>();
-const encoder = new TextEncoder();
 
 /**
  * The SSE frame of a status event (`data:` then `id:`), encoded once per
@@ -114,8 +112,7 @@ const encoder = new TextEncoder();
 export function frameOf(event: TaskEvent): Uint8Array {
   let frame = frames.get(event);
   if (!frame) {
-    // JSON.stringify escapes line breaks, so the data is one line.
-    frame = encoder.encode(`data: ${JSON.stringify(event.task)}\nid: ${event.id}\n\n`);
+    frame = sseFrame(event.task, event.id);
     frames.set(event, frame);
   }
   return frame;
