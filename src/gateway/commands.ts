@@ -86,6 +86,11 @@ export function toRedisCommand(value: unknown): RedisCommand {
       `ERR ${name} blocks and is not supported over REST; poll without BLOCK, or use pub/sub (/subscribe) to be notified.`,
     );
   }
+  if (name === "SCRIPT" && args[1]?.toUpperCase() === "DEBUG") {
+    throw new RefusedCommand(
+      "ERR SCRIPT DEBUG is not supported over REST: it would put the connection every client shares into Lua debugging.",
+    );
+  }
   if (CONNECTION_STATE.has(name)) {
     throw new RefusedCommand(
       `ERR ${name} is not supported over REST: it changes the state of a shared connection. Use /multi-exec for transactions and /subscribe or /psubscribe for pub/sub.`,

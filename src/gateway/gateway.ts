@@ -27,8 +27,14 @@ export interface GatewayOptions {
   redisUrl: string;
   /** The bearer token clients must send. */
   token: string;
-  /** Largest request body, in bytes. */
+  /** Largest request body, in bytes (default 16 MiB). */
   maxBodyBytes?: number;
+  /** Commands in one pipeline or transaction, at most (default 1,000). */
+  maxBatchCommands?: number;
+  /** Subscriptions open at once, at most (default 1,000): each holds a Redis connection. */
+  maxSubscriptions?: number;
+  /** Bytes a subscriber may leave unread before it is dropped (default 1 MiB). */
+  maxUnreadBytes?: number;
 }
 
 /** A gateway, ready to serve. */
@@ -43,8 +49,13 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-/** Messages a subscriber may leave unread before the gateway drops it. */
-export const MAX_UNREAD_MESSAGES = 10_000;
+/** Limits used when the options give none. */
+export const GATEWAY_LIMITS = {
+  maxBodyBytes: 16 * 1024 * 1024,
+  maxBatchCommands: 1000,
+  maxSubscriptions: 1000,
+  maxUnreadBytes: 1024 * 1024,
+} as const;
 
 /** A command whose reply reaches the client as Redis sent it (no ioredis reshaping). */
 class RawCommand extends Command {
@@ -54,7 +65,7 @@ class RawCommand extends Command {
 }
 
 class GatewayError extends Error {
-  constructor(readonly status: 400 | 401 | 404 | 413 | 500 | 502, message: string) {
+  constructor(readonly status: 400 | 401 | 404 | 413 | 500 | 502 | 503, message: string) {
     super(message);
   }
 }
@@ -69,6 +80,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     // Commands are still written in order on one connection.
   });
   redis.on("error", () => {}); // reconnects on its own; requests report failures
+  const limits = { ...GATEWAY_LIMITS, ...definedOnly(options) };
   const expected = Buffer.from(`Bearer ${options.token}`);
   const subscriptions = new Set<{ close(): void }>();
   let commandCount = 0;
@@ -85,7 +97,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     await next();
   });
   app.use(bodyLimit({
-    maxSize: options.maxBodyBytes ?? 64 * 1024 * 1024,
+    maxSize: limits.maxBodyBytes,
     onError: () => {
       throw new GatewayError(413, "ERR request body too large");
     },
@@ -99,6 +111,16 @@ export function createGateway(options: GatewayOptions): Gateway {
       return await req.json();
     } catch {
       throw new GatewayError(400, "ERR the request body is not valid JSON");
+    }
+  }
+
+  /** Refuses a batch over the command limit before any of it runs. */
+  function checkBatch(body: unknown[], what: string): void {
+    if (body.length > limits.maxBatchCommands) {
+      throw new GatewayError(
+        413,
+        `ERR a ${what} holds at most ${limits.maxBatchCommands} commands; this one has ${body.length}. Send it in parts.`,
+      );
     }
   }
 
@@ -131,6 +153,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     if (!Array.isArray(body)) {
       throw new GatewayError(400, "ERR a pipeline is a JSON array of commands");
     }
+    checkBatch(body, "pipeline");
     const base64 = wantsBase64(c.req.raw);
     const results = await Promise.all(body.map(async (raw) => {
       try {
@@ -147,6 +170,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     if (!Array.isArray(body) || body.length === 0) {
       throw new GatewayError(400, "ERR a transaction is a non-empty JSON array of commands");
     }
+    checkBatch(body, "transaction");
     let commands;
     try {
       commands = body.map(toRedisCommand);
@@ -178,8 +202,19 @@ export function createGateway(options: GatewayOptions): Gateway {
   for (const kind of ["subscribe", "psubscribe"] as const) {
     app.post(`/${kind}/*`, (c) => {
       const path = new URL(c.req.url).pathname;
-      const name = decodeURIComponent(path.slice(kind.length + 2));
+      let name;
+      try {
+        name = decodeURIComponent(path.slice(kind.length + 2));
+      } catch {
+        throw new GatewayError(400, `ERR the ${kind} path is not valid percent-encoding`);
+      }
       if (!name) throw new GatewayError(400, `ERR ${kind} needs a channel name in the path`);
+      if (subscriptions.size >= limits.maxSubscriptions) {
+        throw new GatewayError(
+          503,
+          `ERR the gateway holds its maximum of ${limits.maxSubscriptions} subscriptions; retry later, or raise it.`,
+        );
+      }
       commandCount++;
       return subscribe(kind, name);
     });
@@ -209,18 +244,22 @@ export function createGateway(options: GatewayOptions): Gateway {
     };
     const send = (line: string) => {
       if (closed) return;
-      if ((controller.desiredSize ?? 0) < -MAX_UNREAD_MESSAGES) {
+      // With a high-water mark of 0, desiredSize is minus the bytes unread.
+      if (-(controller.desiredSize ?? 0) > limits.maxUnreadBytes) {
         handle.close(); // the client stopped reading: don't buffer without bound
         return;
       }
-      controller.enqueue(encoder.encode(`data: ${line}\n\n`));
+      controller.enqueue(encoder.encode(sseData(line)));
     };
-    const body = new ReadableStream<Uint8Array>({
-      start(c) {
-        controller = c;
+    const body = new ReadableStream<Uint8Array>(
+      {
+        start(c) {
+          controller = c;
+        },
+        cancel: () => handle.close(), // the client went away
       },
-      cancel: () => handle.close(), // the client went away
-    });
+      new ByteLengthQueuingStrategy({ highWaterMark: 0 }),
+    );
     subscriptions.add(handle);
     connection.on("end", handle.close);
     connection.on(
@@ -267,4 +306,25 @@ export function createGateway(options: GatewayOptions): Gateway {
       await redis.quit().catch(() => redis.disconnect());
     },
   };
+}
+
+/**
+ * One SSE event whose data is `text`: a line break in a payload starts
+ * another `data:` line (the SSE parser joins them back with `\n`), so no
+ * payload can end the event early and forge another.
+ */
+export function sseData(text: string): string {
+  return `${text.split(/\r\n|\r|\n/).map((line) => `data: ${line}`).join("\n")}\n\n`;
+}
+
+/** The options that were given, without the undefined ones. */
+function definedOnly(options: GatewayOptions): Partial<typeof GATEWAY_LIMITS> {
+  return Object.fromEntries(
+    Object.entries({
+      maxBodyBytes: options.maxBodyBytes,
+      maxBatchCommands: options.maxBatchCommands,
+      maxSubscriptions: options.maxSubscriptions,
+      maxUnreadBytes: options.maxUnreadBytes,
+    }).filter(([, value]) => value !== undefined),
+  );
 }

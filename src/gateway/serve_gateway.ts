@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { createGateway, type Gateway } from "./gateway.ts";
+import { createGateway, type Gateway, type GatewayOptions } from "./gateway.ts";
 
 /** A gateway listening on a port. */
 export interface GatewayServer {
@@ -17,13 +17,10 @@ export interface GatewayServer {
 }
 
 /** Starts the gateway on `hostname:port` (port 0 picks a free one). */
-export async function serveGateway(options: {
-  redisUrl: string;
-  token: string;
-  port: number;
-  hostname?: string;
-}): Promise<GatewayServer> {
-  const gateway = createGateway({ redisUrl: options.redisUrl, token: options.token });
+export async function serveGateway(
+  options: GatewayOptions & { port: number; hostname?: string },
+): Promise<GatewayServer> {
+  const gateway = createGateway(options);
   const { promise, resolve } = Promise.withResolvers<Deno.NetAddr>();
   const server = Deno.serve({
     port: options.port,

@@ -1,0 +1,130 @@
+/**
+ * The gateway's guards (hardening issue, G1, G3–G6): no client can put the
+ * shared connection into Lua debugging, send an unbounded batch, open
+ * unbounded subscriptions, make the gateway buffer without bound, or forge
+ * an event with a published payload.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { createParser } from "eventsource-parser";
+import { type GatewayServer, serveGateway } from "../src/gateway/serve_gateway.ts";
+import { needsRedis, startRedis, type TestRedis } from "./redis_server.ts";
+
+const TOKEN = "limits-token";
+const auth = { Authorization: `Bearer ${TOKEN}` };
+
+async function withGateway(
+  limits: Record<string, number>,
+  fn: (gateway: GatewayServer, redis: TestRedis) => Promise<void>,
+): Promise<void> {
+  const redis = await startRedis();
+  const gateway = await serveGateway({ redisUrl: redis.url, token: TOKEN, port: 0, ...limits });
+  try {
+    await fn(gateway, redis);
+  } finally {
+    await gateway.close();
+    await redis.stop();
+  }
+}
+
+function call(gateway: GatewayServer, path: string, body: unknown): Promise<Response> {
+  return fetch(`${gateway.url}${path}`, {
+    method: "POST",
+    headers: auth,
+    body: JSON.stringify(body),
+  });
+}
+
+const test = (name: string, fn: () => Promise<void>) =>
+  Deno.test({ name: `gateway limits: ${name}`, ...needsRedis(), fn });
+
+test("SCRIPT DEBUG is refused, and scripts keep working for everyone", () =>
+  withGateway({}, async (gateway) => {
+    const refused = await call(gateway, "/", ["SCRIPT", "DEBUG", "YES"]);
+    assert.equal(refused.status, 400);
+    assert.match((await refused.json()).error, /SCRIPT DEBUG is not supported/);
+    const script = await call(gateway, "/", ["EVAL", "return 41 + 1", "0"]);
+    assert.deepEqual(await script.json(), { result: 42 });
+    assert.deepEqual(await (await call(gateway, "/", ["PING"])).json(), { result: "PONG" });
+  }));
+
+test("pipelines and transactions are capped in commands, before any runs", () =>
+  withGateway({ maxBatchCommands: 100 }, async (gateway) => {
+    const ok = await call(gateway, "/pipeline", Array.from({ length: 100 }, () => ["INCR", "n"]));
+    assert.equal(ok.status, 200);
+    const big = await call(gateway, "/pipeline", Array.from({ length: 101 }, () => ["INCR", "n"]));
+    assert.equal(big.status, 413);
+    assert.match((await big.json()).error, /at most 100 commands; this one has 101/);
+    const tx = await call(gateway, "/multi-exec", Array.from({ length: 101 }, () => ["INCR", "n"]));
+    assert.equal(tx.status, 413);
+    await tx.body?.cancel();
+    assert.deepEqual(await (await call(gateway, "/", ["GET", "n"])).json(), { result: "100" });
+  }));
+
+test("subscriptions are capped per gateway; bad percent-encoding is a 400", () =>
+  withGateway({ maxSubscriptions: 2 }, async (gateway) => {
+    const open = [
+      await fetch(`${gateway.url}/subscribe/a`, { method: "POST", headers: auth }),
+      await fetch(`${gateway.url}/subscribe/b`, { method: "POST", headers: auth }),
+    ];
+    const third = await fetch(`${gateway.url}/subscribe/c`, { method: "POST", headers: auth });
+    assert.equal(third.status, 503);
+    assert.match((await third.json()).error, /maximum of 2 subscriptions/);
+    for (const response of open) await response.body?.cancel();
+    const bad = await fetch(`${gateway.url}/subscribe/%zz`, { method: "POST", headers: auth });
+    assert.equal(bad.status, 400);
+    assert.match((await bad.json()).error, /percent-encoding/);
+  }));
+
+test("a subscriber that stops reading is dropped by unread bytes, not messages", () =>
+  withGateway({ maxUnreadBytes: 64 * 1024 }, async (gateway) => {
+    const stuck = await fetch(`${gateway.url}/subscribe/flood`, { method: "POST", headers: auth });
+    try {
+      for (let i = 0; i < 50 && gateway.gateway.subscriptions() === 0; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.equal(gateway.gateway.subscriptions(), 1);
+      // 300 messages of 100 KB: 30 MB, past what the kernel's socket buffers
+      // take, in few messages (the old limit counted 10,000 messages).
+      const payload = "x".repeat(100_000);
+      for (let i = 0; i < 300 && gateway.gateway.subscriptions() > 0; i++) {
+        await (await call(gateway, "/", ["PUBLISH", "flood", payload])).body?.cancel();
+      }
+      for (let i = 0; i < 100 && gateway.gateway.subscriptions() > 0; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.equal(gateway.gateway.subscriptions(), 0, "dropped with its Redis connection");
+    } finally {
+      await stuck.body?.cancel();
+    }
+  }));
+
+test("a published payload with line breaks arrives whole and forges no event", () =>
+  withGateway({}, async (gateway) => {
+    const response = await fetch(`${gateway.url}/subscribe/news`, {
+      method: "POST",
+      headers: auth,
+    });
+    const events: string[] = [];
+    const parser = createParser({ onEvent: (e) => events.push(e.data) });
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    const read = (async () => {
+      while (events.length < 2) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        parser.feed(value);
+      }
+    })();
+    for (let i = 0; i < 50 && gateway.gateway.subscriptions() === 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await new Promise((r) => setTimeout(r, 100)); // subscribed
+    const forged = 'hello\n\ndata: message,other,{"status":"SUCCESS"}\n\nend';
+    await call(gateway, "/", ["PUBLISH", "news", forged]);
+    await read;
+    await reader.cancel();
+    assert.equal(events[0], "subscribe,news,1");
+    assert.equal(events[1], `message,news,${forged}`, "one event, the whole payload");
+    assert.equal(events.length, 2);
+  }));
