@@ -17,6 +17,14 @@ export interface UploadResult {
   readings: number;
   firstPerSecond: number;
   againPerSecond: number;
+  /** JavaScript heap kept per stored meter-year, after garbage collection. */
+  heapPerMeterYear: number;
+}
+
+/** Heap in use after a full collection (the bench runs with --expose-gc). */
+function heapUsed(): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  return Deno.memoryUsage().heapUsed;
 }
 
 const files = ["b0", "b5", "b21", "b40", "b119"].map((b) =>
@@ -56,13 +64,16 @@ export async function measureUploads(
       }
       return { readings, seconds: (performance.now() - started) / 1000 };
     };
+    const heapBefore = heapUsed();
     const first = await pass();
+    const heapAfter = heapUsed();
     const again = await pass();
     return {
       meters,
       readings: first.readings,
       firstPerSecond: first.readings / first.seconds,
       againPerSecond: again.readings / again.seconds,
+      heapPerMeterYear: (heapAfter - heapBefore) / meters,
     };
   } finally {
     await service.close();

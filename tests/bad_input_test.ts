@@ -143,3 +143,35 @@ Deno.test("unknown task ids and paths are 404s in the one error shape", async ()
     await service.close();
   }
 });
+
+for (const server of ["node", "deno"] as const) {
+  Deno.test(`${server} server: an aborted upload is one log line, not a stack trace, and stores nothing`, async () => {
+    const service = await startTestService({ HTTP_SERVER: server, SEED_DEMO_METERS: "false" });
+    const logged: string[] = [];
+    const original = { error: console.error, warn: console.warn };
+    console.error = console.warn = (...args: unknown[]) =>
+      void logged.push(args.map((a) => a instanceof Error ? String(a.stack) : String(a)).join(" "));
+    try {
+      for (let i = 0; i < 5; i++) {
+        const conn = await Deno.connect({ hostname: "127.0.0.1", port: service.port });
+        await conn.write(new TextEncoder().encode(
+          "POST /meters/gas/aborted/readings HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+            "Content-Type: text/csv\r\nContent-Length: 100000\r\n\r\n2024-01-01 00:00:00,1\n",
+        ));
+        await new Promise((r) => setTimeout(r, 50));
+        conn.close();
+      }
+      for (let i = 0; i < 50 && logged.length < 5; i++) await new Promise((r) => setTimeout(r, 20));
+    } finally {
+      Object.assign(console, original);
+    }
+    try {
+      assert.equal(logged.length, 5, logged.join("\n"));
+      assert.ok(logged.every((line) => /closed the connection mid-request/.test(line)));
+      assert.ok(logged.every((line) => !line.includes("\n")), "one line each");
+      assert.equal((await fetch(`${service.url}/meters/gas/aborted`)).status, 404);
+    } finally {
+      await service.close();
+    }
+  });
+}

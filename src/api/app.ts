@@ -87,6 +87,12 @@ export function createApp(deps: AppDeps): Hono {
   );
   app.onError((error, c) => {
     if (error instanceof ApiError) return sendError(c, error);
+    if (isClientAbort(error)) {
+      // The client went away mid-request (an upload cancelled, say): one
+      // line, not a stack trace; nobody is left to read an answer.
+      console.warn(`${c.req.method} ${c.req.path}: the client closed the connection mid-request.`);
+      return c.json(errorBody("client_closed", "The client closed the connection."), 400);
+    }
     console.error(`${c.req.method} ${c.req.path} failed:`, error);
     return c.json(
       errorBody(
@@ -97,4 +103,14 @@ export function createApp(deps: AppDeps): Hono {
     );
   });
   return app;
+}
+
+/** True when a request failed because its client went away, not because of the service. */
+function isClientAbort(error: unknown): boolean {
+  // node:http says "aborted" (ECONNRESET); Deno.serve cannot read the body
+  // of a connection that is gone (BadResource). request.signal is no help:
+  // Deno.serve warns when it is read, and aborts it on success too.
+  if (error instanceof Deno.errors.BadResource) return true;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return code === "ECONNRESET" || /^aborted$/.test(String(message ?? ""));
 }
