@@ -15,43 +15,11 @@ import { testBroker } from "./test_brokers.ts";
 
 for (const kind of ["node", "deno"] as const) {
   Deno.test(`${kind} server: a client that stops reading is dropped, and the others keep their events`, async () => {
-    const dataDir = await Deno.makeTempDir({ prefix: "wattcast-slow-" });
-    const config = parseConfig({
-      PORT: "0",
-      HOST: "127.0.0.1",
-      DATA_DIR: dataDir,
-      HTTP_SERVER: kind,
-      STREAM_BUFFER_KB: "64",
-      HEARTBEAT_INTERVAL_SECONDS: "0.5",
-      SEED_DEMO_METERS: "false",
-    });
-    const broker = await testBroker("sqlite", 600);
-    const service = await startService(config, broker, { runJobs: false, mode: "embedded" });
-    const tracker = createTracker(broker);
-    const health = async () => (await (await fetch(`${service.url}/health`)).json()).dependencies;
+    const t = await bare(kind, { STREAM_BUFFER_KB: "64", HEARTBEAT_INTERVAL_SECONDS: "0.5" });
     let slow: Deno.TcpConn | undefined;
     try {
-      const created = await tracker.create({ meter_id: "slow", meter_type: "gas" }, {
-        epochs: 1000,
-        batch_size: 8,
-        learning_rate: 0.01,
-      });
-      assert.ok(created.created);
-      const id = created.task.task_id;
-      await tracker.update(id, { status: "FETCHING_DATA" });
-      await tracker.update(id, { status: "PREPROCESSING" });
-
-      // The slow client asks for the stream, reads the headers, then stops reading.
-      slow = await Deno.connect({ hostname: "127.0.0.1", port: service.port });
-      await slow.write(new TextEncoder().encode(
-        `GET /trainmodel/stream/${id} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n`,
-      ));
-      const head = new Uint8Array(4096);
-      let headRead = 0;
-      while (!new TextDecoder().decode(head.subarray(0, headRead)).includes("\r\n\r\n")) {
-        headRead += (await slow.read(head.subarray(headRead))) ?? 0;
-      }
-      const fast = await openStream(`${service.url}/trainmodel/stream/${id}`);
+      slow = await t.stuck();
+      const fast = await openStream(`${t.service.url}/trainmodel/stream/${t.id}`);
       const received: number[] = [];
       const reading = (async () => {
         for await (const m of fast.messages) {
@@ -61,24 +29,14 @@ for (const kind of ["node", "deno"] as const) {
           if (epoch === 1000) return;
         }
       })();
-      for (let i = 0; i < 100 && (await health()).event_streams.open < 2; i++) {
+      for (let i = 0; i < 100 && (await t.health()).event_streams.open < 2; i++) {
         await new Promise((r) => setTimeout(r, 20));
       }
-      assert.equal((await health()).event_streams.open, 2);
+      assert.equal((await t.health()).event_streams.open, 2);
 
       // 1,000 events of about 16 KB: far more than the socket buffers and the 64 KB allowed.
-      const padding = "x".repeat(16_000);
-      let published = 0;
-      for (let epoch = 1; epoch <= 1000; epoch++) {
-        const task = await tracker.update(id, {
-          status: "TRAINING_MODEL",
-          message: `epoch ${epoch} ${padding}`,
-          metrics: { epoch, epochs: 1000, loss: 1 / epoch, val_loss: null },
-        });
-        assert.ok(task);
-        published += padding.length;
-        if (epoch % 50 === 0) await new Promise((r) => setTimeout(r, 1));
-      }
+      await t.publish(1000);
+      const published = 1000 * 16_000;
       const deadline = setTimeout(() => fast.close(), 10_000);
       await reading;
       clearTimeout(deadline);
@@ -91,25 +49,14 @@ for (const kind of ["node", "deno"] as const) {
 
       let dropped = 0;
       for (let i = 0; i < 100 && dropped === 0; i++) {
-        dropped = (await health()).event_streams.dropped_slow_clients;
+        dropped = (await t.health()).event_streams.dropped_slow_clients;
         if (dropped === 0) await new Promise((r) => setTimeout(r, 50));
       }
       assert.equal(dropped, 1, "the stuck client was dropped");
-      assert.equal((await health()).event_streams.open, 0, "and its stream is gone");
+      assert.equal((await t.health()).event_streams.open, 0, "and its stream is gone");
 
       // What the stuck client can still read is what the kernel had buffered, then the end.
-      let unread = 0;
-      const buffer = new Uint8Array(65_536);
-      try {
-        while (true) {
-          const n = await slow.read(buffer);
-          if (n === null) break;
-          unread += n;
-        }
-      } catch (error) {
-        // A cut connection may end in a reset rather than a clean end.
-        if (!(error instanceof Deno.errors.ConnectionReset)) throw error;
-      }
+      const unread = await readToEnd(slow);
       assert.ok(
         unread < published / 2,
         `the dropped client got ${unread} of ${published} bytes, then the end of the stream`,
@@ -117,7 +64,7 @@ for (const kind of ["node", "deno"] as const) {
 
       // A replay of the whole 16 MB history goes out as fast as the client
       // reads it: far past the buffer limit, and nobody is dropped for it.
-      const replay = await openStream(`${service.url}/trainmodel/stream/${id}`, {
+      const replay = await openStream(`${t.service.url}/trainmodel/stream/${t.id}`, {
         lastEventId: "0-0",
       });
       let replayed = 0;
@@ -128,13 +75,12 @@ for (const kind of ["node", "deno"] as const) {
       }
       replay.close();
       assert.equal(replayed, 1000, "the whole log (it keeps a task's last 1,000 events)");
-      assert.equal((await health()).event_streams.dropped_slow_clients, 1);
+      assert.equal((await t.health()).event_streams.dropped_slow_clients, 1);
     } finally {
       try {
         slow?.close();
       } catch { /* closed */ }
-      await service.close();
-      await Deno.remove(dataDir, { recursive: true });
+      await t.close();
     }
   });
 }
