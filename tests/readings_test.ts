@@ -151,3 +151,54 @@ Deno.test("hostile uploads are refused by line and change nothing: impossible da
     await service.close();
   }
 });
+
+for (const kind of ["sqlite", "redis"] as BrokerKind[]) {
+  Deno.test({
+    name:
+      `${kind} broker: uploads racing each other never pass the readings cap or split a meter's hourly grid`,
+    ...(kind === "redis" ? needsRedis() : {}),
+    fn: async () => {
+      const service = await startTestService({ SEED_DEMO_METERS: "false" }, kind);
+      const post = (meter: string, body: string) =>
+        fetch(`${service.url}/meters/${meter}/readings`, {
+          method: "POST",
+          headers: { "Content-Type": "text/csv" },
+          body,
+        });
+      const hours = (from: number, n: number, minute = 0) =>
+        Array.from({ length: n }, (_, i) => {
+          const t = new Date(Date.UTC(2001, 0, 1) + (from + i) * 3_600_000 + minute * 60_000);
+          return `${t.toISOString().slice(0, 19).replace("T", " ")},1`;
+        }).join("\n");
+      try {
+        // D5: four 40,000-hour uploads at once, against a cap of 60,000.
+        const four = await Promise.all(
+          [0, 1, 2, 3].map((i) => post("electricity/cap", hours(i * 40_000, 40_000))),
+        );
+        const statuses = await Promise.all(four.map(async (r) => {
+          const body = await r.json();
+          return r.status === 200 ? 200 : `${r.status} ${body.error.code}`;
+        }));
+        assert.equal(statuses.filter((s) => s === 200).length, 1, statuses.join(", "));
+        assert.ok(statuses.every((s) => s === 200 || s === "422 too_many_readings"));
+        const summary = await (await fetch(`${service.url}/meters/electricity/cap`)).json();
+        assert.equal(summary.readings.count, 40_000, "one upload whole, the others not at all");
+
+        // Two uploads to a new meter at once, at :00 and at :30.
+        const grids = await Promise.all([
+          post("gas/grid", hours(0, 500, 0)),
+          post("gas/grid", hours(0, 500, 30)),
+        ]);
+        const codes = await Promise.all(
+          grids.map(async (r) => r.status === 200 ? 200 : (await r.json()).error.code),
+        );
+        assert.equal(codes.filter((c) => c === 200).length, 1, codes.join(", "));
+        assert.ok(codes.includes("off_grid") || codes.includes("invalid_readings"), codes.join());
+        const grid = await (await fetch(`${service.url}/meters/gas/grid`)).json();
+        assert.equal(grid.readings.count, 500, "one grid only");
+      } finally {
+        await service.close();
+      }
+    },
+  });
+}

@@ -6,7 +6,7 @@
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import type { Broker } from "../broker/broker.ts";
+import { type Broker, ReadingsRefused } from "../broker/broker.ts";
 import type { ModelStore } from "../models/model_store.ts";
 import { summarize } from "../meters/summary.ts";
 import { parseUpload } from "../meters/upload.ts";
@@ -115,7 +115,24 @@ export function createMeterRoutes(deps: MeterRoutesDeps): Hono {
           `A meter keeps at most ${MAX_READINGS_PER_METER} readings; this upload would make ${byHour.size}. Nothing was stored.`,
         );
       }
-      const merged = await deps.broker.mergeReadings(meter, upload.series);
+      // The checks above give each line its message; the broker checks the
+      // grid and the limit again in the merge itself, so that uploads racing
+      // each other cannot pass them together.
+      let merged;
+      try {
+        merged = await deps.broker.mergeReadings(meter, upload.series, {
+          maxReadings: MAX_READINGS_PER_METER,
+        });
+      } catch (error) {
+        if (!(error instanceof ReadingsRefused)) throw error;
+        throw new ApiError(
+          422,
+          error.reason,
+          error.reason === "too_many_readings"
+            ? `A meter keeps at most ${MAX_READINGS_PER_METER} readings; with uploads stored meanwhile, this one would make ${error.detail}. Nothing was stored.`
+            : `The readings are not on the meter's hourly grid: its readings, stored meanwhile, fall at minute ${error.detail} of each hour. Nothing was stored.`,
+        );
+      }
       const hours = [...byHour.keys()].sort((a, b) => a - b);
       const after = { timestamps: hours, values: hours.map((t) => byHour.get(t)!) };
       return c.json({

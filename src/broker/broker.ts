@@ -15,7 +15,7 @@
  *
  * @module
  */
-import type { ReadingSeries } from "../domain/series.ts";
+import { HOUR_MS, type ReadingSeries } from "../domain/series.ts";
 import type { MeterRef } from "../domain/meter.ts";
 import type { Task, TaskEvent, TrainingJob } from "../domain/task.ts";
 
@@ -56,6 +56,42 @@ export interface ReadingsMerge {
   added: number;
   /** Readings that replaced a stored value. */
   replaced: number;
+}
+
+/** What a merge may not do; checked in the same atomic step as the merge. */
+export interface MergeLimits {
+  /** Readings the meter may hold after the merge, at most. */
+  maxReadings?: number;
+}
+
+/**
+ * A merge refused whole (nothing was stored): the meter would hold more
+ * than `maxReadings`, or the readings are not on the meter's hourly grid
+ * (every reading of a meter falls at the same minute of the hour).
+ */
+export class ReadingsRefused extends Error {
+  /** Creates the refusal; `detail` is the count it would reach, or the grid's minute. */
+  constructor(readonly reason: "too_many_readings" | "off_grid", readonly detail: number) {
+    super(
+      reason === "too_many_readings"
+        ? `The meter would hold ${detail} readings, over its limit.`
+        : `The readings are not on the meter's hourly grid (its readings fall at minute ${detail} of each hour).`,
+    );
+    this.name = "ReadingsRefused";
+  }
+}
+
+/** The minute-of-hour offset (ms) shared by every reading, or null when they differ. */
+export function gridOffset(timestamps: readonly number[]): number | null {
+  if (timestamps.length === 0) return null;
+  const offset = hourOffset(timestamps[0]);
+  for (const t of timestamps) if (hourOffset(t) !== offset) return null;
+  return offset;
+}
+
+/** Where in its hour a timestamp falls, in milliseconds. */
+export function hourOffset(t: number): number {
+  return ((t % HOUR_MS) + HOUR_MS) % HOUR_MS;
 }
 
 /** Cancels a subscription. Calling it more than once is harmless. */
@@ -123,8 +159,16 @@ export interface Broker {
   /**
    * Merges readings into the meter's, by timestamp, atomically: a reading
    * for a stored hour replaces it. Returns how many were new and replaced.
+   * In the same atomic step, the readings must share the meter's hourly
+   * grid and the meter may not exceed `limits.maxReadings`.
+   *
+   * @throws {ReadingsRefused} when either check fails; nothing is stored.
    */
-  mergeReadings(meter: MeterRef, series: ReadingSeries): Promise<ReadingsMerge>;
+  mergeReadings(
+    meter: MeterRef,
+    series: ReadingSeries,
+    limits?: MergeLimits,
+  ): Promise<ReadingsMerge>;
 
   /** Stores a meter's trained model, replacing the previous one. */
   putModel(meter: MeterRef, model: StoredModel): Promise<void>;

@@ -6,7 +6,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import type { Broker } from "./broker.ts";
+import { type Broker, ReadingsRefused } from "./broker.ts";
 import { compareEventIds } from "./event_id.ts";
 import type { Task, TaskEvent, TrainingJob } from "../domain/task.ts";
 
@@ -324,5 +324,52 @@ export function brokerConformance(
       "a newer model replaces the old",
     );
     assert.equal(await broker.getModel({ ...meter, meter_type: "gas" }), null);
+  });
+
+  test("readings off the meter's hourly grid are refused whole, in the merge itself", async (broker) => {
+    const meter = { meter_id: "grid", meter_type: "gas" as const };
+    const h = 3_600_000;
+    await broker.mergeReadings(meter, { timestamps: [0, h], values: [1, 2] });
+    await assert.rejects(
+      broker.mergeReadings(meter, { timestamps: [2 * h, 2.5 * h], values: [3, 4] }),
+      (e: unknown) => e instanceof ReadingsRefused && e.reason === "off_grid" && e.detail === 0,
+    );
+    await assert.rejects(
+      broker.mergeReadings(meter, { timestamps: [3.5 * h], values: [5] }),
+      (e: unknown) => e instanceof ReadingsRefused && e.reason === "off_grid",
+    );
+    assert.deepEqual(await broker.getReadings(meter), { timestamps: [0, h], values: [1, 2] });
+  });
+
+  test("the readings limit holds in the merge, also for merges racing each other", async (broker) => {
+    const meter = { meter_id: "cap", meter_type: "water" as const };
+    const h = 3_600_000;
+    const hours = (from: number, n: number) => Array.from({ length: n }, (_, i) => (from + i) * h);
+    const series = (from: number, n: number) => ({
+      timestamps: hours(from, n),
+      values: hours(from, n).map(() => 1),
+    });
+    assert.deepEqual(await broker.mergeReadings(meter, series(0, 10), { maxReadings: 12 }), {
+      added: 10,
+      replaced: 0,
+    });
+    await assert.rejects(
+      broker.mergeReadings(meter, series(5, 10), { maxReadings: 12 }),
+      (e: unknown) =>
+        e instanceof ReadingsRefused && e.reason === "too_many_readings" && e.detail === 15,
+    );
+    assert.equal(await broker.countReadings(meter), 10, "nothing of the refused merge stayed");
+    assert.deepEqual(
+      await broker.mergeReadings(meter, series(0, 10), { maxReadings: 10 }),
+      { added: 0, replaced: 10 },
+      "replacing readings adds none",
+    );
+    const racing = await Promise.allSettled(
+      [100, 200, 300, 400].map((from) =>
+        broker.mergeReadings(meter, series(from, 5), { maxReadings: 20 })
+      ),
+    );
+    assert.equal(racing.filter((r) => r.status === "fulfilled").length, 2);
+    assert.equal(await broker.countReadings(meter), 20, "never past the limit");
   });
 }

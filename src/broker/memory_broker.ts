@@ -5,14 +5,18 @@
  *
  * @module
  */
-import type {
-  Broker,
-  CommitResult,
-  CreateTaskResult,
-  JobDelivery,
-  StoredModel,
-  TaskEventListener,
-  Unsubscribe,
+import {
+  type Broker,
+  type CommitResult,
+  type CreateTaskResult,
+  gridOffset,
+  hourOffset,
+  type JobDelivery,
+  type MergeLimits,
+  ReadingsRefused,
+  type StoredModel,
+  type TaskEventListener,
+  type Unsubscribe,
 } from "./broker.ts";
 import { compareEventIds, createEventIdGenerator } from "./event_id.ts";
 import { callEach } from "./listeners.ts";
@@ -217,15 +221,26 @@ export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
       return Promise.resolve(readings.get(meterKey(meter))?.size ?? 0);
     },
 
-    mergeReadings(meter: MeterRef, series: ReadingSeries) {
+    mergeReadings(meter: MeterRef, series: ReadingSeries, limits: MergeLimits = {}) {
       const key = meterKey(meter);
       const stored = readings.get(key) ?? new Map<number, number>();
+      // Synchronous: the checks and the merge are one step.
+      const offset = gridOffset(series.timestamps);
+      const storedOffset = stored.size ? hourOffset(stored.keys().next().value!) : null;
+      if (series.timestamps.length && (offset === null || (storedOffset ?? offset) !== offset)) {
+        return Promise.reject(
+          new ReadingsRefused(
+            "off_grid",
+            (storedOffset ?? hourOffset(series.timestamps[0])) / 60_000,
+          ),
+        );
+      }
+      const added = new Set(series.timestamps.filter((t) => !stored.has(t))).size;
+      if (limits.maxReadings !== undefined && stored.size + added > limits.maxReadings) {
+        return Promise.reject(new ReadingsRefused("too_many_readings", stored.size + added));
+      }
       readings.set(key, stored);
-      let added = 0;
-      series.timestamps.forEach((t, i) => {
-        if (!stored.has(t)) added++;
-        stored.set(t, series.values[i]);
-      });
+      series.timestamps.forEach((t, i) => stored.set(t, series.values[i]));
       return Promise.resolve({ added, replaced: series.timestamps.length - added });
     },
 

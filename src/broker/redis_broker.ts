@@ -25,13 +25,16 @@
  */
 import { Redis } from "@upstash/redis";
 import { decodeBase64, encodeBase64 } from "../util/base64.ts";
-import type {
-  Broker,
-  CommitResult,
-  CreateTaskResult,
-  JobDelivery,
-  TaskEventListener,
-  Unsubscribe,
+import {
+  type Broker,
+  type CommitResult,
+  type CreateTaskResult,
+  gridOffset,
+  hourOffset,
+  type JobDelivery,
+  ReadingsRefused,
+  type TaskEventListener,
+  type Unsubscribe,
 } from "./broker.ts";
 import { createLiveSubscription, type LiveSubscription } from "./live_subscription.ts";
 import type { ReadingSeries } from "../domain/series.ts";
@@ -134,6 +137,35 @@ redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
 redis.call('XDEL', KEYS[1], ARGV[2])
 return 1`;
 
+// KEYS[1] the meter's readings hash. ARGV[1] the readings' offset in the
+// hour (ms), ARGV[2] the most readings the meter may hold (0: no limit),
+// then timestamp/value pairs. Checks the grid and the limit, then merges,
+// all in one step; fields go in chunks (Lua's unpack has a stack limit).
+const MERGE = `
+local key = KEYS[1]
+local offset = tonumber(ARGV[1])
+local max = tonumber(ARGV[2])
+local stored = redis.call('HLEN', key)
+if stored > 0 then
+  local have = tonumber(redis.call('HRANDFIELD', key)) % 3600000
+  if have ~= offset then return {'off_grid', have} end
+end
+if max > 0 then
+  local new = 0
+  for i = 3, #ARGV, 2000 do
+    local fields = {}
+    for j = i, math.min(i + 1998, #ARGV - 1), 2 do fields[#fields + 1] = ARGV[j] end
+    local got = redis.call('HMGET', key, unpack(fields))
+    for k = 1, #fields do if not got[k] then new = new + 1 end end
+  end
+  if stored + new > max then return {'too_many', stored + new} end
+end
+local added = 0
+for i = 3, #ARGV, 2000 do
+  added = added + redis.call('HSET', key, unpack(ARGV, i, math.min(i + 1999, #ARGV)))
+end
+return {'ok', added}`;
+
 /** Creates the Redis broker and checks that Redis answers. */
 export async function createRedisBroker(options: RedisBrokerOptions): Promise<Broker> {
   const prefix = options.keyPrefix ?? "wattcast:";
@@ -151,6 +183,7 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
     renew: redis.createScript<number>(RENEW),
     release: redis.createScript<number>(RELEASE),
     ack: redis.createScript<number>(ACK),
+    merge: redis.createScript<[string, number]>(MERGE),
   };
   const key = {
     task: (id: string) => `${prefix}task:${id}`,
@@ -332,12 +365,19 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
       return Number(await redis.exec(["HLEN", key.readings(meter)]));
     },
 
-    async mergeReadings(meter, series) {
+    async mergeReadings(meter, series, limits = {}) {
       if (series.timestamps.length === 0) return { added: 0, replaced: 0 };
-      const args: string[] = [];
+      const offset = gridOffset(series.timestamps);
+      if (offset === null) {
+        throw new ReadingsRefused("off_grid", hourOffset(series.timestamps[0]) / 60_000);
+      }
+      const args = [String(offset), String(limits.maxReadings ?? 0)];
       series.timestamps.forEach((t, i) => args.push(String(t), String(series.values[i])));
-      // One HSET: atomic, and its reply counts the new fields.
-      const added = Number(await redis.exec(["HSET", key.readings(meter), ...args]));
+      // One script: the grid, the limit and the merge in one atomic step.
+      const [outcome, value] = await scripts.merge.exec([key.readings(meter)], args);
+      if (outcome === "off_grid") throw new ReadingsRefused("off_grid", Number(value) / 60_000);
+      if (outcome === "too_many") throw new ReadingsRefused("too_many_readings", Number(value));
+      const added = Number(value);
       return { added, replaced: series.timestamps.length - added };
     },
 

@@ -31,15 +31,19 @@
  */
 import type { DatabaseSync, SQLOutputValue, StatementSync } from "node:sqlite";
 import { resolve } from "node:path";
-import type {
-  Broker,
-  CommitResult,
-  CreateTaskResult,
-  JobDelivery,
-  ReadingsMerge,
-  StoredModel,
-  TaskEventListener,
-  Unsubscribe,
+import {
+  type Broker,
+  type CommitResult,
+  type CreateTaskResult,
+  gridOffset,
+  hourOffset,
+  type JobDelivery,
+  type MergeLimits,
+  type ReadingsMerge,
+  ReadingsRefused,
+  type StoredModel,
+  type TaskEventListener,
+  type Unsubscribe,
 } from "./broker.ts";
 import { createEventIdGenerator } from "./event_id.ts";
 import type { ReadingSeries } from "../domain/series.ts";
@@ -201,6 +205,7 @@ export function openSqliteBroker(options: SqliteBrokerOptions): Broker {
     ),
     ackJob: db.prepare("DELETE FROM jobs WHERE id = ? AND consumer IS NOT NULL"),
     countReadings: db.prepare("SELECT count(*) AS n FROM readings WHERE meter_key = ?"),
+    anyReading: db.prepare("SELECT ts FROM readings WHERE meter_key = ? LIMIT 1"),
     mergeReadings: db.prepare(
       `INSERT INTO readings (meter_key, ts, value) VALUES ${
         Array(READINGS_PER_INSERT).fill("(?1, ?, ?)").join(", ")
@@ -412,13 +417,21 @@ export function openSqliteBroker(options: SqliteBrokerOptions): Broker {
       return call(() => sql.countReadings.get(meterKey(meter))!.n as number);
     },
 
-    mergeReadings(meter: MeterRef, series: ReadingSeries) {
+    mergeReadings(meter: MeterRef, series: ReadingSeries, limits: MergeLimits = {}) {
       return call((): ReadingsMerge => {
         const key = meterKey(meter);
         checkSeries(key, series);
         const { timestamps, values } = series;
         return transaction(db, () => {
           const before = sql.countReadings.get(key)!.n as number;
+          if (timestamps.length) {
+            const offset = gridOffset(timestamps);
+            const any = sql.anyReading.get(key)?.ts as number | undefined;
+            const stored = any === undefined ? null : hourOffset(any);
+            if (offset === null || (stored ?? offset) !== offset) {
+              throw new ReadingsRefused("off_grid", (stored ?? hourOffset(timestamps[0])) / 60_000);
+            }
+          }
           const args: (string | number)[] = [key];
           let i = 0;
           for (; i + READINGS_PER_INSERT <= timestamps.length; i += READINGS_PER_INSERT) {
@@ -429,8 +442,11 @@ export function openSqliteBroker(options: SqliteBrokerOptions): Broker {
             sql.mergeReadings.run(...args);
           }
           for (; i < timestamps.length; i++) sql.mergeReading.run(key, timestamps[i], values[i]);
-          const added = (sql.countReadings.get(key)!.n as number) - before;
-          return { added, replaced: timestamps.length - added };
+          const after = sql.countReadings.get(key)!.n as number;
+          if (limits.maxReadings !== undefined && after > limits.maxReadings) {
+            throw new ReadingsRefused("too_many_readings", after); // rolls the merge back
+          }
+          return { added: after - before, replaced: timestamps.length - (after - before) };
         });
       });
     },
