@@ -1,10 +1,14 @@
 /**
  * Parses meter readings from CSV: first column a timestamp, second a value,
  * an optional header line. The published meter files
- * (`2019-01-01 00:00:00,22.4`) are read as they are.
+ * (`2019-01-01 00:00:00,22.4`) are read as they are, and so are spreadsheet
+ * exports: quoted fields, a byte-order mark, CRLF, and `;` separators with
+ * decimal commas. csv-parse reads the fields; this module decides what a
+ * reading is.
  *
  * @module
  */
+import { parse } from "csv-parse/sync";
 import type { ReadingSeries } from "../domain/series.ts";
 
 /** A line that could not be read, and why. */
@@ -48,11 +52,11 @@ export interface ReadTimestamp {
 export function readTimestamp(text: string): ReadTimestamp {
   const m = TIMESTAMP.exec(text.trim());
   if (!m) return { at: NaN, zoned: false };
-  const [year, month, day, hour, minute, second] = m.slice(1, 7).map((v) => Number(v ?? 0));
-  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const year = +m[1], month = +m[2], day = +m[3], hour = +m[4], minute = +m[5];
+  const second = m[6] === undefined ? 0 : +m[6];
   if (
-    month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 ||
-    second > 59
+    month < 1 || month > 12 || day < 1 || day > daysIn(year, month) || hour > 23 ||
+    minute > 59 || second > 59
   ) {
     return { at: NaN, zoned: false };
   }
@@ -65,6 +69,14 @@ export function readTimestamp(text: string): ReadTimestamp {
   const [hours, minutes] = [Number(zone.slice(1, 3)), Number(zone.slice(-2))];
   if (hours > 14 || minutes > 59) return { at: NaN, zoned: false };
   return { at: wall - sign * (hours * 60 + minutes) * 60_000, zoned: true };
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Days in a month (1–12) of the Gregorian calendar. */
+function daysIn(year: number, month: number): number {
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  return month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1];
 }
 
 /** Reads a timestamp's instant; NaN when unreadable (see {@link readTimestamp}). */
@@ -86,39 +98,79 @@ export function quoted(text: string): string {
   return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
 }
 
-/** Parses CSV readings; unreadable lines are reported, not guessed at. */
+/** A record as csv-parse gives it with `info`: its fields and the line it ends on. */
+interface CsvRecord {
+  record: string[];
+  info: { lines: number };
+}
+
+/**
+ * The field separator of a readings file: `;` when its first line uses it
+ * (European exports, which then write decimal commas: `12,5`), else `,`.
+ */
+function separatorOf(text: string): ";" | "," {
+  const first = text.replace(/^\uFEFF/, "").split(/\r?\n/, 1)[0] ?? "";
+  return first.includes(";") ? ";" : ",";
+}
+
+/**
+ * Parses CSV readings with csv-parse (quoted fields, a byte-order mark,
+ * CRLF, `;` separators with decimal commas); unreadable lines are
+ * reported by number, not guessed at.
+ */
 export function parseReadingsCsv(text: string, options: { withLines?: boolean } = {}): ParsedCsv {
+  const separator = separatorOf(text);
   const rows: Array<[number, number, number, boolean]> = [];
   const rejected: RejectedLine[] = [];
-  const lines = text.split(/\r?\n/);
-  lines.forEach((raw, index) => {
-    const line = raw.trim();
-    if (!line) return;
-    const [stamp, value, ...rest] = line.split(",");
-    const { at: time, zoned } = readTimestamp(stamp ?? "");
+  let unclosedQuote = false;
+  const records = parse(text, {
+    bom: true,
+    delimiter: separator,
+    relax_column_count: true,
+    skip_empty_lines: true,
+    trim: true,
+    info: true,
+    skip_records_with_error: true,
+    on_skip: (error: { code?: string; lines?: number } | undefined) => {
+      if (error?.code === "CSV_QUOTE_NOT_CLOSED") unclosedQuote = true;
+      else rejected.push({ line: error?.lines ?? 0, reason: "a field is malformed" });
+    },
+  }) as unknown as CsvRecord[];
+  if (unclosedQuote) {
+    // It runs to the end of the text: name the line after the last record read.
+    rejected.push({
+      line: (records.at(-1)?.info.lines ?? 0) + 1,
+      reason: "a quote opens here and is never closed",
+    });
+  }
+  records.forEach(({ record, info }, index) => {
+    const line = info.lines;
+    const [stamp = "", value = "", ...rest] = record;
+    const { at: time, zoned } = readTimestamp(stamp);
     // A first line that is no timestamp at all (`datetime,load`) is a
     // header; one that starts like a date and is not one is a bad reading.
-    if (index === 0 && Number.isNaN(time) && !/^\s*\d/.test(stamp ?? "")) return;
-    const number = parseDecimal(value ?? "");
+    if (index === 0 && Number.isNaN(time) && !/^\d/.test(stamp)) return;
+    const number = parseDecimal(separator === ";" ? value.replace(",", ".") : value);
     if (Number.isNaN(time)) {
       rejected.push({
-        line: index + 1,
+        line,
         reason: `timestamp ${
-          quoted(stamp ?? "")
+          quoted(stamp)
         } is not a real date and hour (YYYY-MM-DD HH:MM:SS, optionally with a zone)`,
       });
     } else if (!Number.isFinite(number)) {
       rejected.push({
-        line: index + 1,
-        reason: `value ${quoted(value ?? "")} is not a number (plain decimals, such as 12.5)`,
+        line,
+        reason: `value ${quoted(value)} is not a number (plain decimals, such as 12.5)`,
       });
-    } else if (rest.some((cell) => cell.trim() !== "")) {
-      rejected.push({ line: index + 1, reason: "more than two columns" });
+    } else if (rest.some((cell) => cell !== "")) {
+      rejected.push({ line, reason: "more than two columns" });
     } else {
-      rows.push([time, number, index + 1, zoned]);
+      rows.push([time, number, line, zoned]);
     }
   });
   rows.sort((a, b) => a[0] - b[0]);
+  rejected.sort((a, b) => a.line - b.line);
   return {
     series: {
       timestamps: rows.map((r) => r[0]),

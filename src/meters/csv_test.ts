@@ -76,3 +76,30 @@ Deno.test("a huge bad token is quoted short in its reason", () => {
   assert.equal(rejected.length, 1);
   assert.ok(rejected[0].reason.length < 200, `${rejected[0].reason.length} characters`);
 });
+
+Deno.test("exports as spreadsheets write them: a byte-order mark, CRLF, quoted fields", () => {
+  const text =
+    '\uFEFFdatetime,"load [kWh]"\r\n"2024-01-01 00:00:00","1.5"\r\n2024-01-01 01:00:00,2\r\n';
+  const { series, rejected } = parseReadingsCsv(text);
+  assert.deepEqual(rejected, []);
+  assert.deepEqual(series.timestamps, [Date.UTC(2024, 0, 1, 0), Date.UTC(2024, 0, 1, 1)]);
+  assert.deepEqual(series.values, [1.5, 2]);
+});
+
+Deno.test("semicolon-separated exports read their decimal commas", () => {
+  const text = 'Zeitstempel;Verbrauch\n2024-01-01 00:00:00;12,5\n2024-01-01 01:00:00;"3,25"\n';
+  const { series, rejected } = parseReadingsCsv(text);
+  assert.deepEqual(rejected, []);
+  assert.deepEqual(series.values, [12.5, 3.25]);
+  const bad = parseReadingsCsv("2024-01-01 00:00:00;1,2,3\n");
+  assert.equal(bad.rejected[0].line, 1, "one decimal comma, no more");
+});
+
+Deno.test("a quote that is never closed is refused, naming the line it opens on", () => {
+  const text =
+    'datetime,load\n2024-01-01 00:00:00,1\n2024-01-01 01:00:00,"2\n2024-01-01 02:00:00,3\n';
+  const { rejected } = parseReadingsCsv(text);
+  assert.equal(rejected.length, 1);
+  assert.equal(rejected[0].line, 3);
+  assert.match(rejected[0].reason, /quote/);
+});
