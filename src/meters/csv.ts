@@ -105,12 +105,14 @@ interface CsvRecord {
 }
 
 /**
- * The field separator of a readings file: `;` when its first line uses it
- * (European exports, which then write decimal commas: `12,5`), else `,`.
+ * The field separator of a readings file: `;` when its first reading uses
+ * it (European exports, which then write decimal commas: `12,5`), else `,`.
+ * A header is not asked: its column names may hold either.
  */
 function separatorOf(text: string): ";" | "," {
-  const first = text.replace(/^\uFEFF/, "").split(/\r?\n/, 1)[0] ?? "";
-  return first.includes(";") ? ";" : ",";
+  const lines = text.slice(0, 4096).replace(/^\uFEFF/, "").split(/\r?\n/, 3);
+  const reading = lines.find((line) => /^\s*"?\d/.test(line)) ?? lines[0] ?? "";
+  return reading.includes(";") ? ";" : ",";
 }
 
 /**

@@ -103,3 +103,11 @@ Deno.test("a quote that is never closed is refused, naming the line it opens on"
   assert.equal(rejected[0].line, 3);
   assert.match(rejected[0].reason, /quote/);
 });
+
+Deno.test("the separator is taken from the first reading, not from the header's names", () => {
+  const commas = parseReadingsCsv("datetime,load [kWh; metered]\n2024-01-01 00:00:00,1.5\n");
+  assert.deepEqual(commas.rejected, []);
+  assert.deepEqual(commas.series.values, [1.5]);
+  const semicolons = parseReadingsCsv("time,value\n2024-01-01 00:00:00;1,5\n");
+  assert.deepEqual(semicolons.series.values, [1.5]);
+});
