@@ -164,6 +164,12 @@ async function serveOnDeno(app: FetchHandler, options: ServeOptions): Promise<Ru
 function guardConnections(server: Server, limits: ConnectionLimits): { open(): number } {
   const max = limits.maxConnections ?? defaultMaxConnections();
   let open = 0;
+  // Each connection's deadline for its next request's headers.
+  const deadlines = new WeakMap<Socket, ReturnType<typeof setTimeout>>();
+  const expect = (socket: Socket, ms: number) => {
+    clearTimeout(deadlines.get(socket));
+    deadlines.set(socket, setTimeout(() => socket.destroy(), ms));
+  };
   const cut = function (this: Socket) {
     this.destroy();
   };
@@ -178,13 +184,24 @@ function guardConnections(server: Server, limits: ConnectionLimits): { open(): n
       return;
     }
     open++;
-    socket.once("close", () => open--);
-    socket.setTimeout(limits.headersTimeoutMs);
+    socket.once("close", () => {
+      open--;
+      clearTimeout(deadlines.get(socket));
+    });
+    // A deadline, not an idle timer: a client trickling one byte at a time
+    // would reset an idle timer for ever.
+    expect(socket, limits.headersTimeoutMs);
     socket.on("timeout", cut);
   });
   server.on("request", (request, response) => {
-    request.socket.setTimeout(limits.requestTimeoutMs);
-    response.once("finish", () => response.socket?.setTimeout(limits.keepAliveTimeoutMs));
+    clearTimeout(deadlines.get(request.socket));
+    request.socket.setTimeout(limits.requestTimeoutMs); // idle: a slow upload that flows is fine
+    response.once("finish", () => {
+      const socket = response.socket;
+      if (!socket) return;
+      socket.setTimeout(limits.keepAliveTimeoutMs);
+      expect(socket, limits.keepAliveTimeoutMs + limits.headersTimeoutMs);
+    });
   });
   server.on("clientError", (_error, socket: Socket) => socket.destroy());
   server.on("error", (error) => console.error("The HTTP server reported an error:", error));

@@ -45,6 +45,41 @@ Deno.test("half-finished requests are cut after the header timeout, and others a
   }
 });
 
+Deno.test("a client trickling its headers a byte at a time is cut at the header deadline", async () => {
+  const service = await startTestService({ HEADERS_TIMEOUT_SECONDS: "0.5" });
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: service.port });
+  try {
+    const started = performance.now();
+    const bytes = new TextEncoder().encode(
+      "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaa",
+    );
+    let cutAfter = -1;
+    for (const byte of bytes) {
+      try {
+        await conn.write(Uint8Array.of(byte));
+      } catch {
+        cutAfter = performance.now() - started;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    if (cutAfter < 0) {
+      const end = await conn.read(new Uint8Array(64)).catch(() => null);
+      assert.equal(end, null, "closed without an answer");
+      cutAfter = performance.now() - started;
+    }
+    assert.ok(
+      cutAfter < 3000,
+      `cut after ${cutAfter.toFixed(0)} ms, though every byte came within 0.1 s`,
+    );
+  } finally {
+    try {
+      conn.close();
+    } catch { /* closed */ }
+    await service.close();
+  }
+});
+
 Deno.test("event streams past MAX_STREAMS are refused with 503 and Retry-After", async () => {
   const service = await startTestService({ MAX_STREAMS: "2" });
   try {

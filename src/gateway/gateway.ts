@@ -310,11 +310,16 @@ export function createGateway(options: GatewayOptions): Gateway {
 
 /**
  * One SSE event whose data is `text`: a line break in a payload starts
- * another `data:` line (the SSE parser joins them back with `\n`), so no
- * payload can end the event early and forge another.
+ * another `data:` line, which an SSE parser joins back with `\n`, so no
+ * payload can end the event early. Only the first line is `data: `: the
+ * following ones are `data:` with no space (a space of the payload's own
+ * kept behind it), because `@upstash/redis` reads every `data: ` line as a
+ * message of its own, and a payload must not forge one.
  */
 export function sseData(text: string): string {
-  return `${text.split(/\r\n|\r|\n/).map((line) => `data: ${line}`).join("\n")}\n\n`;
+  const [first, ...rest] = text.split(/\r\n|\r|\n/);
+  const more = rest.map((line) => (line.startsWith(" ") ? `data: ${line}` : `data:${line}`));
+  return `${[`data: ${first}`, ...more].join("\n")}\n\n`;
 }
 
 /** The options that were given, without the undefined ones. */

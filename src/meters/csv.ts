@@ -115,6 +115,57 @@ function separatorOf(text: string): ";" | "," {
   return reading.includes(";") ? ";" : ",";
 }
 
+/** One CSV record: its fields and its line number in the text. */
+interface LineRecord {
+  record: string[];
+  line: number;
+}
+
+/** csv-parse's options for a readings file. */
+function csvOptions(separator: string) {
+  // relax_quotes: a quote inside an unquoted field (a header's `"` for
+  // inches) is text; a quoted field followed by text is still an error.
+  return {
+    bom: true,
+    delimiter: separator,
+    relax_column_count: true,
+    relax_quotes: true,
+    trim: true,
+  };
+}
+
+/**
+ * The records of the text, each with its line. The whole text is parsed at
+ * once; if csv-parse finds a malformed field (a stray or unclosed quote), it
+ * loses track of the lines after it, so the text is parsed again line by
+ * line, and each malformed line is named in `rejected`.
+ */
+function readRecords(text: string, separator: string, rejected: RejectedLine[]): LineRecord[] {
+  let malformed = false;
+  const whole = parse(text, {
+    ...csvOptions(separator),
+    skip_empty_lines: true,
+    info: true,
+    skip_records_with_error: true,
+    on_skip: () => void (malformed = true),
+  }) as unknown as CsvRecord[];
+  if (!malformed) return whole.map(({ record, info }) => ({ record, line: info.lines }));
+  const records: LineRecord[] = [];
+  text.replace(/^\uFEFF/, "").split(/\r\n|\r|\n/).forEach((raw, index) => {
+    if (raw.trim() === "") return;
+    try {
+      const [record] = parse(raw, csvOptions(separator)) as string[][];
+      if (record) records.push({ record, line: index + 1 });
+    } catch {
+      rejected.push({
+        line: index + 1,
+        reason: "a field is malformed: a quote is not closed, or text follows a closing quote",
+      });
+    }
+  });
+  return records;
+}
+
 /**
  * Parses CSV readings with csv-parse (quoted fields, a byte-order mark,
  * CRLF, `;` separators with decimal commas); unreadable lines are
@@ -124,29 +175,8 @@ export function parseReadingsCsv(text: string, options: { withLines?: boolean } 
   const separator = separatorOf(text);
   const rows: Array<[number, number, number, boolean]> = [];
   const rejected: RejectedLine[] = [];
-  let unclosedQuote = false;
-  const records = parse(text, {
-    bom: true,
-    delimiter: separator,
-    relax_column_count: true,
-    skip_empty_lines: true,
-    trim: true,
-    info: true,
-    skip_records_with_error: true,
-    on_skip: (error: { code?: string; lines?: number } | undefined) => {
-      if (error?.code === "CSV_QUOTE_NOT_CLOSED") unclosedQuote = true;
-      else rejected.push({ line: error?.lines ?? 0, reason: "a field is malformed" });
-    },
-  }) as unknown as CsvRecord[];
-  if (unclosedQuote) {
-    // It runs to the end of the text: name the line after the last record read.
-    rejected.push({
-      line: (records.at(-1)?.info.lines ?? 0) + 1,
-      reason: "a quote opens here and is never closed",
-    });
-  }
-  records.forEach(({ record, info }, index) => {
-    const line = info.lines;
+  const records = readRecords(text, separator, rejected);
+  records.forEach(({ record, line }, index) => {
     const [stamp = "", value = "", ...rest] = record;
     const { at: time, zoned } = readTimestamp(stamp);
     // A first line that is no timestamp at all (`datetime,load`) is a

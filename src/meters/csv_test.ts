@@ -111,3 +111,19 @@ Deno.test("the separator is taken from the first reading, not from the header's 
   const semicolons = parseReadingsCsv("time,value\n2024-01-01 00:00:00;1,5\n");
   assert.deepEqual(semicolons.series.values, [1.5]);
 });
+
+Deno.test("quote trouble is named on its own line, blank lines counted", () => {
+  const unclosed = parseReadingsCsv(
+    'timestamp,value\n2019-01-01 00:00:00,1\n\n\n2019-01-01 01:00:00,"1\n2019-01-01 02:00:00,2\n',
+  );
+  assert.deepEqual(unclosed.rejected.map((r) => r.line), [5]);
+  const stray = parseReadingsCsv(
+    'datetime,load "kWh\n2019-01-01 00:00:00,1\n2019-01-01 01:00:00,"1"x\n2019-01-01 02:00:00,2\n2019-01-01 03:00:00,abc\n',
+  );
+  assert.deepEqual(
+    stray.rejected.map((r) => r.line),
+    [3, 5],
+    "the header with an inch mark is read",
+  );
+  assert.equal(stray.series.values.length, 2);
+});
