@@ -7,7 +7,7 @@
  */
 import { createApp } from "./api/app.ts";
 import { createOpenStreams } from "./api/open_streams.ts";
-import { defaultMaxConnections, type RunningServer, serveApp } from "./http_server.ts";
+import { defaultMaxConnections, serveApp } from "./http_server.ts";
 import type { Broker } from "./broker/broker.ts";
 import { createEventHub } from "./broker/event_hub.ts";
 import type { Config } from "./config.ts";
@@ -60,7 +60,6 @@ export async function startService(
       debug: config.debug,
     })
     : null;
-  let running: RunningServer | undefined;
   const maxConnections = config.maxConnections ?? defaultMaxConnections();
   const maxStreams = config.maxStreams ?? Math.max(1, Math.floor(maxConnections * 0.9));
   const streams = createOpenStreams({
@@ -94,7 +93,8 @@ export async function startService(
             max: maxStreams,
             dropped_slow_clients: streams.droppedSlow(),
             http_server: config.httpServer,
-            connections: running?.connections() ?? null,
+            // Asked only once listening: no request comes before.
+            connections: server.connections(),
           }),
       },
       {
@@ -124,7 +124,7 @@ export async function startService(
     ],
   });
 
-  running = await serveApp(app, {
+  const server = await serveApp(app, {
     kind: config.httpServer,
     port: config.port,
     hostname: config.host,
@@ -135,7 +135,6 @@ export async function startService(
       keepAliveTimeoutMs: config.keepAliveTimeoutMs,
     },
   });
-  const server = running;
   // Only once listening: a process that cannot listen claims no job.
   await runner?.start();
   options.onListen?.(server.url);

@@ -6,12 +6,11 @@
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { type Broker, ReadingsRefused } from "../broker/broker.ts";
+import { type Broker, hourOffset, ReadingsRefused } from "../broker/broker.ts";
 import type { ModelStore } from "../models/model_store.ts";
 import { summarize } from "../meters/summary.ts";
 import { parseUpload } from "../meters/upload.ts";
 import { METER_TYPES, meterIdProblem, type MeterRef, type MeterType } from "../domain/meter.ts";
-import { HOUR_MS } from "../domain/series.ts";
 import { ApiError, type FieldProblem, validationError } from "./errors.ts";
 
 /** What the meter routes need. */
@@ -73,9 +72,9 @@ export function createMeterRoutes(deps: MeterRoutesDeps): Hono {
       // Readings stay on the meter's own hourly grid.
       const anchor = stored?.timestamps[0] ?? upload.series.timestamps[0];
       if (anchor !== undefined) {
-        const offset = ((anchor % HOUR_MS) + HOUR_MS) % HOUR_MS;
+        const offset = hourOffset(anchor);
         upload.series.timestamps.forEach((t, i) => {
-          if (((t % HOUR_MS) + HOUR_MS) % HOUR_MS !== offset) {
+          if (hourOffset(t) !== offset) {
             upload.problems.push({
               line: upload.lines[i],
               reason: `${

@@ -6,6 +6,7 @@
  * @module
  */
 import type { Broker, TaskEventListener, Unsubscribe } from "./broker.ts";
+import { callEach } from "./listeners.ts";
 
 /** Fans task events out to per-task watchers. */
 export interface EventHub {
@@ -25,15 +26,7 @@ export function createEventHub(broker: Broker): EventHub {
 
   function each(fn: (listener: TaskEventListener) => void, taskId?: string) {
     const sets = taskId === undefined ? [...byTask.values()] : [byTask.get(taskId)];
-    for (const set of sets) {
-      for (const listener of set ?? []) {
-        try {
-          fn(listener);
-        } catch (error) {
-          console.error("A task event watcher failed:", error);
-        }
-      }
-    }
+    for (const set of sets) callEach(set ?? [], fn, "A task event watcher");
   }
 
   function connect(): Promise<Unsubscribe> {

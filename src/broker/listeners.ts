@@ -1,7 +1,7 @@
 /**
- * In-process listeners of the embedded brokers (memory and SQLite): each is
- * called in turn, and one that throws is logged without keeping the others
- * from hearing.
+ * In-process listeners (of the embedded brokers, and the event hub's
+ * watchers): each is called in turn, and one that throws is logged without
+ * keeping the others from hearing.
  *
  * @module
  */
