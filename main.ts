@@ -10,7 +10,7 @@
  * @module
  */
 import { ConfigError, parseConfig } from "./src/config.ts";
-import { connectBroker } from "./src/broker/connect.ts";
+import { connectBroker } from "./src/connect_broker.ts";
 import { StoreOpenError } from "./src/broker/sqlite_broker.ts";
 import { startService } from "./src/server.ts";
 

@@ -139,11 +139,12 @@ async function measure(
 export const FANOUT_SERVERS = {
   node: "Wattcast API instance, `HTTP_SERVER=node` (default)",
   deno: "Wattcast API instance, `HTTP_SERVER=deno` (Deno.serve)",
+  embedded: "Wattcast in embedded mode (`deno task dev`: SQLite, `HTTP_SERVER=node`)",
   hono: "reference: minimal Hono `streamSSE` on Deno.serve",
   floor: "floor: bare `node:http` server",
 } as const;
 
-/** Wattcast's API instance on Redis on each HTTP server, and the two references, with the same client. */
+/** Wattcast's API instance on Redis on each HTTP server, in embedded mode, and the two references, with the same client. */
 export async function measureFanout(streams = 10_000, events = 5): Promise<FanoutResult[]> {
   const results: FanoutResult[] = [];
   const redis = await startRedis();
@@ -206,6 +207,32 @@ export async function measureFanout(streams = 10_000, events = 5): Promise<Fanou
       }
     } finally {
       await worker.close();
+    }
+
+    {
+      const port = freePort();
+      const controlPort = freePort();
+      const proc = spawnDeno("embedded", "bench/fanout_embedded_server.ts", {
+        HEARTBEAT_INTERVAL_SECONDS: "5",
+      }, [String(port), String(controlPort)]);
+      procs.push(proc);
+      await proc.waitFor(/task \S+/);
+      const id = proc.output().match(/task (\S+)/)![1];
+      results.push(
+        await measure(
+          FANOUT_SERVERS.embedded,
+          proc,
+          port,
+          `/trainmodel/stream/${id}`,
+          streams,
+          events,
+          async () => {
+            await (await fetch(`http://127.0.0.1:${controlPort}/`, { method: "POST" })).body
+              ?.cancel();
+          },
+        ),
+      );
+      await proc.stop();
     }
 
     for (

@@ -1,12 +1,13 @@
 /**
  * `deno task bench`: runs the benchmarks and writes `BENCHMARKS.md` with the
  * machine and the date. Timings on a shared 2-core machine are noisy:
- * compare the ratios measured in one run. `--only=accuracy,delay,uploads,fanout,commands`
+ * compare the ratios measured in one run. `--only=accuracy,delay,uploads,fanout,commands,abuse`
  * reruns those sections and keeps the others from the previous report;
  * `--quick` makes the runs smaller.
  *
  * @module
  */
+import { measureAbuse } from "./abuse.ts";
 import { measureAccuracy } from "./accuracy.ts";
 import { measureEventDelay } from "./event_delay.ts";
 import { FANOUT_SERVERS, measureFanout } from "./fanout.ts";
@@ -194,6 +195,28 @@ await section("commands", "## Redis commands (as Upstash bills them)", async () 
   out(
     "client streams; an idle worker's commands are its liveness pings and a look for abandoned jobs.",
   );
+});
+
+await section("abuse", "## Responsiveness under abuse", async () => {
+  out(
+    "`/health` of `deno task dev`, and a `PING` through the REST gateway, probed every 25 ms (one at a",
+  );
+  out(
+    "time) while each abuse of the hardening issue runs from the same process on the same machine.",
+  );
+  out();
+  out("| target | abuse | probes | p50 ms | max ms | failed | target |");
+  out("| --- | --- | ---: | ---: | ---: | ---: | --- |");
+  for (const r of await measureAbuse(quick)) {
+    const met = r.maxMs < 200 && r.failed === 0;
+    out(
+      `| ${r.target === "service" ? "`/health`" : "gateway `PING`"} | ${r.abuse} | ${r.probes} | ${
+        fixed(r.p50Ms, 1)
+      } | ${fixed(r.maxMs, 0)} | ${r.failed} | every probe within 200 ms: ${
+        met ? "met" : "missed"
+      } |`,
+    );
+  }
 });
 
 await section("accuracy", "## Forecast accuracy on real meters", async () => {

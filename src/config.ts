@@ -38,6 +38,7 @@ const schema = z.object({
   UPSTASH_REDIS_REST_TOKEN: z.string().min(1).optional(),
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: "must be a redis:// or rediss:// URL" })
     .optional(),
+  GATEWAY_SCRIPTS: z.enum(["project", "any"]).default("project"),
   WORKER_CONCURRENCY: int(1, 64).default(1),
   SUBSCRIPTION_CHECK_SECONDS: z.coerce.number().min(0.1).max(300).default(5),
   JOB_LEASE_SECONDS: z.coerce.number().min(1).max(3600).default(30),
@@ -91,6 +92,8 @@ export interface Config {
   redisRestToken: string | null;
   /** A Redis server to reach over RESP (the gateway's upstream). */
   redisUrl: string | null;
+  /** Lua scripts the gateway runs: only Wattcast's own, or any. */
+  gatewayScripts: "project" | "any";
   /** Jobs one worker process trains at once. */
   workerConcurrency: number;
   /** Milliseconds a claimed job stays a worker's without a lease renewal. */
@@ -167,6 +170,7 @@ export function parseConfig(
     redisRestUrl: c.UPSTASH_REDIS_REST_URL?.replace(/\/+$/, "") ?? null,
     redisRestToken: c.UPSTASH_REDIS_REST_TOKEN ?? null,
     redisUrl: c.REDIS_URL ?? null,
+    gatewayScripts: c.GATEWAY_SCRIPTS,
     workerConcurrency: c.WORKER_CONCURRENCY,
     jobLeaseMs: Math.round(c.JOB_LEASE_SECONDS * 1000),
     jobMaxAttempts: c.JOB_MAX_ATTEMPTS,

@@ -11,8 +11,9 @@
  * On the node server, connections are guarded here, because Deno's
  * `node:http` honours neither `headersTimeout` nor `requestTimeout`, and
  * once the process runs out of file handles its listener stops accepting
- * for good: a connection past `maxConnections` (by default the process's
- * file-handle limit less a reserve) is closed at once; a client gets
+ * for good (`listener_watchdog.ts` notices and listens again): a connection
+ * past `maxConnections` (by default the process's file-handle limit less a
+ * reserve) is closed at once; a client gets
  * `headersTimeoutMs` to send its request's headers, `requestTimeoutMs` for
  * the request, `keepAliveTimeoutMs` between requests. Event streams turn
  * their connection's timeout off (`api/sse_sink.ts`).
@@ -22,6 +23,7 @@
 import type { Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
+import { watchListener } from "./listener_watchdog.ts";
 
 /** Which HTTP server runs the app. */
 export type HttpServerKind = "node" | "deno";
@@ -121,11 +123,13 @@ async function serveOnNode(app: FetchHandler, options: ServeOptions): Promise<Ru
     });
   });
   const { port } = server.address() as AddressInfo;
+  const watchdog = watchListener(server, { hostname: options.hostname, port });
   return {
     url: urlOf(options.hostname, port),
     port,
     connections: guard.open,
     async close() {
+      watchdog.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Deno's node:http does not close idle keep-alive connections on
       // close() (closeIdleConnections() has no effect: close() then waits

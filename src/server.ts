@@ -118,6 +118,7 @@ export async function startService(
             Promise.resolve({
               active_jobs: runner.active(),
               concurrency: config.trainingConcurrency,
+              training_threads: runner.threads(),
             }),
         }]
         : []),

@@ -56,6 +56,16 @@ Deno.test("bad training requests get a 422 naming each bad field, and change not
       ["meter without readings", { meter_id: "no_such_meter", meter_type: "electricity" }, [
         "meter_id",
       ]],
+      [
+        "a repeated key",
+        '{"meter_id": "meter_test_002", "meter_type": "electricity", "meter_id": "x"}',
+        ["meter_id"],
+      ],
+      [
+        "a repeated option",
+        '{"meter_id": "meter_test_002", "meter_type": "electricity", "options": {"epochs": 1, "epochs": 9}}',
+        ["options.epochs"],
+      ],
     ];
     for (const [name, body, fields] of cases) {
       const response = await fetch(`${service.url}/trainmodel`, {

@@ -61,3 +61,64 @@ Deno.test("a pending task can be cancelled before it runs", async () => {
     await service.close();
   }
 });
+
+Deno.test("cancelling many tasks at once, the running one included, starts no training thread", async () => {
+  const service = await startTestService({ TRAINING_CONCURRENCY: "1" });
+  try {
+    const csv = await Deno.readTextFile(
+      new URL("./fixtures/meters/gas_ucam_b2_2019.csv", import.meta.url),
+    );
+    const ids = Array.from({ length: 12 }, (_, i) => `b2_copy_${i}`);
+    for (const id of ids) {
+      const upload = await fetch(`${service.url}/meters/gas/${id}/readings`, {
+        method: "POST",
+        headers: { "Content-Type": "text/csv" },
+        body: csv,
+      });
+      assert.equal(upload.status, 200, await upload.text());
+    }
+    const tasks = [];
+    for (const id of ids) {
+      const { response, json } = await service.train({
+        meter_id: id,
+        meter_type: "gas",
+        epochs: 500,
+        batch_size: 16,
+      });
+      assert.equal(response.status, 202);
+      tasks.push(json.task_id as string);
+    }
+    const stream = await openStream(`${service.url}/trainmodel/stream/${tasks[0]}`);
+    await readUntil(stream, (m) => statusOf(m) === "TRAINING_MODEL");
+    stream.close();
+    const before = service.runner!.threads()!;
+    assert.deepEqual(before, { alive: 1, started: 1 });
+
+    // The running task and every queued one but the last, all at once.
+    const cancels = await Promise.all(
+      tasks.slice(0, -1).map((id) =>
+        fetch(`${service.url}/trainmodel/${id}`, { method: "DELETE" }).then(async (r) => {
+          await r.body?.cancel();
+          return r.status;
+        })
+      ),
+    );
+    assert.deepEqual(cancels, cancels.map(() => 202));
+    for (const id of tasks.slice(0, -1)) {
+      assert.equal((await service.status(id)).status, "CANCELLED");
+    }
+    // The last one trains on the thread the cancelled one used.
+    const last = await openStream(`${service.url}/trainmodel/stream/${tasks.at(-1)}`);
+    await readUntil(last, (m) => statusOf(m) === "TRAINING_MODEL");
+    last.close();
+    assert.deepEqual(service.runner!.threads(), { alive: 1, started: 1 });
+    const health = await (await fetch(`${service.url}/health`)).json();
+    const runner = health.dependencies.job_runner;
+    assert.deepEqual(runner.training_threads, { alive: 1, started: 1 });
+    await fetch(`${service.url}/trainmodel/${tasks.at(-1)}`, { method: "DELETE" }).then((r) =>
+      r.body?.cancel()
+    );
+  } finally {
+    await service.close();
+  }
+});

@@ -1,6 +1,6 @@
 /**
- * The gateway's guards (hardening issue, G1, G3–G6): no client can put the
- * shared connection into Lua debugging, send an unbounded batch, open
+ * The gateway's guards (hardening issue, G1–G6): no client can put the
+ * shared connection into Lua debugging, hold Redis with a script, send an unbounded batch, open
  * unbounded subscriptions, make the gateway buffer without bound, or forge
  * an event with a published payload.
  *
@@ -15,7 +15,7 @@ const TOKEN = "limits-token";
 const auth = { Authorization: `Bearer ${TOKEN}` };
 
 async function withGateway(
-  limits: Record<string, number>,
+  limits: Record<string, number | string>,
   fn: (gateway: GatewayServer, redis: TestRedis) => Promise<void>,
 ): Promise<void> {
   const redis = await startRedis();
@@ -40,12 +40,53 @@ const test = (name: string, fn: () => Promise<void>) =>
   Deno.test({ name: `gateway limits: ${name}`, ...needsRedis(), fn });
 
 test("SCRIPT DEBUG is refused, and scripts keep working for everyone", () =>
-  withGateway({}, async (gateway) => {
+  withGateway({ scripts: "any" }, async (gateway) => {
     const refused = await call(gateway, "/", ["SCRIPT", "DEBUG", "YES"]);
     assert.equal(refused.status, 400);
     assert.match((await refused.json()).error, /SCRIPT DEBUG is not supported/);
     const script = await call(gateway, "/", ["EVAL", "return 41 + 1", "0"]);
     assert.deepEqual(await script.json(), { result: 42 });
+    assert.deepEqual(await (await call(gateway, "/", ["PING"])).json(), { result: "PONG" });
+  }));
+
+test("by default only Wattcast's scripts run: an endless script is refused and others are served", () =>
+  withGateway({}, async (gateway) => {
+    for (const command of [["EVAL", "while true do end", "0"], ["EVALSHA", "a".repeat(40), "0"]]) {
+      const refused = await call(gateway, "/", command);
+      assert.equal(refused.status, 400);
+      assert.match(
+        (await refused.json()).error,
+        /not one of Wattcast's scripts.*GATEWAY_SCRIPTS=any/,
+      );
+    }
+    const fcall = await call(gateway, "/", ["FCALL", "f", "0"]);
+    assert.match((await fcall.json()).error, /FCALL is not run by this gateway/);
+    const inPipeline = await call(gateway, "/pipeline", [["EVAL", "while true do end", "0"], [
+      "PING",
+    ]]);
+    assert.deepEqual((await inPipeline.json())[1], { result: "PONG" });
+    const inTransaction = await call(gateway, "/multi-exec", [["EVAL", "return 1", "0"]]);
+    assert.equal(inTransaction.status, 400);
+    // The broker's own scripts: the merge script, by its SHA-1, runs.
+    const { MERGE } = await import("../src/broker/redis_scripts.ts");
+    const merged = await call(gateway, "/", ["EVAL", MERGE, "1", "r", "0", "0", "3600000", "1.5"]);
+    assert.deepEqual(await merged.json(), { result: ["ok", 1] });
+    assert.deepEqual(await (await call(gateway, "/", ["PING"])).json(), { result: "PONG" });
+  }));
+
+test("with any script allowed, SCRIPT KILL reaches Redis while a script holds the shared connection", () =>
+  withGateway({ scripts: "any" }, async (gateway, redis) => {
+    const { Redis } = await import("ioredis");
+    const direct = new Redis(redis.url);
+    await direct.config("SET", "busy-reply-threshold", "100");
+    direct.disconnect();
+    const endless = call(gateway, "/", ["EVAL", "while true do end", "0"]);
+    await new Promise((r) => setTimeout(r, 300));
+    const kill = await call(gateway, "/", ["SCRIPT", "KILL"]);
+    assert.deepEqual(await kill.json(), { result: "OK" });
+    const stopped = await endless;
+    assert.equal(stopped.status, 400);
+    assert.match((await stopped.json()).error, /killed/i);
     assert.deepEqual(await (await call(gateway, "/", ["PING"])).json(), { result: "PONG" });
   }));
 

@@ -14,7 +14,13 @@ function gatewayTest(
     ...needsRedis(),
     fn: async () => {
       const server = await startRedis();
-      const gateway = await serveGateway({ redisUrl: server.url, token: TOKEN, port: 0 });
+      // Any script: these tests check the protocol as Upstash clients use it.
+      const gateway = await serveGateway({
+        redisUrl: server.url,
+        token: TOKEN,
+        port: 0,
+        scripts: "any",
+      });
       const redis = new Redis({ url: gateway.url, token: TOKEN, enableTelemetry: false });
       const raw = new Redis({
         url: gateway.url,

@@ -70,6 +70,12 @@ for (const kind of ["memory", "sqlite", "redis"] as BrokerKind[]) {
             '[{"timestamp":"2019-01-02T00:00:00Z","value":1},{"value":2}]',
             [2],
           ],
+          [
+            "JSON with a repeated key",
+            "application/json",
+            '[{"timestamp":"2019-01-02T00:00:00Z","value":1},{"timestamp":"2019-01-02T01:00:00Z","value":1,"value":2}]',
+            [2],
+          ],
           ["empty", "text/csv", "", [0]],
         ];
         for (const [name, type, text, lines] of bad) {

@@ -86,6 +86,42 @@ for (const kind of ["node", "deno"] as const) {
 }
 
 /** A service on `kind` without a job runner, a tracker to publish with, and a client that never reads. */
+Deno.test("D7: while 200 full replays that never read are open, /health answers and a reading replay gets every event", async () => {
+  const t = await bare("node", { STREAM_BUFFER_KB: "64", HEARTBEAT_INTERVAL_SECONDS: "30" });
+  const conns: Deno.TcpConn[] = [];
+  try {
+    await t.publish(500); // about 8 MB of history
+    for (let i = 0; i < 200; i++) conns.push(await t.stuck("0-0"));
+    const health = await t.health();
+    assert.equal(health.event_streams.open, 200, "every replay is open and waiting for its client");
+    const reader = await openStream(`${t.service.url}/trainmodel/stream/${t.id}`, {
+      lastEventId: "0-0",
+    });
+    const epochs: number[] = [];
+    for await (const m of reader.messages) {
+      if (!m.id) continue;
+      const epoch = JSON.parse(m.data).metrics?.epoch;
+      if (epoch) epochs.push(epoch);
+      if (epoch === 500) break;
+    }
+    reader.close();
+    assert.deepEqual(epochs, Array.from({ length: 500 }, (_, i) => i + 1));
+    let open = -1;
+    for (let i = 0; i < 100 && open !== 200; i++) {
+      open = (await t.health()).event_streams.open;
+      if (open !== 200) await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(open, 200, "the reader's stream ended; the stuck ones are still served");
+  } finally {
+    for (const conn of conns) {
+      try {
+        conn.close();
+      } catch { /* closed */ }
+    }
+    await t.close();
+  }
+});
+
 async function bare(kind: "node" | "deno", env: Record<string, string>) {
   const dataDir = await Deno.makeTempDir({ prefix: "wattcast-slow-" });
   const config = parseConfig({
@@ -125,11 +161,12 @@ async function bare(kind: "node" | "deno", env: Record<string, string>) {
         });
       }
     },
-    /** Opens the task's stream, reads the headers, and reads nothing more. */
-    async stuck(): Promise<Deno.TcpConn> {
+    /** Opens the task's stream (a replay from `lastEventId`), reads the headers, and reads nothing more. */
+    async stuck(lastEventId?: string): Promise<Deno.TcpConn> {
       const conn = await Deno.connect({ hostname: "127.0.0.1", port: service.port });
+      const resume = lastEventId ? `Last-Event-ID: ${lastEventId}\r\n` : "";
       await conn.write(new TextEncoder().encode(
-        `GET /trainmodel/stream/${id} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`,
+        `GET /trainmodel/stream/${id} HTTP/1.1\r\nHost: 127.0.0.1\r\n${resume}\r\n`,
       ));
       await conn.read(new Uint8Array(512));
       return conn;

@@ -8,7 +8,7 @@
  * @module
  */
 import { ConfigError, parseConfig } from "../src/config.ts";
-import { connectBroker } from "../src/broker/connect.ts";
+import { connectBroker } from "../src/connect_broker.ts";
 import { createModelStore } from "../src/models/model_store.ts";
 import { createTracker } from "../src/tracker/tracker.ts";
 import { createJobRunner } from "../src/jobs/job_runner.ts";

@@ -1,41 +1,50 @@
 /**
- * Entry point of the training thread: a Web Worker that trains one model
- * and reports each step to the thread that started it. Training here keeps
- * the API, heartbeats and other streams responsive.
+ * Entry point of a training thread: a Web Worker of the training pool
+ * (`src/jobs/training_pool.ts`) that trains one model at a time and reports
+ * each step to the thread that started it. Training here keeps the API,
+ * heartbeats and other streams responsive. An `abort` message stops the
+ * training under way after its current batch; the thread then waits for
+ * the next one.
  *
  * @module
  */
 /// <reference lib="deno.worker" />
 import { TrainingError } from "../src/training/errors.ts";
 import { trainModel } from "../src/training/train.ts";
-import type { ThreadMessage, TrainRequest } from "../src/jobs/thread_messages.ts";
+import type { ThreadMessage, ToThread } from "../src/jobs/thread_messages.ts";
 
 function send(message: ThreadMessage, transfer: Transferable[] = []): void {
   self.postMessage(message, transfer);
 }
 
-self.onmessage = async (event: MessageEvent<TrainRequest>) => {
+let current: AbortController | undefined;
+
+self.onmessage = async (event: MessageEvent<ToThread>) => {
+  const message = event.data;
+  if (message.type === "abort") {
+    current?.abort();
+    return;
+  }
+  const controller = new AbortController();
+  current = controller;
   try {
-    const { series, meterType, options } = event.data;
+    const { series, meterType, options } = message;
     const outcome = await trainModel(series, meterType, options, {
       onPrepared: (info) => send({ type: "prepared", ...info }),
       onEpoch: (metrics) => send({ type: "epoch", metrics }),
+      signal: controller.signal,
     });
     send({ type: "done", outcome }, [outcome.model.weightData]);
   } catch (error) {
-    if (error instanceof TrainingError) {
-      send({
-        type: "error",
-        code: error.code,
-        message: error.message,
-        hint: error.hint,
-      });
+    if (controller.signal.aborted) {
+      send({ type: "aborted" });
+    } else if (error instanceof TrainingError) {
+      send({ type: "error", code: error.code, message: error.message, hint: error.hint });
     } else {
       console.error("Training thread failed:", error);
-      send({
-        type: "error",
-        message: error instanceof Error ? error.message : String(error),
-      });
+      send({ type: "error", message: error instanceof Error ? error.message : String(error) });
     }
+  } finally {
+    if (current === controller) current = undefined;
   }
 };

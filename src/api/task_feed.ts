@@ -19,17 +19,22 @@ export interface FeedSources {
   hub: EventHub;
 }
 
+/** Events handed over at once, at most: a replay goes out in slices of this many. */
+export const MAX_BATCH = 64;
+
 /**
  * Yields the task's events after `lastEventId` (or, without one, its current
  * state first), then live ones, until the task's final event or `signal`
- * aborts. The watcher is removed when the generator finishes.
+ * aborts. Events come in batches, in order, of those available at once (up
+ * to `MAX_BATCH`), so a replay is written in a few large writes rather than
+ * one per event. The watcher is removed when the generator finishes.
  */
 export async function* followTask(
   sources: FeedSources,
   taskId: string,
   lastEventId: string | null,
   signal: AbortSignal,
-): AsyncGenerator<TaskEvent, void, undefined> {
+): AsyncGenerator<TaskEvent[], void, undefined> {
   const live: TaskEvent[] = [];
   let resync = false;
   let wake: (() => void) | undefined;
@@ -47,30 +52,47 @@ export async function* followTask(
   });
   try {
     let last = lastEventId;
-    let backlog: TaskEvent[];
+    // Read from the front without shifting: a replay's backlog is long.
+    let backlog: readonly TaskEvent[];
+    let next = 0;
+    // A backlog as read is in order and after `last`: its events need no
+    // check against what was sent (a long replay skips a compare per event).
+    let ordered = true;
     if (last === null) {
       const current = await sources.broker.getTask(taskId);
       backlog = current ? [current] : [];
     } else {
-      // A copy: coalesced reads hand the same array to every stream resuming
-      // from this id at once, and this feed consumes its backlog.
-      backlog = [...await sources.broker.readEvents(taskId, last)];
+      // Shared: coalesced reads hand the same array to every stream resuming
+      // from this id at once; it is only read here.
+      backlog = await sources.broker.readEvents(taskId, last);
     }
     while (!signal.aborted) {
       if (resync && last !== null) {
         resync = false;
-        backlog.push(...await sources.broker.readEvents(taskId, last));
+        backlog = [...backlog.slice(next), ...await sources.broker.readEvents(taskId, last)];
+        next = 0;
+        ordered = false;
       }
-      const event = backlog.shift() ?? live.shift();
-      if (!event) {
+      const batch: TaskEvent[] = [];
+      let final = false;
+      while (batch.length < MAX_BATCH && !final) {
+        const fromBacklog = next < backlog.length;
+        const event = fromBacklog ? backlog[next++] : live.shift();
+        if (!event) break;
+        if (!(fromBacklog && ordered) && last !== null && compareEventIds(event.id, last) <= 0) {
+          continue;
+        }
+        last = event.id;
+        batch.push(event);
+        final = isFinal(event.task.status);
+      }
+      if (batch.length === 0) {
         await new Promise<void>((resolve) => (wake = resolve));
         wake = undefined;
         continue;
       }
-      if (last !== null && compareEventIds(event.id, last) <= 0) continue;
-      last = event.id;
-      yield event;
-      if (isFinal(event.task.status)) return;
+      yield batch;
+      if (final) return;
     }
   } finally {
     signal.removeEventListener("abort", onAbort);

@@ -15,6 +15,11 @@ function setup() {
   return { broker, hub, tracker: createTracker(broker) };
 }
 
+/** The feed's events one by one, across its batches. */
+async function* flat(gen: AsyncGenerator<TaskEvent[]>): AsyncGenerator<TaskEvent> {
+  for await (const batch of gen) yield* batch;
+}
+
 async function take(gen: AsyncGenerator<TaskEvent>, n: number) {
   const out: TaskEvent[] = [];
   for (let i = 0; i < n; i++) {
@@ -32,7 +37,7 @@ Deno.test("without a last id the feed starts at the current state, then goes liv
   const id = created.task.task_id;
   await tracker.update(id, { status: "FETCHING_DATA" });
   const ac = new AbortController();
-  const feed = followTask({ broker, hub }, id, null, ac.signal);
+  const feed = flat(followTask({ broker, hub }, id, null, ac.signal));
   const [first] = await take(feed, 1);
   assert.equal(first.task.status, "FETCHING_DATA");
   await tracker.update(id, { status: "PREPROCESSING" });
@@ -54,7 +59,7 @@ Deno.test("resuming from an id yields exactly the later events, even those racin
   await tracker.update(id, { status: "PREPROCESSING" });
   const log = await broker.readEvents(id, "0-0");
   const ac = new AbortController();
-  const feed = followTask({ broker, hub }, id, log[0].id, ac.signal);
+  const feed = flat(followTask({ broker, hub }, id, log[0].id, ac.signal));
   // Events committed while the feed starts are both in the log and live:
   const racing = (async () => {
     for (let p = 20; p < 30; p++) {
@@ -75,12 +80,12 @@ Deno.test("aborting a waiting feed ends it and removes its watcher", async () =>
   const created = await tracker.create(meter, options);
   assert.ok(created.created);
   const ac = new AbortController();
-  const feed = followTask(
+  const feed = flat(followTask(
     { broker, hub },
     created.task.task_id,
     null,
     ac.signal,
-  );
+  ));
   await take(feed, 1);
   assert.equal(hub.watchers(), 1);
   const pending = feed.next();
@@ -107,12 +112,12 @@ Deno.test("a resync catches up from the log without repeats", async () => {
       });
     },
   };
-  const feed = followTask(
+  const feed = flat(followTask(
     { broker, hub: lossy },
     id,
     null,
     new AbortController().signal,
-  );
+  ));
   const [first] = await take(feed, 1);
   deaf = true;
   await tracker.update(id, { status: "FETCHING_DATA" });
@@ -141,8 +146,8 @@ Deno.test("streams resuming from the same id at once each get every event (coale
   const reads = coalesceReads(broker);
   const ac = new AbortController();
   const [a, b] = await Promise.all([
-    take(followTask({ broker: reads, hub }, id, "0-0", ac.signal), 10),
-    take(followTask({ broker: reads, hub }, id, "0-0", ac.signal), 10),
+    take(flat(followTask({ broker: reads, hub }, id, "0-0", ac.signal)), 10),
+    take(flat(followTask({ broker: reads, hub }, id, "0-0", ac.signal)), 10),
   ]);
   const statuses = ["PENDING", "FETCHING_DATA", "PREPROCESSING", "TRAINING_MODEL", "CANCELLED"];
   assert.deepEqual(a.map((e) => e.task.status), statuses);

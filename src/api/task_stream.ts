@@ -19,7 +19,7 @@ import type { TaskEvent } from "../domain/task.ts";
 import type { OpenStreams } from "./open_streams.ts";
 import { sseFrame } from "./sse_frame.ts";
 import { openSseSink, type SseSink } from "./sse_sink.ts";
-import { type FeedSources, followTask } from "./task_feed.ts";
+import { type FeedSources, followTask, MAX_BATCH } from "./task_feed.ts";
 
 /** What a stream needs. */
 export interface StreamSettings extends FeedSources {
@@ -58,21 +58,40 @@ export function streamTask(
   return sink.response;
 }
 
-/** Writes each event of the feed to the sink until either ends; then ends the sink. */
+/** Bytes of frames written at once, at most (a replay's burst). */
+const MAX_WRITE_BYTES = 32 * 1024;
+
+/**
+ * Writes the feed's events to the sink until either ends; then ends the
+ * sink. A batch (a replay, or events that came together) goes out in
+ * writes of up to `MAX_WRITE_BYTES`, and between them the stream lets other
+ * work run, so a thousand replays at once do not hold up the process.
+ */
 async function forward(
-  events: AsyncGenerator<TaskEvent>,
+  batches: AsyncGenerator<TaskEvent[]>,
   sink: SseSink,
   taskId: string,
   settings: StreamSettings,
 ): Promise<void> {
   try {
-    for await (const event of events) {
-      sink.write(frameOf(event));
-      if (sink.full && !await drainedWithin(sink, settings.stallMs)) {
-        settings.streams.noteSlow();
-        sink.drop();
+    for await (const batch of batches) {
+      for (let i = 0; i < batch.length && sink.open;) {
+        const frames: Uint8Array[] = [];
+        let bytes = 0;
+        while (i < batch.length && (frames.length === 0 || bytes < MAX_WRITE_BYTES)) {
+          const frame = frameOf(batch[i++]);
+          frames.push(frame);
+          bytes += frame.byteLength;
+        }
+        sink.write(frames.length === 1 ? frames[0] : chunkOf(batch[i - frames.length], frames));
+        if (sink.full && !await drainedWithin(sink, settings.stallMs)) {
+          settings.streams.noteSlow();
+          sink.drop();
+        }
+        if (i < batch.length) await otherWork();
       }
       if (!sink.open) break;
+      if (batch.length === MAX_BATCH) await otherWork(); // more of a replay is likely waiting
     }
   } catch (error) {
     console.error(
@@ -100,6 +119,31 @@ async function drainedWithin(sink: SseSink, ms: number): Promise<boolean> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Lets timers and I/O of other requests run before going on. */
+function otherWork(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+const chunks = new WeakMap<TaskEvent, { count: number; chunk: Uint8Array }>();
+
+/**
+ * The frames of consecutive events as one buffer, kept with the first
+ * event: replays of the same history cut it at the same events, so they
+ * share these buffers as they share the frames.
+ */
+function chunkOf(first: TaskEvent, frames: Uint8Array[]): Uint8Array {
+  const known = chunks.get(first);
+  if (known?.count === frames.length) return known.chunk;
+  const chunk = new Uint8Array(frames.reduce((n, f) => n + f.byteLength, 0));
+  let at = 0;
+  for (const frame of frames) {
+    chunk.set(frame, at);
+    at += frame.byteLength;
+  }
+  chunks.set(first, { count: frames.length, chunk });
+  return chunk;
 }
 
 const frames = new WeakMap<TaskEvent, Uint8Array>();

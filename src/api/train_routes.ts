@@ -17,6 +17,7 @@ import type { OpenStreams } from "./open_streams.ts";
 import { streamTask } from "./task_stream.ts";
 import { coalesceReads } from "./coalesced_reads.ts";
 import { toTrainRequest, trainRequestSchema } from "./train_request.ts";
+import { DuplicateKeyError, parseJsonStrict } from "../util/strict_json.ts";
 
 /** What the training routes need. */
 export interface TrainRoutesDeps {
@@ -67,7 +68,7 @@ export function duration(seconds: number): string {
 /** Builds the `/trainmodel` routes. */
 export function createTrainRoutes(deps: TrainRoutesDeps): Hono {
   const routes = new Hono({ strict: false });
-  const streamSettings = { ...deps, broker: coalesceReads(deps.broker) };
+  const streamSettings = { ...deps, broker: coalesceReads(deps.broker, deps.hub) };
 
   async function taskOr404(
     taskId: string,
@@ -94,8 +95,14 @@ export function createTrainRoutes(deps: TrainRoutesDeps): Hono {
       const text = await c.req.text();
       let body: unknown;
       try {
-        body = JSON.parse(text);
-      } catch {
+        body = parseJsonStrict(text);
+      } catch (error) {
+        if (error instanceof DuplicateKeyError) {
+          throw validationError([{
+            field: error.path === "$" ? error.key : `${error.path.slice(2)}.${error.key}`,
+            message: "appears twice in the body; send each field once",
+          }]);
+        }
         throw validationError([{
           field: "(body)",
           message:

@@ -14,9 +14,11 @@ export function isEventId(id: string): boolean {
 
 /** Orders two event ids: negative when `a` comes first, 0 when equal. */
 export function compareEventIds(a: string, b: string): number {
-  const [am, as] = a.split("-").map(Number);
-  const [bm, bs] = b.split("-").map(Number);
-  return am - bm || as - bs;
+  if (a === b) return 0;
+  const ad = a.indexOf("-");
+  const bd = b.indexOf("-");
+  return Number(a.slice(0, ad)) - Number(b.slice(0, bd)) ||
+    Number(a.slice(ad + 1)) - Number(b.slice(bd + 1));
 }
 
 /**

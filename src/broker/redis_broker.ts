@@ -19,7 +19,10 @@
  *
  * Every change is `PUBLISH`ed on `task_updates:{task_id}`; a queued job on
  * `task_updates:_queue`, so one pattern subscription per process hears both.
- * Each operation is one Lua script: one command, atomic.
+ * Each operation is one Lua script (`redis_scripts.ts`): one command, atomic.
+ * The consumer group is created once per process (again if the queue was
+ * deleted), and consumers that hold no job and have been silent for
+ * `deadConsumerMs` (workers that are gone) are removed from it now and then.
  *
  * @module
  */
@@ -40,6 +43,7 @@ import { createLiveSubscription, type LiveSubscription } from "./live_subscripti
 import type { ReadingSeries } from "../domain/series.ts";
 import { isFinal, type Task, type TaskEvent } from "../domain/task.ts";
 import { meterKey } from "../domain/meter.ts";
+import { ACK, CLAIM, COMMIT, CREATE, MERGE, RELEASE, RENEW, SWEEP } from "./redis_scripts.ts";
 
 /** Settings of the Redis broker. */
 export interface RedisBrokerOptions {
@@ -55,6 +59,8 @@ export interface RedisBrokerOptions {
   livenessMs?: number;
   /** Key prefix, for sharing one Redis between deployments. */
   keyPrefix?: string;
+  /** Silence after which a consumer without jobs counts as gone (default 10 minutes). */
+  deadConsumerMs?: number;
 }
 
 /** The channel of a task's events. */
@@ -65,106 +71,6 @@ export function taskChannel(taskId: string): string {
 const PATTERN = "task_updates:*";
 const QUEUE_CHANNEL = "task_updates:_queue";
 const GROUP = "workers";
-
-const FINAL_CHECK = "s == 'SUCCESS' or s == 'FAILURE' or s == 'CANCELLED'";
-
-const CREATE = `
-local holder = redis.call('GET', KEYS[1])
-if holder then
-  local s = redis.call('HGET', ARGV[8] .. 'task:' .. holder, 'status')
-  if s and not (${FINAL_CHECK}) then return {0, holder} end
-end
-redis.call('SET', KEYS[1], ARGV[1])
-local id = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], '*', 'task', ARGV[2])
-redis.call('HSET', KEYS[2], 'id', id, 'status', ARGV[3], 'task', ARGV[2])
-redis.call('XADD', KEYS[4], '*', 'job', ARGV[4])
-redis.call('PUBLISH', ARGV[6], '{"id":"' .. id .. '","task":' .. ARGV[2] .. '}')
-redis.call('PUBLISH', ARGV[7], 'queued')
-return {1, id}`;
-
-const COMMIT = `
-local cur = redis.call('HMGET', KEYS[1], 'id', 'status', 'task')
-if not cur[1] then return {0} end
-local s = cur[2]
-if cur[1] ~= ARGV[1] or ${FINAL_CHECK} then return {0, cur[1], cur[3]} end
-local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], '*', 'task', ARGV[2])
-redis.call('HSET', KEYS[1], 'id', id, 'status', ARGV[3], 'task', ARGV[2])
-if ARGV[4] == '1' then
-  redis.call('EXPIRE', KEYS[1], ARGV[5])
-  redis.call('EXPIRE', KEYS[2], ARGV[5])
-  if redis.call('GET', KEYS[3]) == ARGV[8] then redis.call('DEL', KEYS[3]) end
-end
-redis.call('PUBLISH', ARGV[6], '{"id":"' .. id .. '","task":' .. ARGV[2] .. '}')
-return {1, id}`;
-
-const CLAIM = `
-redis.pcall('XGROUP', 'CREATE', KEYS[1], ARGV[1], '0', 'MKSTREAM')
-local cursor = '0-0'
-for i = 1, 50 do
-  local r = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], cursor, 'COUNT', 1)
-  local e = r[2][1]
-  if e then
-    local p = redis.call('XPENDING', KEYS[1], ARGV[1], e[1], e[1], 1)
-    return {e[1], e[2][2], p[1][4]}
-  end
-  cursor = r[1]
-  if cursor == '0-0' then break end
-end
-local n = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', 1, 'STREAMS', KEYS[1], '>')
-if n then
-  local e = n[1][2][1]
-  return {e[1], e[2][2], 1}
-end
-return false`;
-
-const OWNED = `
-local p = redis.pcall('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
-if type(p) ~= 'table' or not p[1] or p[1][2] ~= ARGV[2] or tostring(p[1][4]) ~= ARGV[4] then
-  return 0
-end`;
-
-const RENEW = `${OWNED}
-redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'JUSTID')
-return 1`;
-
-const RELEASE = `${OWNED}
-redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'IDLE', 999999999999, 'JUSTID')
-redis.call('PUBLISH', ARGV[5], 'released')
-return 1`;
-
-const ACK = `
-redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
-redis.call('XDEL', KEYS[1], ARGV[2])
-return 1`;
-
-// KEYS[1] the meter's readings hash. ARGV[1] the readings' offset in the
-// hour (ms), ARGV[2] the most readings the meter may hold (0: no limit),
-// then timestamp/value pairs. Checks the grid and the limit, then merges,
-// all in one step; fields go in chunks (Lua's unpack has a stack limit).
-const MERGE = `
-local key = KEYS[1]
-local offset = tonumber(ARGV[1])
-local max = tonumber(ARGV[2])
-local stored = redis.call('HLEN', key)
-if stored > 0 then
-  local have = tonumber(redis.call('HRANDFIELD', key)) % 3600000
-  if have ~= offset then return {'off_grid', have} end
-end
-if max > 0 then
-  local new = 0
-  for i = 3, #ARGV, 2000 do
-    local fields = {}
-    for j = i, math.min(i + 1998, #ARGV - 1), 2 do fields[#fields + 1] = ARGV[j] end
-    local got = redis.call('HMGET', key, unpack(fields))
-    for k = 1, #fields do if not got[k] then new = new + 1 end end
-  end
-  if stored + new > max then return {'too_many', stored + new} end
-end
-local added = 0
-for i = 3, #ARGV, 2000 do
-  added = added + redis.call('HSET', key, unpack(ARGV, i, math.min(i + 1999, #ARGV)))
-end
-return {'ok', added}`;
 
 /** Creates the Redis broker and checks that Redis answers. */
 export async function createRedisBroker(options: RedisBrokerOptions): Promise<Broker> {
@@ -184,6 +90,7 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
     release: redis.createScript<number>(RELEASE),
     ack: redis.createScript<number>(ACK),
     merge: redis.createScript<[string, number]>(MERGE),
+    sweep: redis.createScript<number>(SWEEP),
   };
   const key = {
     task: (id: string) => `${prefix}task:${id}`,
@@ -194,6 +101,23 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
       `${prefix}readings:${meterKey(meter)}`,
     model: (meter: Parameters<Broker["getReadings"]>[0]) => `${prefix}model:${meterKey(meter)}`,
   };
+
+  const deadConsumerMs = options.deadConsumerMs ?? 10 * 60_000;
+  let nextSweep = 0;
+  // The job group, made once (XGROUP CREATE fails harmlessly when it exists).
+  let groupReady: Promise<void> | null = null;
+  const ensureGroup = () =>
+    groupReady ??= redis.xgroup(key.jobs, {
+      type: "CREATE",
+      group: GROUP,
+      id: "0",
+      options: { MKSTREAM: true },
+    }).then(() => {}, (error) => {
+      if (!String(error).includes("BUSYGROUP")) {
+        groupReady = null;
+        throw error;
+      }
+    });
 
   const listeners = new Set<TaskEventListener>();
   const jobListeners = new Set<() => void>();
@@ -320,7 +244,22 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
     },
 
     async claimJob(consumer, leaseMs): Promise<JobDelivery | null> {
-      const claimed = await scripts.claim.exec([key.jobs], [GROUP, consumer, String(leaseMs)]);
+      let claimed;
+      try {
+        await ensureGroup();
+        claimed = await scripts.claim.exec([key.jobs], [GROUP, consumer, String(leaseMs)]);
+      } catch (error) {
+        if (!String(error).includes("NOGROUP")) throw error;
+        groupReady = null; // the queue was deleted: make it again
+        await ensureGroup();
+        claimed = await scripts.claim.exec([key.jobs], [GROUP, consumer, String(leaseMs)]);
+      }
+      if (Date.now() >= nextSweep) {
+        nextSweep = Date.now() + Math.min(deadConsumerMs, 60_000);
+        await scripts.sweep.exec([key.jobs], [GROUP, String(deadConsumerMs)]).catch((error) =>
+          console.error("Could not remove departed workers from the job queue:", error)
+        );
+      }
       if (!claimed) return null;
       const [id, job, attempt] = claimed;
       return { id, job: JSON.parse(job), attempt: Number(attempt) };

@@ -37,3 +37,20 @@ export function toHourlyGrid(series: ReadingSeries): HourlyGrid {
   });
   return { start, values };
 }
+
+/**
+ * The readings at or after `from` (epoch ms). The series is in time order,
+ * so this is a binary search and a slice: work proportional to what is
+ * kept, never to the series' span.
+ */
+export function seriesSince(series: ReadingSeries, from: number): ReadingSeries {
+  let lo = 0;
+  let hi = series.timestamps.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (series.timestamps[mid] < from) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo === 0) return series;
+  return { timestamps: series.timestamps.slice(lo), values: series.values.slice(lo) };
+}

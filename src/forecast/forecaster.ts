@@ -20,7 +20,10 @@ import {
   issueHourOneHot,
   originFeatures,
 } from "../training/features.ts";
-import { HOUR_MS } from "../domain/series.ts";
+import { HOUR_MS, seriesSince } from "../domain/series.ts";
+
+/** Hours before the lookback window that are cleaned with it (zero runs of days are judged whole). */
+const CLEANING_CONTEXT_HOURS = 21 * 24;
 import { MODEL_FORMAT, type SavedModel } from "../training/train.ts";
 
 /** A forecast as the API answers it. */
@@ -92,7 +95,12 @@ export function createForecaster(deps: { broker: Broker; models: ModelStore }): 
       const { metadata } = loaded;
       const { lookback } = metadata.window;
       if (!series) throw tooFew(meter, lookback, 0);
-      const clean = cleanReadings(series, meter.meter_type);
+      // Only the recent weeks matter, with room for the cleaning policy to
+      // judge runs of zeros: a grid of the whole span would grow with it
+      // (a meter with readings from 2000 and today is 200,000 hours).
+      const latest = series.timestamps[series.timestamps.length - 1];
+      const recent = seriesSince(series, latest - (lookback + CLEANING_CONTEXT_HOURS) * HOUR_MS);
+      const clean = cleanReadings(recent, meter.meter_type);
       const grid = { start: clean.start, values: clean.values };
       const origin = grid.values.length; // the hour after the latest reading
       if (!complete(grid.values, origin - lookback, origin)) {

@@ -11,6 +11,12 @@
  *   the client goes; the stream ends if that connection drops, so clients
  *   can tell.
  * - `Authorization: Bearer <token>` on every request.
+ * - No client can change or hold the shared connection: commands that block
+ *   or change its state are refused (`commands.ts`), only Wattcast's own
+ *   Lua scripts run by default (`script_policy.ts`), `SCRIPT KILL` and
+ *   `FUNCTION KILL` go on a connection of their own so they reach Redis
+ *   while a script runs, batches and subscriptions are capped, and a
+ *   subscriber that stops reading is dropped by unread bytes.
  *
  * @module
  */
@@ -19,7 +25,8 @@ import { bodyLimit } from "hono/body-limit";
 import { Command, Redis as IORedis } from "ioredis";
 import { timingSafeEqual } from "node:crypto";
 import { Buffer } from "node:buffer";
-import { encodeReply, toRedisCommand } from "./commands.ts";
+import { encodeReply, type RedisCommand, toRedisCommand } from "./commands.ts";
+import { checkScript, type ScriptPolicy } from "./script_policy.ts";
 
 /** Gateway settings. */
 export interface GatewayOptions {
@@ -35,6 +42,8 @@ export interface GatewayOptions {
   maxSubscriptions?: number;
   /** Bytes a subscriber may leave unread before it is dropped (default 1 MiB). */
   maxUnreadBytes?: number;
+  /** Which Lua scripts run (default `project`: only Wattcast's own; see `script_policy.ts`). */
+  scripts?: ScriptPolicy;
 }
 
 /** A gateway, ready to serve. */
@@ -80,6 +89,12 @@ export function createGateway(options: GatewayOptions): Gateway {
     // Commands are still written in order on one connection.
   });
   redis.on("error", () => {}); // reconnects on its own; requests report failures
+  // For SCRIPT KILL and FUNCTION KILL only: on the shared connection they
+  // would wait behind the script they are to stop. Connected from the start
+  // and without ioredis's ready check, whose INFO a busy Redis refuses.
+  const control = redis.duplicate({ enableReadyCheck: false });
+  control.on("error", () => {});
+  const policy = options.scripts ?? "project";
   const limits = { ...GATEWAY_LIMITS, ...definedOnly(options) };
   const expected = Buffer.from(`Bearer ${options.token}`);
   const subscriptions = new Set<{ close(): void }>();
@@ -124,10 +139,19 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
   }
 
+  /** Checks a client's command against the gateway's rules. */
+  function accept(value: unknown): RedisCommand {
+    const command = toRedisCommand(value);
+    checkScript(command, policy);
+    return command;
+  }
+
   async function run(command: string[], base64: boolean) {
     commandCount++;
     const raw = new RawCommand(command[0], command.slice(1));
-    redis.sendCommand(raw);
+    const kill = ["SCRIPT", "FUNCTION"].includes(command[0].toUpperCase()) &&
+      command[1]?.toUpperCase() === "KILL";
+    (kill ? control : redis).sendCommand(raw);
     return encodeReply(await raw.promise, base64);
   }
 
@@ -137,7 +161,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     const body = await readJson(c.req.raw);
     let command;
     try {
-      command = toRedisCommand(body);
+      command = accept(body);
     } catch (error) {
       throw new GatewayError(400, errorText(error));
     }
@@ -157,7 +181,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     const base64 = wantsBase64(c.req.raw);
     const results = await Promise.all(body.map(async (raw) => {
       try {
-        return { result: await run(toRedisCommand(raw), base64) };
+        return { result: await run(accept(raw), base64) };
       } catch (error) {
         return { error: errorText(error) };
       }
@@ -173,7 +197,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     checkBatch(body, "transaction");
     let commands;
     try {
-      commands = body.map(toRedisCommand);
+      commands = body.map(accept);
     } catch (error) {
       throw new GatewayError(400, `EXECABORT Transaction discarded: ${errorText(error)}`);
     }
@@ -304,6 +328,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     async close() {
       for (const subscription of [...subscriptions]) subscription.close();
       await redis.quit().catch(() => redis.disconnect());
+      control.disconnect();
     },
   };
 }

@@ -30,6 +30,7 @@ try {
 const server = await serveGateway({
   redisUrl: config.redisUrl!,
   token: config.redisRestToken!,
+  scripts: config.gatewayScripts,
   port: config.port,
   hostname: config.host,
 });

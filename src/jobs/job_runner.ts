@@ -12,7 +12,7 @@ import type { ModelStore } from "../models/model_store.ts";
 import type { TaskTracker } from "../tracker/tracker.ts";
 import { JobStopped } from "./failure_policy.ts";
 import { runJob, type RunJobOptions } from "./run_job.ts";
-import { type Trainer, trainInThread } from "./training_host.ts";
+import { createTrainingPool, type Trainer, type TrainingPool } from "./training_pool.ts";
 
 /** What the job runner needs. */
 export interface JobRunnerOptions {
@@ -29,7 +29,7 @@ export interface JobRunnerOptions {
   maxAttempts?: number;
   /** How often an idle runner looks for jobs whose lease ran out. */
   idleCheckMs?: number;
-  /** Trains a model; a new Web Worker per job by default. */
+  /** Trains a model; by default a pool of `concurrency` training threads. */
   trainer?: Trainer;
   /** Logs unexpected errors in full. */
   debug?: boolean;
@@ -46,6 +46,8 @@ export interface JobRunner {
   stop(graceMs?: number): Promise<void>;
   /** Jobs running now. */
   active(): number;
+  /** Training threads alive now, and started since the runner was made (null with a custom trainer). */
+  threads(): { alive: number; started: number } | null;
 }
 
 /** Creates a job runner. */
@@ -54,11 +56,22 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
   const consumer = options.consumer ??
     `${Deno.hostname()}-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   const leaseMs = options.leaseMs ?? 30_000;
+  // Made at start, closed at stop: its threads live only while the runner runs.
+  let pool: TrainingPool | null = null;
+  let startedBefore = 0;
   const jobOptions: RunJobOptions = {
     broker,
     tracker: options.tracker,
     models: options.models,
-    trainer: options.trainer ?? trainInThread,
+    trainer: options.trainer ??
+      ((series, meterType, trainingOptions, hooks, signal) =>
+        (pool ??= createTrainingPool(options.concurrency)).train(
+          series,
+          meterType,
+          trainingOptions,
+          hooks,
+          signal,
+        )),
     consumer,
     leaseMs,
     maxAttempts: options.maxAttempts ?? 3,
@@ -147,10 +160,18 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
       await Promise.all(jobs.map((job) => job.done));
       cleanups.splice(0).forEach((cleanup) => cleanup());
       while (pumping) await new Promise((r) => setTimeout(r, 5));
+      startedBefore += pool?.started() ?? 0;
+      pool?.close();
+      pool = null;
     },
 
     active() {
       return running.size;
+    },
+
+    threads() {
+      if (options.trainer) return null;
+      return { alive: pool?.threads() ?? 0, started: startedBefore + (pool?.started() ?? 0) };
     },
   };
 }

@@ -22,7 +22,7 @@ import { successChange } from "./job_result.ts";
 import { keepLease } from "./lease.ts";
 import { createReporter } from "./reporter.ts";
 import { fetchReadings, saveModel, type StageContext, train } from "./stages.ts";
-import type { Trainer } from "./training_host.ts";
+import type { Trainer } from "./training_pool.ts";
 
 /** What running a job needs. */
 export interface RunJobOptions {

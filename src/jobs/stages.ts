@@ -18,7 +18,7 @@ import { durably } from "./durably.ts";
 import { estimateCompletion } from "./eta.ts";
 import { savingMessage } from "./job_result.ts";
 import type { Reporter } from "./reporter.ts";
-import type { Trainer } from "./training_host.ts";
+import type { Trainer } from "./training_pool.ts";
 
 /** Progress reached at the start of each stage; training fills 15 to 90. */
 export const STAGE_PROGRESS = {

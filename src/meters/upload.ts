@@ -8,6 +8,7 @@
  */
 import { parseReadingsCsv, quoted, readTimestamp, type RejectedLine } from "./csv.ts";
 import type { ReadingSeries } from "../domain/series.ts";
+import { DuplicateKeyError, parseJsonStrict } from "../util/strict_json.ts";
 
 /** Largest plausible hourly reading; above it a value is a unit or export error. */
 export const MAX_READING = 1e8;
@@ -52,8 +53,20 @@ export function parseUpload(
   if (json) {
     let items: unknown;
     try {
-      items = JSON.parse(body);
-    } catch {
+      items = parseJsonStrict(body);
+    } catch (error) {
+      if (error instanceof DuplicateKeyError) {
+        const item = error.path.match(/^\$\[(\d+)\]/);
+        return {
+          series: empty(),
+          problems: [{
+            line: item ? Number(item[1]) + 1 : 0,
+            reason: `the key ${JSON.stringify(error.key)} appears twice; give each item one`,
+          }],
+          unit: "item",
+          lines: [],
+        };
+      }
       return {
         series: empty(),
         problems: [{ line: 0, reason: "the body is not valid JSON" }],

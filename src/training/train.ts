@@ -80,6 +80,8 @@ export interface TrainHooks {
   onPrepared?(info: { samples: number; backend: string }): void;
   /** One epoch is done. */
   onEpoch?(metrics: TrainingMetrics): void;
+  /** Stops training after the current batch; training then throws the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /** What training produced. */
@@ -104,6 +106,7 @@ export async function trainModel(
   window: WindowSpec = DEFAULT_WINDOW,
 ): Promise<TrainOutcome> {
   const backend = await useFastestBackend();
+  hooks.signal?.throwIfAborted();
   const clean = cleanReadings(series, meterType);
   const grid: HourlyGrid = { start: clean.start, values: clean.values };
   const { lookback, horizon } = window;
@@ -176,6 +179,9 @@ export async function trainModel(
       shuffle: true,
       verbose: 0,
       callbacks: {
+        onBatchEnd: () => {
+          if (hooks.signal?.aborted) deep.stopTraining = true;
+        },
         onEpochEnd: (epoch, logs) => {
           metrics.epoch = epoch + 1;
           metrics.loss = logs?.loss ?? null;
@@ -189,6 +195,7 @@ export async function trainModel(
       },
     });
     // Keep the best validation weights: a zero deep path when it never beat the linear heads.
+    hooks.signal?.throwIfAborted();
     deep.setWeights(best.weights);
     metrics.val_loss = best.loss;
 

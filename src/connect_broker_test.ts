@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { parseConfig } from "../config.ts";
-import { connectBroker } from "./connect.ts";
+import { parseConfig } from "./config.ts";
+import { connectBroker } from "./connect_broker.ts";
 
 const embedded = { allowEmbedded: true, allowLocalGateway: false };
 

@@ -7,12 +7,12 @@
  *
  * @module
  */
-import { type Config, ConfigError } from "../config.ts";
-import { serveGateway } from "../gateway/serve_gateway.ts";
-import type { Broker } from "./broker.ts";
-import { createMemoryBroker } from "./memory_broker.ts";
-import { createRedisBroker } from "./redis_broker.ts";
-import { openSqliteBroker } from "./sqlite_broker.ts";
+import { type Config, ConfigError } from "./config.ts";
+import { serveGateway } from "./gateway/serve_gateway.ts";
+import type { Broker } from "./broker/broker.ts";
+import { createMemoryBroker } from "./broker/memory_broker.ts";
+import { createRedisBroker } from "./broker/redis_broker.ts";
+import { openSqliteBroker } from "./broker/sqlite_broker.ts";
 
 /** The embedded database file, inside `DATA_DIR`. */
 export const DATABASE_FILE = "wattcast.db";
@@ -57,7 +57,12 @@ export async function connectBroker(
   }
   if (config.redisUrl && options.allowLocalGateway) {
     const token = crypto.randomUUID();
-    const gateway = await serveGateway({ redisUrl: config.redisUrl, token, port: 0 });
+    const gateway = await serveGateway({
+      redisUrl: config.redisUrl,
+      token,
+      port: 0,
+      scripts: config.gatewayScripts,
+    });
     const broker = await createRedisBroker({ url: gateway.url, token, ...redisSettings }).catch(
       async (error) => {
         await gateway.close();

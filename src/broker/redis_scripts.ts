@@ -1,0 +1,131 @@
+/**
+ * The Redis broker's Lua scripts: each broker operation is one script, so
+ * one command, atomic. The REST gateway runs these and no others by default
+ * (`src/gateway/script_policy.ts`).
+ *
+ * @module
+ */
+
+const FINAL_CHECK = "s == 'SUCCESS' or s == 'FAILURE' or s == 'CANCELLED'";
+
+export const CREATE = `
+local holder = redis.call('GET', KEYS[1])
+if holder then
+  local s = redis.call('HGET', ARGV[8] .. 'task:' .. holder, 'status')
+  if s and not (${FINAL_CHECK}) then return {0, holder} end
+end
+redis.call('SET', KEYS[1], ARGV[1])
+local id = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], '*', 'task', ARGV[2])
+redis.call('HSET', KEYS[2], 'id', id, 'status', ARGV[3], 'task', ARGV[2])
+redis.call('XADD', KEYS[4], '*', 'job', ARGV[4])
+redis.call('PUBLISH', ARGV[6], '{"id":"' .. id .. '","task":' .. ARGV[2] .. '}')
+redis.call('PUBLISH', ARGV[7], 'queued')
+return {1, id}`;
+
+export const COMMIT = `
+local cur = redis.call('HMGET', KEYS[1], 'id', 'status', 'task')
+if not cur[1] then return {0} end
+local s = cur[2]
+if cur[1] ~= ARGV[1] or ${FINAL_CHECK} then return {0, cur[1], cur[3]} end
+local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], '*', 'task', ARGV[2])
+redis.call('HSET', KEYS[1], 'id', id, 'status', ARGV[3], 'task', ARGV[2])
+if ARGV[4] == '1' then
+  redis.call('EXPIRE', KEYS[1], ARGV[5])
+  redis.call('EXPIRE', KEYS[2], ARGV[5])
+  if redis.call('GET', KEYS[3]) == ARGV[8] then redis.call('DEL', KEYS[3]) end
+end
+redis.call('PUBLISH', ARGV[6], '{"id":"' .. id .. '","task":' .. ARGV[2] .. '}')
+return {1, id}`;
+
+export const CLAIM = `
+local cursor = '0-0'
+for i = 1, 50 do
+  local r = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], cursor, 'COUNT', 1)
+  local e = r[2][1]
+  if e then
+    local p = redis.call('XPENDING', KEYS[1], ARGV[1], e[1], e[1], 1)
+    return {e[1], e[2][2], p[1][4]}
+  end
+  cursor = r[1]
+  if cursor == '0-0' then break end
+end
+local n = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', 1, 'STREAMS', KEYS[1], '>')
+if n then
+  local e = n[1][2][1]
+  return {e[1], e[2][2], 1}
+end
+return false`;
+
+const OWNED = `
+local p = redis.pcall('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
+if type(p) ~= 'table' or not p[1] or p[1][2] ~= ARGV[2] or tostring(p[1][4]) ~= ARGV[4] then
+  return 0
+end`;
+
+export const RENEW = `${OWNED}
+redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'JUSTID')
+return 1`;
+
+export const RELEASE = `${OWNED}
+redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'IDLE', 999999999999, 'JUSTID')
+redis.call('PUBLISH', ARGV[5], 'released')
+return 1`;
+
+export const ACK = `
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+redis.call('XDEL', KEYS[1], ARGV[2])
+return 1`;
+
+// KEYS[1] the meter's readings hash. ARGV[1] the readings' offset in the
+// hour (ms), ARGV[2] the most readings the meter may hold (0: no limit),
+// then timestamp/value pairs. Checks the grid and the limit, then merges,
+// all in one step; fields go in chunks (Lua's unpack has a stack limit).
+export const MERGE = `
+local key = KEYS[1]
+local offset = tonumber(ARGV[1])
+local max = tonumber(ARGV[2])
+local stored = redis.call('HLEN', key)
+if stored > 0 then
+  local have = tonumber(redis.call('HRANDFIELD', key)) % 3600000
+  if have ~= offset then return {'off_grid', have} end
+end
+if max > 0 then
+  local new = 0
+  for i = 3, #ARGV, 2000 do
+    local fields = {}
+    for j = i, math.min(i + 1998, #ARGV - 1), 2 do fields[#fields + 1] = ARGV[j] end
+    local got = redis.call('HMGET', key, unpack(fields))
+    for k = 1, #fields do if not got[k] then new = new + 1 end end
+  end
+  if stored + new > max then return {'too_many', stored + new} end
+end
+local added = 0
+for i = 3, #ARGV, 2000 do
+  added = added + redis.call('HSET', key, unpack(ARGV, i, math.min(i + 1999, #ARGV)))
+end
+return {'ok', added}`;
+
+// Consumers of the job group that hold no job and have not asked for one
+// in ARGV[2] ms: workers that are gone. KEYS[1] the queue, ARGV[1] the group.
+export const SWEEP = `
+local removed = 0
+for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
+  local info = {}
+  for i = 1, #c, 2 do info[c[i]] = c[i + 1] end
+  if info['pending'] == 0 and info['idle'] > tonumber(ARGV[2]) then
+    removed = removed + redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], info['name'])
+  end
+end
+return removed`;
+
+/** Every script the Redis broker runs. */
+export const REDIS_SCRIPTS: readonly string[] = [
+  CREATE,
+  COMMIT,
+  CLAIM,
+  RENEW,
+  RELEASE,
+  ACK,
+  MERGE,
+  SWEEP,
+];

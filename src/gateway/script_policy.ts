@@ -1,0 +1,56 @@
+/**
+ * Which Lua scripts the gateway runs. Redis runs one script at a time and
+ * nothing else meanwhile: one `while true do end` holds every client of the
+ * server until it is killed. So by default (`project`) the gateway runs only
+ * the Redis broker's own scripts (`src/broker/redis_scripts.ts`), recognised
+ * by their SHA-1 whether sent as `EVAL` or `EVALSHA`, and refuses other
+ * scripts and Redis functions. `any` runs every script, and leaves the time
+ * limit to Redis (`busy-reply-threshold`); `SCRIPT KILL` then reaches Redis
+ * on a connection of its own (`gateway.ts`).
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { REDIS_SCRIPTS } from "../broker/redis_scripts.ts";
+import { type RedisCommand, RefusedCommand } from "./commands.ts";
+
+/** `project`: only the Redis broker's scripts; `any`: every script. */
+export type ScriptPolicy = "project" | "any";
+
+/** The SHA-1 of a script, as Redis names it. */
+export function scriptSha(script: string): string {
+  return createHash("sha1").update(script).digest("hex");
+}
+
+/** The SHA-1s of the scripts the project's Redis broker runs. */
+export const PROJECT_SCRIPT_SHAS: ReadonlySet<string> = new Set(REDIS_SCRIPTS.map(scriptSha));
+
+/**
+ * Refuses a script or function call the policy does not allow.
+ *
+ * @throws {RefusedCommand} naming the script's SHA-1 and what to do.
+ */
+export function checkScript(
+  command: RedisCommand,
+  policy: ScriptPolicy,
+  allowed: ReadonlySet<string> = PROJECT_SCRIPT_SHAS,
+): void {
+  if (policy === "any") return;
+  const name = command[0].toUpperCase();
+  let sha: string | null = null;
+  if (name === "EVAL" || name === "EVAL_RO") sha = scriptSha(command[1] ?? "");
+  else if (name === "EVALSHA" || name === "EVALSHA_RO") sha = (command[1] ?? "").toLowerCase();
+  else if (
+    name === "FCALL" || name === "FCALL_RO" ||
+    (name === "FUNCTION" && ["LOAD", "RESTORE"].includes(command[1]?.toUpperCase() ?? ""))
+  ) {
+    throw new RefusedCommand(
+      `ERR ${name} is not run by this gateway: Redis functions could hold the server for every client. Set GATEWAY_SCRIPTS=any on the gateway to allow them.`,
+    );
+  }
+  if (sha !== null && !allowed.has(sha)) {
+    throw new RefusedCommand(
+      `ERR script ${sha} is not one of Wattcast's scripts, and this gateway runs only those (a script holds Redis for every client while it runs). Set GATEWAY_SCRIPTS=any on the gateway to allow any script.`,
+    );
+  }
+}
