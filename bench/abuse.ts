@@ -2,8 +2,8 @@
  * Responsiveness under abuse (the hardening issue): how long `/health` takes
  * while each abuse runs against `deno task dev`, and how long a `PING`
  * through the REST gateway takes while each gateway abuse runs. A probe
- * is sent every 25 ms, one at a time, from this process; the abuse comes
- * from this process too, all on one machine.
+ * is sent every 25 ms, one at a time, from a process of its own
+ * (`probe.ts`); the abuse comes from this one; all on one machine.
  *
  * @module
  */
@@ -24,41 +24,45 @@ export interface AbuseResult {
 
 const fixtures = new URL("../tests/fixtures/meters/", import.meta.url);
 
-/** Sends `probe` every 25 ms while `abuse` runs; their latencies. */
+/** Probes (`bench/probe.ts`, in its own process) every 25 ms while `abuse` runs; their latencies. */
 async function probeDuring(
-  probe: () => Promise<boolean>,
+  probeArgs: string[],
   abuse: () => Promise<void>,
 ): Promise<{ probes: number; p50Ms: number; maxMs: number; failed: number }> {
-  const latencies: number[] = [];
-  let failed = 0;
-  let running = true;
-  const probing = (async () => {
-    while (running) {
-      const started = performance.now();
-      const ok = await probe().catch(() => false);
-      latencies.push(performance.now() - started);
-      if (!ok) failed++;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  })();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("./probe.ts", import.meta.url).pathname, ...probeArgs],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).values();
+  let output = "";
+  while (!output.includes("ready\n")) {
+    const { value, done } = await lines.next();
+    if (done) throw new Error(`the probe ended before it was ready: ${output}`);
+    output += value;
+  }
   try {
     await abuse();
   } finally {
-    running = false;
-    await probing;
+    await child.stdin.close();
   }
+  for (;;) {
+    const { value, done } = await lines.next();
+    if (done) break;
+    output += value;
+  }
+  await child.status;
+  const { latencies, failed } = JSON.parse(output.slice(output.indexOf("ready\n") + 6)) as {
+    latencies: number[];
+    failed: number;
+  };
   return {
     probes: latencies.length,
     p50Ms: percentile(latencies, 50),
     maxMs: Math.max(...latencies),
     failed,
   };
-}
-
-async function healthProbe(url: string): Promise<boolean> {
-  const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(10_000) });
-  await response.body?.cancel();
-  return response.status === 200;
 }
 
 /** Opens a stream from `Last-Event-ID: 0-0` and never reads it. */
@@ -108,7 +112,7 @@ async function serviceAbuse(quick: boolean): Promise<AbuseResult[]> {
       const replays = quick ? 200 : 1000;
       record(
         `D7: ${replays} full replays of a 500-event task that never read, opened at once`,
-        await probeDuring(() => healthProbe(`http://127.0.0.1:${port}`), async () => {
+        await probeDuring(["health", `http://127.0.0.1:${port}`], async () => {
           conns.push(
             ...await Promise.all(
               Array.from({ length: replays }, () => stuckReplay(port, `/trainmodel/stream/${id}`)),
@@ -147,7 +151,7 @@ async function serviceAbuse(quick: boolean): Promise<AbuseResult[]> {
     await waitForStatus(url, trained.task_id, ["SUCCESS", "FAILURE"]);
     record(
       "D2: 10 forecasts at once, 5 times, of a meter with readings from 2000 and 2019",
-      await probeDuring(() => healthProbe(url), async () => {
+      await probeDuring(["health", url], async () => {
         for (let round = 0; round < 5; round++) {
           await Promise.all(
             Array.from({ length: 10 }, async () => {
@@ -175,7 +179,7 @@ async function serviceAbuse(quick: boolean): Promise<AbuseResult[]> {
     await waitForStatus(url, tasks[0], ["TRAINING_MODEL"]);
     record(
       `D6: ${meters} trainings queued, then all ${meters} cancelled at once, the running one included`,
-      await probeDuring(() => healthProbe(url), async () => {
+      await probeDuring(["health", url], async () => {
         await Promise.all(tasks.map(async (id) => {
           await (await fetch(`${url}/trainmodel/${id}`, { method: "DELETE" })).body?.cancel();
         }));
@@ -207,10 +211,6 @@ async function gatewayAbuse(quick: boolean): Promise<AbuseResult[]> {
       headers: { Authorization: "Bearer bench" },
       body: typeof body === "string" ? body : JSON.stringify(body),
     });
-  const ping = async () => {
-    const response = await call("/", ["PING"]);
-    return response.status === 200 && (await response.json()).result === "PONG";
-  };
   const record = (abuse: string, r: Awaited<ReturnType<typeof probeDuring>>) => {
     console.error(`  measured ${abuse}`);
     results.push({ target: "gateway", abuse, ...r });
@@ -219,7 +219,7 @@ async function gatewayAbuse(quick: boolean): Promise<AbuseResult[]> {
     await gateway.waitFor(/REST gateway on/);
     record(
       "G1: SCRIPT DEBUG YES, then scripts, 100 times",
-      await probeDuring(ping, async () => {
+      await probeDuring(["ping", url, "bench"], async () => {
         for (let i = 0; i < 100; i++) {
           await (await call("/", ["SCRIPT", "DEBUG", "YES"])).body?.cancel();
           await (await call("/", ["EVAL", "return 1", "0"])).body?.cancel();
@@ -228,7 +228,7 @@ async function gatewayAbuse(quick: boolean): Promise<AbuseResult[]> {
     );
     record(
       "G2: an endless script (`while true do end`), 100 times",
-      await probeDuring(ping, async () => {
+      await probeDuring(["ping", url, "bench"], async () => {
         for (let i = 0; i < 100; i++) {
           await (await call("/", ["EVAL", "while true do end", "0"])).body?.cancel();
         }
@@ -240,7 +240,7 @@ async function gatewayAbuse(quick: boolean): Promise<AbuseResult[]> {
       `G3: a pipeline of ${pings.toLocaleString("en")} PINGs (${
         (big.length / 1e6).toFixed(1)
       } MB), 3 times`,
-      await probeDuring(ping, async () => {
+      await probeDuring(["ping", url, "bench"], async () => {
         for (let i = 0; i < 3; i++) await (await call("/pipeline", big)).body?.cancel();
       }),
     );
@@ -255,7 +255,7 @@ async function gatewayAbuse(quick: boolean): Promise<AbuseResult[]> {
     };
     record(
       `G4: ${subscribers.toLocaleString("en")} subscriptions opened at once (the cap is 1,000)`,
-      await probeDuring(ping, async () => {
+      await probeDuring(["ping", url, "bench"], async () => {
         await Promise.all(Array.from({ length: subscribers }, () => subscribe("g4")));
         await new Promise((r) => setTimeout(r, 2000));
       }),
@@ -263,7 +263,7 @@ async function gatewayAbuse(quick: boolean): Promise<AbuseResult[]> {
     const payload = "x".repeat(10_000);
     record(
       `G5: ${subscribers.toLocaleString("en")} subscribers that never read, then 2.5 MB published`,
-      await probeDuring(ping, async () => {
+      await probeDuring(["ping", url, "bench"], async () => {
         for (let i = 0; i < 250; i++) {
           await (await call("/", ["PUBLISH", "g4", payload])).body?.cancel();
         }

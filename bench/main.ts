@@ -202,7 +202,10 @@ await section("abuse", "## Responsiveness under abuse", async () => {
     "`/health` of `deno task dev`, and a `PING` through the REST gateway, probed every 25 ms (one at a",
   );
   out(
-    "time) while each abuse of the hardening issue runs from the same process on the same machine.",
+    "time, from a process of its own) while each abuse of the hardening issue runs from another, all on",
+  );
+  out(
+    "one machine. The abuse is the issue's, at the scale given; each row starts a new probe.",
   );
   out();
   out("| target | abuse | probes | p50 ms | max ms | failed | target |");

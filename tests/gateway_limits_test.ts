@@ -56,7 +56,7 @@ test("by default only Wattcast's scripts run: an endless script is refused and o
       assert.equal(refused.status, 400);
       assert.match(
         (await refused.json()).error,
-        /not one of Wattcast's scripts.*GATEWAY_SCRIPTS=any/,
+        /not one of this gateway.s Wattcast scripts.*GATEWAY_SCRIPTS=any/,
       );
     }
     const fcall = await call(gateway, "/", ["FCALL", "f", "0"]);
@@ -69,7 +69,18 @@ test("by default only Wattcast's scripts run: an endless script is refused and o
     assert.equal(inTransaction.status, 400);
     // The broker's own scripts: the merge script, by its SHA-1, runs.
     const { MERGE } = await import("../src/broker/redis_scripts.ts");
-    const merged = await call(gateway, "/", ["EVAL", MERGE, "1", "r", "0", "0", "3600000", "1.5"]);
+    const merged = await call(gateway, "/", [
+      "EVAL",
+      MERGE,
+      "2",
+      "r",
+      "meters",
+      "0",
+      "0",
+      "gas/x",
+      "3600000",
+      "1.5",
+    ]);
     assert.deepEqual(await merged.json(), { result: ["ok", 1] });
     assert.deepEqual(await (await call(gateway, "/", ["PING"])).json(), { result: "PONG" });
   }));

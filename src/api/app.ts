@@ -65,6 +65,8 @@ export function createApp(deps: AppDeps): Hono {
         status: "GET /trainmodel/status/{task_id}",
         stream: "GET /trainmodel/stream/{task_id}",
         cancel: "DELETE /trainmodel/{task_id}",
+        tasks: "GET /trainmodel/tasks?status=&meter_type=&meter_id=&limit=50&cursor=",
+        meters: "GET /meters/{meter_type}?limit=50&cursor=",
         upload_readings: "POST /meters/{meter_type}/{meter_id}/readings",
         meter: "GET /meters/{meter_type}/{meter_id}",
         forecast: "GET /forecast/{meter_type}/{meter_id}?horizon=24",

@@ -5,12 +5,13 @@
  * objects and so one encoded SSE frame per event, instead of each making its
  * own.
  *
- * Identical reads in flight are made once. With the event hub, a finished
- * read is also kept for `keepMs`, and dropped the moment the hub sees a new
- * event of that task (or resyncs). That is safe for the streams' "subscribe,
- * then read" order: the keeper watches the task before its read starts, so
- * a kept result lacks only events the hub has not delivered yet, and a
- * stream that subscribed before reading gets those live.
+ * With the event hub, a read is kept (while in flight, then for `keepMs`)
+ * and dropped, in flight or not, the moment the hub delivers a new event of
+ * that task (or resyncs). That keeps the streams' "subscribe, then read"
+ * order whole: the keeper watches the task before its read starts, so a
+ * shared result lacks only events the hub had not delivered when the caller
+ * asked, and the caller, watching since before it asked, gets those live.
+ * Without the hub, only identical reads in flight are shared.
  *
  * @module
  */
@@ -21,13 +22,17 @@ import type { TaskEvent } from "../domain/task.ts";
 /** The reads a stream makes when it starts. */
 export type TaskReads = Pick<Broker, "getTask" | "readEvents">;
 
-/** How long a finished read is kept by default, unless the task changes. */
+/** How long a read is kept by default, unless the task changes. */
 export const KEEP_READS_MS = 5_000;
 
 /** Tasks whose reads are kept at once, at most. */
 const MAX_KEPT_TASKS = 256;
 
+/** Distinct reads kept per task, at most (replays from many different ids are not kept). */
+const MAX_READS_PER_TASK = 4;
+
 interface Kept {
+  /** Reads in flight or done, by what they read. */
   reads: Map<string, Promise<unknown>>;
   unwatch: Promise<Unsubscribe>;
   /** When the reads stop being kept (checked on use: no timers to clear). */
@@ -35,8 +40,9 @@ interface Kept {
 }
 
 /**
- * Wraps a broker's task reads so identical reads in flight are made once,
- * and, given the event hub, kept until the task changes or `keepMs` passes.
+ * Wraps a broker's task reads so identical reads are made once: with the
+ * event hub, kept (in flight and done) until the task changes or `keepMs`
+ * passes; without it, shared only while in flight.
  */
 export function coalesceReads(
   broker: TaskReads,
@@ -53,18 +59,30 @@ export function coalesceReads(
     entry.unwatch.then((unwatch) => unwatch(), () => {});
   }
 
-  /** The task's kept reads, watching it first; null when they cannot be kept. */
-  async function keeper(taskId: string): Promise<Kept | null> {
-    if (!hub) return null;
+  /** Forgets expired entries (the oldest first), and the oldest past the limit. */
+  function sweep(): void {
+    const now = Date.now();
+    for (const [id, entry] of kept) {
+      if (entry.until > now && kept.size < MAX_KEPT_TASKS) break;
+      forget(id);
+    }
+  }
+
+  /**
+   * A read shared through the task's kept entry. The entry watches the task
+   * before any of its reads starts, and is dropped (with its reads, even
+   * those in flight) when a change is delivered: a caller that watched the
+   * task before asking never joins a read older than a change it missed.
+   */
+  function kept$<T>(taskId: string, key: string, read: () => Promise<T>): Promise<T> {
+    sweep();
     let entry = kept.get(taskId);
+    const shared = entry?.reads.get(key) as Promise<T> | undefined;
+    if (shared) return shared;
     if (!entry) {
-      for (const [id, old] of kept) {
-        if (old.until > Date.now() && kept.size < MAX_KEPT_TASKS) break;
-        forget(id); // the oldest first: expired, or one too many
-      }
       const created: Kept = {
         reads: new Map(),
-        unwatch: hub.watch(taskId, {
+        unwatch: hub!.watch(taskId, {
           onEvent: () => forget(taskId),
           onResync: () => forget(taskId),
         }),
@@ -72,34 +90,30 @@ export function coalesceReads(
       };
       kept.set(taskId, entry = created);
     }
-    try {
-      await entry.unwatch;
-    } catch {
-      forget(taskId);
-      return null;
-    }
-    // Dropped while the watch started: a change arrived, don't keep.
-    return kept.get(taskId) === entry ? entry : null;
+    const owner = entry;
+    const result = (async () => {
+      await owner.unwatch; // watching before reading
+      return await read();
+    })();
+    if (owner.reads.size < MAX_READS_PER_TASK) owner.reads.set(key, result);
+    result.catch(() => {
+      if (owner.reads.get(key) === result) owner.reads.delete(key);
+    });
+    owner.unwatch.catch(() => forget(taskId));
+    return result;
   }
 
-  function once<T>(taskId: string, key: string, read: () => Promise<T>): Promise<T> {
-    const entry = kept.get(taskId);
-    if (entry && entry.until <= Date.now()) forget(taskId);
-    const keptRead = kept.get(taskId)?.reads.get(key) as Promise<T> | undefined;
-    if (keptRead) return keptRead;
+  function inFlight$<T>(key: string, read: () => Promise<T>): Promise<T> {
     let pending = inFlight.get(key) as Promise<T> | undefined;
     if (!pending) {
-      pending = (async () => {
-        const entry = await keeper(taskId);
-        const result = read();
-        entry?.reads.set(key, result);
-        result.catch(() => entry?.reads.delete(key));
-        return await result;
-      })().finally(() => inFlight.delete(key));
+      pending = read().finally(() => inFlight.delete(key));
       inFlight.set(key, pending);
     }
     return pending;
   }
+
+  const once = <T>(taskId: string, key: string, read: () => Promise<T>): Promise<T> =>
+    hub ? kept$(taskId, key, read) : inFlight$(key, read);
 
   return {
     getTask: (taskId) =>

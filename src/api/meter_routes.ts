@@ -1,6 +1,6 @@
 /**
  * The meters resource: upload readings (merged by timestamp, all or
- * nothing) and see what is stored for a meter.
+ * nothing), see what is stored for a meter, and list the stored meters.
  *
  * @module
  */
@@ -12,6 +12,7 @@ import { summarize } from "../meters/summary.ts";
 import { parseUpload } from "../meters/upload.ts";
 import { METER_TYPES, meterIdProblem, type MeterRef, type MeterType } from "../domain/meter.ts";
 import { ApiError, type FieldProblem, validationError } from "./errors.ts";
+import { listing, openCursor, pageLimit, sealCursor } from "./listing.ts";
 
 /** What the meter routes need. */
 export interface MeterRoutesDeps {
@@ -145,6 +146,41 @@ export function createMeterRoutes(deps: MeterRoutesDeps): Hono {
       });
     },
   );
+
+  /** A page of stored meters: each with its readings count and model state. */
+  const listMeters = async (meterType: MeterType | undefined, query: Record<string, string>) => {
+    const limit = pageLimit(query.limit);
+    const page = await listing(() =>
+      deps.broker.listMeters({ limit, after: openCursor(query.cursor), meterType })
+    );
+    const meters = await Promise.all(page.meters.map(async (meter) => {
+      const [count, trainedAt] = await Promise.all([
+        deps.broker.countReadings(meter),
+        deps.broker.modelTrainedAt(meter),
+      ]);
+      return {
+        meter_id: meter.meter_id,
+        meter_type: meter.meter_type,
+        readings_count: count,
+        model: trainedAt ? { trained_at: trainedAt } : null,
+        href: `/meters/${meter.meter_type}/${meter.meter_id}`,
+      };
+    }));
+    return { meters, next_cursor: sealCursor(page.next) };
+  };
+
+  routes.get("/", async (c) => c.json(await listMeters(undefined, c.req.query())));
+
+  routes.get("/:meter_type", async (c) => {
+    const type = c.req.param("meter_type");
+    if (!(METER_TYPES as readonly string[]).includes(type)) {
+      throw validationError([{
+        field: "meter_type",
+        message: `must be one of: ${METER_TYPES.join(", ")}`,
+      }]);
+    }
+    return c.json(await listMeters(type as MeterType, c.req.query()));
+  });
 
   routes.get("/:meter_type/:meter_id", async (c) => {
     const meter = meterFromParams(c.req.param("meter_type"), c.req.param("meter_id"));

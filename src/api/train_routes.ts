@@ -9,10 +9,11 @@ import { bodyLimit } from "hono/body-limit";
 import type { Broker } from "../broker/broker.ts";
 import { compareEventIds, isEventId } from "../broker/event_id.ts";
 import type { EventHub } from "../broker/event_hub.ts";
-import { isFinal, type TaskEvent } from "../domain/task.ts";
-import { meterKey } from "../domain/meter.ts";
+import { isFinal, TASK_STATUSES, type TaskEvent, type TaskStatus } from "../domain/task.ts";
+import { METER_TYPES, meterIdProblem, meterKey, type MeterType } from "../domain/meter.ts";
 import type { TaskTracker } from "../tracker/tracker.ts";
-import { ApiError, fieldProblems, validationError } from "./errors.ts";
+import { ApiError, type FieldProblem, fieldProblems, validationError } from "./errors.ts";
+import { listing, openCursor, pageLimit, sealCursor } from "./listing.ts";
 import type { OpenStreams } from "./open_streams.ts";
 import { streamTask } from "./task_stream.ts";
 import { coalesceReads } from "./coalesced_reads.ts";
@@ -99,7 +100,8 @@ export function createTrainRoutes(deps: TrainRoutesDeps): Hono {
       } catch (error) {
         if (error instanceof DuplicateKeyError) {
           throw validationError([{
-            field: error.path === "$" ? error.key : `${error.path.slice(2)}.${error.key}`,
+            field: error.path === "$" ? error.key : `${error.path.slice(1)}.${error.key}`
+              .replace(/^\./, ""),
             message: "appears twice in the body; send each field once",
           }]);
         }
@@ -140,6 +142,36 @@ export function createTrainRoutes(deps: TrainRoutesDeps): Hono {
     },
   );
 
+  routes.get("/tasks", async (c) => {
+    const query = c.req.query();
+    const fields: FieldProblem[] = [];
+    const status = query.status?.split(",").map((s) => s.trim().toUpperCase());
+    const unknown = status?.filter((s) => !(TASK_STATUSES as readonly string[]).includes(s));
+    if (unknown?.length) {
+      fields.push({
+        field: "status",
+        message: `${unknown.join(", ")} is not a status; use any of ${TASK_STATUSES.join(", ")}`,
+      });
+    }
+    if (query.meter_type && !(METER_TYPES as readonly string[]).includes(query.meter_type)) {
+      fields.push({ field: "meter_type", message: `must be one of: ${METER_TYPES.join(", ")}` });
+    }
+    const idProblem = query.meter_id === undefined ? null : meterIdProblem(query.meter_id);
+    if (idProblem) fields.push({ field: "meter_id", message: idProblem });
+    if (fields.length) throw validationError(fields);
+    const limit = pageLimit(query.limit);
+    const page = await listing(() =>
+      deps.broker.listTasks({
+        limit,
+        after: openCursor(query.cursor),
+        status: status as TaskStatus[] | undefined,
+        meterType: query.meter_type as MeterType | undefined,
+        meterId: query.meter_id,
+      })
+    );
+    return c.json({ tasks: page.tasks, next_cursor: sealCursor(page.next) });
+  });
+
   routes.get("/status/:task_id", async (c) => {
     const current = await taskOr404(c.req.param("task_id"));
     return c.json(current.task);
@@ -147,7 +179,7 @@ export function createTrainRoutes(deps: TrainRoutesDeps): Hono {
 
   routes.get("/stream/:task_id", async (c) => {
     const taskId = c.req.param("task_id");
-    const current = await taskOr404(taskId, streamSettings.broker.getTask);
+    let current = await taskOr404(taskId, streamSettings.broker.getTask);
     let lastEventId = c.req.header("Last-Event-ID")?.trim() || null;
     if (lastEventId !== null && !isEventId(lastEventId)) {
       throw new ApiError(
@@ -157,6 +189,12 @@ export function createTrainRoutes(deps: TrainRoutesDeps): Hono {
           lastEventId.slice(0, 64)
         }" is not an event id of this service (they look like 1736937135123-0). Reconnect without it to start from the current state.`,
       );
+    }
+    if (lastEventId !== null && compareEventIds(lastEventId, current.id) >= 0) {
+      // The client is at (or past) the shared read of the task's state: read
+      // it again on its own, since the shared one may predate the client's
+      // last event (another instance sent it before this one heard of it).
+      current = await taskOr404(taskId);
     }
     if (lastEventId !== null && compareEventIds(lastEventId, current.id) > 0) {
       // An id from the future is not ours: start from the current state.

@@ -16,8 +16,8 @@
  * @module
  */
 import { HOUR_MS, type ReadingSeries } from "../domain/series.ts";
-import type { MeterRef } from "../domain/meter.ts";
-import type { Task, TaskEvent, TrainingJob } from "../domain/task.ts";
+import { meterKey, type MeterRef, type MeterType } from "../domain/meter.ts";
+import type { Task, TaskEvent, TaskStatus, TrainingJob } from "../domain/task.ts";
 
 /** Outcome of creating a task. */
 export type CreateTaskResult =
@@ -97,6 +97,91 @@ export function hourOffset(t: number): number {
 /** Cancels a subscription. Calling it more than once is harmless. */
 export type Unsubscribe = () => void;
 
+/** What a listing of tasks asks for: newest first, a page at a time. */
+export interface TaskListQuery {
+  /** Tasks on the page, at most. */
+  limit: number;
+  /** The previous page's `next`; null for the newest tasks. */
+  after: string | null;
+  /** Only tasks with one of these statuses. */
+  status?: readonly TaskStatus[];
+  meterType?: MeterType;
+  meterId?: string;
+}
+
+/** A page of tasks, and where the next one starts (null: none after it). */
+export interface TaskPage {
+  tasks: Task[];
+  next: string | null;
+}
+
+/** What a listing of meters asks for: in order of type and id, a page at a time. */
+export interface MeterListQuery {
+  limit: number;
+  /** The previous page's `next`; null for the first page. */
+  after: string | null;
+  meterType?: MeterType;
+}
+
+/** A page of meters with readings, and where the next one starts. */
+export interface MeterPage {
+  meters: MeterRef[];
+  next: string | null;
+}
+
+/** A listing cursor that this broker did not hand out. */
+export class BadCursor extends Error {
+  /** Creates the error. */
+  constructor() {
+    super("The cursor is not one this service handed out.");
+    this.name = "BadCursor";
+  }
+}
+
+/** A task's place in the newest-first order: creation time, then id. */
+export interface TaskPosition {
+  createdMs: number;
+  taskId: string;
+}
+
+/** The cursor after a task, as every broker writes it. */
+export function taskCursor(task: Task): string {
+  return `${Date.parse(task.created_at)}.${task.task_id}`;
+}
+
+/** Reads a task cursor. @throws {BadCursor} */
+export function parseTaskCursor(cursor: string): TaskPosition {
+  const match = /^(\d{1,15})\.([0-9a-f-]{36})$/.exec(cursor);
+  if (!match) throw new BadCursor();
+  return { createdMs: Number(match[1]), taskId: match[2] };
+}
+
+/** True when `task` comes after `position` in the newest-first order. */
+export function isAfter(task: Task, position: TaskPosition): boolean {
+  const created = Date.parse(task.created_at);
+  return created < position.createdMs ||
+    (created === position.createdMs && task.task_id < position.taskId);
+}
+
+/** Newest first: creation time, then id, both descending. */
+export function newestFirst(a: Task, b: Task): number {
+  return Date.parse(b.created_at) - Date.parse(a.created_at) ||
+    (a.task_id < b.task_id ? 1 : a.task_id > b.task_id ? -1 : 0);
+}
+
+/** True when `task` passes the query's filters. */
+export function matchesQuery(task: Task, query: TaskListQuery): boolean {
+  return (!query.status || query.status.includes(task.status)) &&
+    (!query.meterType || task.meter_type === query.meterType) &&
+    (!query.meterId || task.meter_id === query.meterId);
+}
+
+/** Checks a meter cursor (a meter key, `type/id`). @throws {BadCursor} */
+export function checkMeterCursor(cursor: string): string {
+  if (!/^[a-z]{1,20}\/[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(cursor)) throw new BadCursor();
+  return cursor;
+}
+
 /** The port every broker implementation honours. */
 export interface Broker {
   /** Which implementation this is, for health reports. */
@@ -126,6 +211,14 @@ export interface Broker {
   /** The task's events with ids after `afterId`, oldest first. */
   readEvents(taskId: string, afterId: string): Promise<TaskEvent[]>;
 
+  /**
+   * Tasks known and not expired, newest first (by `created_at`, then id),
+   * filtered, a page at a time.
+   *
+   * @throws {BadCursor} when `query.after` was not handed out by a listing.
+   */
+  listTasks(query: TaskListQuery): Promise<TaskPage>;
+
   /** Subscribes to every task's events; resolves once the feed is live. */
   subscribe(listener: TaskEventListener): Promise<Unsubscribe>;
 
@@ -152,6 +245,13 @@ export interface Broker {
 
   /** The meter's readings, or null if it has none. */
   getReadings(meter: MeterRef): Promise<ReadingSeries | null>;
+
+  /**
+   * Meters that have readings, ordered by type then id, a page at a time.
+   *
+   * @throws {BadCursor} when `query.after` is not a meter key.
+   */
+  listMeters(query: MeterListQuery): Promise<MeterPage>;
 
   /** How many readings the meter has, without reading them (`HLEN`). */
   countReadings(meter: MeterRef): Promise<number>;
@@ -194,4 +294,23 @@ export interface StoredModel {
   json: string;
   /** `weights.bin`. */
   weights: Uint8Array;
+}
+
+/** The meter a meter key (`type/id`) names. */
+export function meterOfKey(key: string): MeterRef {
+  const slash = key.indexOf("/");
+  return { meter_type: key.slice(0, slash) as MeterType, meter_id: key.slice(slash + 1) };
+}
+
+/** One page of a sorted list of meter keys, after `query.after`, of `query.meterType`. */
+export function meterPage(sortedKeys: readonly string[], query: MeterListQuery): MeterPage {
+  const after = query.after === null ? null : checkMeterCursor(query.after);
+  const keys = sortedKeys.filter((key) =>
+    (after === null || key > after) && (!query.meterType || key.startsWith(`${query.meterType}/`))
+  );
+  const page = keys.slice(0, query.limit);
+  return {
+    meters: page.map(meterOfKey),
+    next: keys.length > query.limit ? meterKey(meterOfKey(page.at(-1)!)) : null,
+  };
 }

@@ -6,7 +6,13 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { type Broker, ReadingsRefused } from "./broker.ts";
+import {
+  BadCursor,
+  type Broker,
+  type MeterPage,
+  ReadingsRefused,
+  type TaskPage,
+} from "./broker.ts";
 import { compareEventIds } from "./event_id.ts";
 import type { Task, TaskEvent, TrainingJob } from "../domain/task.ts";
 
@@ -371,5 +377,73 @@ export function brokerConformance(
     );
     assert.equal(racing.filter((r) => r.status === "fulfilled").length, 2);
     assert.equal(await broker.countReadings(meter), 20, "never past the limit");
+  });
+
+  test("tasks are listed newest first, filtered, a page at a time, with no task twice", async (broker) => {
+    const base = Date.UTC(2026, 0, 1);
+    const made: Task[] = [];
+    for (let i = 0; i < 7; i++) {
+      // Two pairs share a creation time: the id breaks the tie.
+      const at = new Date(base + Math.floor(i / 2) * 1000).toISOString();
+      const event = await create(broker, {
+        created_at: at,
+        updated_at: at,
+        meter_type: i % 2 ? "gas" : "electricity",
+      });
+      made.push(
+        i === 3 ? (await advance(broker, event, { status: "CANCELLED" })).task : event.task,
+      );
+    }
+    const newest = [...made].sort((a, b) =>
+      Date.parse(b.created_at) - Date.parse(a.created_at) || (a.task_id < b.task_id ? 1 : -1)
+    );
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < 10; page++) {
+      const result: TaskPage = await broker.listTasks({ limit: 3, after });
+      seen.push(...result.tasks.map((t) => t.task_id));
+      after = result.next;
+      if (!after) break;
+    }
+    assert.deepEqual(seen, newest.map((t) => t.task_id), "every task once, newest first");
+
+    const gas = await broker.listTasks({ limit: 10, after: null, meterType: "gas" });
+    assert.deepEqual(
+      gas.tasks.map((t) => t.task_id),
+      newest.filter((t) => t.meter_type === "gas").map((t) => t.task_id),
+    );
+    assert.equal(gas.next, null);
+    const cancelled = await broker.listTasks({ limit: 10, after: null, status: ["CANCELLED"] });
+    assert.deepEqual(cancelled.tasks.map((t) => t.task_id), [made[3].task_id]);
+    assert.equal(cancelled.tasks[0].status, "CANCELLED", "the current state, not the first");
+    const one = await broker.listTasks({ limit: 10, after: null, meterId: made[5].meter_id });
+    assert.deepEqual(one.tasks.map((t) => t.task_id), [made[5].task_id]);
+    await assert.rejects(broker.listTasks({ limit: 3, after: "not-a-cursor" }), BadCursor);
+  });
+
+  test("meters with readings are listed by type and id, a page at a time", async (broker) => {
+    const readings = { timestamps: [Date.UTC(2026, 0, 1)], values: [1] };
+    const meters = [
+      { meter_type: "gas", meter_id: "b" },
+      { meter_type: "electricity", meter_id: "z9" },
+      { meter_type: "gas", meter_id: "a" },
+      { meter_type: "electricity", meter_id: "a1" },
+      { meter_type: "water", meter_id: "w" },
+    ] as const;
+    for (const meter of meters) await broker.mergeReadings(meter, readings);
+    const keys: string[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < 10; page++) {
+      const result: MeterPage = await broker.listMeters({ limit: 2, after });
+      keys.push(...result.meters.map((m) => `${m.meter_type}/${m.meter_id}`));
+      after = result.next;
+      if (!after) break;
+    }
+    assert.deepEqual(keys, ["electricity/a1", "electricity/z9", "gas/a", "gas/b", "water/w"]);
+    const gas = await broker.listMeters({ limit: 1, after: null, meterType: "gas" });
+    assert.deepEqual(gas.meters, [{ meter_type: "gas", meter_id: "a" }]);
+    const rest = await broker.listMeters({ limit: 5, after: gas.next, meterType: "gas" });
+    assert.deepEqual(rest, { meters: [{ meter_type: "gas", meter_id: "b" }], next: null });
+    await assert.rejects(broker.listMeters({ limit: 3, after: "../x" }), BadCursor);
   });
 }

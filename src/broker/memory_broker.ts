@@ -11,10 +11,16 @@ import {
   type CreateTaskResult,
   gridOffset,
   hourOffset,
+  isAfter,
   type JobDelivery,
+  matchesQuery,
   type MergeLimits,
+  meterPage,
+  newestFirst,
+  parseTaskCursor,
   ReadingsRefused,
   type StoredModel,
+  taskCursor,
   type TaskEventListener,
   type Unsubscribe,
 } from "./broker.ts";
@@ -106,6 +112,28 @@ export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
 
     ping(): Promise<void> {
       return Promise.resolve();
+    },
+
+    // deno-lint-ignore require-await -- async: a bad cursor is a rejection, as in every broker
+    async listTasks(query) {
+      const after = query.after === null ? null : parseTaskCursor(query.after);
+      const found: Task[] = [];
+      for (const id of [...tasks.keys()]) {
+        const entry = live(id);
+        const task = entry?.events.at(-1)?.task;
+        if (task && matchesQuery(task, query) && (!after || isAfter(task, after))) {
+          found.push(task);
+        }
+      }
+      found.sort(newestFirst);
+      const page = found.slice(0, query.limit).map(clone);
+      return { tasks: page, next: found.length > query.limit ? taskCursor(page.at(-1)!) : null };
+    },
+
+    // deno-lint-ignore require-await -- async: a bad cursor is a rejection, as in every broker
+    async listMeters(query) {
+      const keys = [...readings].filter(([, stored]) => stored.size > 0).map(([key]) => key);
+      return meterPage(keys.sort(), query);
     },
 
     createTask(task, job): Promise<CreateTaskResult> {

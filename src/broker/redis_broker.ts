@@ -30,11 +30,16 @@ import { Redis } from "@upstash/redis";
 import { decodeBase64, encodeBase64 } from "../util/base64.ts";
 import {
   type Broker,
+  checkMeterCursor,
   type CommitResult,
   type CreateTaskResult,
   gridOffset,
   hourOffset,
+  isAfter,
   type JobDelivery,
+  matchesQuery,
+  meterPage,
+  parseTaskCursor,
   ReadingsRefused,
   type TaskEventListener,
   type Unsubscribe,
@@ -72,6 +77,9 @@ const PATTERN = "task_updates:*";
 const QUEUE_CHANNEL = "task_updates:_queue";
 const GROUP = "workers";
 
+/** Tasks looked at, at most, for one page of a filtered listing. */
+const MAX_LISTING_SCAN = 2000;
+
 /** Creates the Redis broker and checks that Redis answers. */
 export async function createRedisBroker(options: RedisBrokerOptions): Promise<Broker> {
   const prefix = options.keyPrefix ?? "wattcast:";
@@ -97,6 +105,10 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
     events: (id: string) => `${prefix}task:${id}:events`,
     active: (task: Task) => `${prefix}meter:${meterKey(task)}:active`,
     jobs: `${prefix}jobs`,
+    /** Every task by creation time (a sorted set; expired ones leave it when listed). */
+    tasks: `${prefix}tasks`,
+    /** Every meter with readings, by key (a sorted set of equal scores: in key order). */
+    meters: `${prefix}meters`,
     readings: (meter: Parameters<Broker["getReadings"]>[0]) =>
       `${prefix}readings:${meterKey(meter)}`,
     model: (meter: Parameters<Broker["getReadings"]>[0]) => `${prefix}model:${meterKey(meter)}`,
@@ -118,6 +130,23 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
         throw error;
       }
     });
+
+  // Meters stored before the index existed are added to it once per process.
+  let indexedMeters: Promise<void> | null = null;
+  const indexMeters = async () => {
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, {
+        match: `${prefix}readings:*`,
+        count: 500,
+      }) as [string, string[]];
+      cursor = String(next);
+      const members = keys.map((k) => k.slice(`${prefix}readings:`.length));
+      if (members.length) {
+        await redis.exec(["ZADD", key.meters, ...members.flatMap((m) => ["0", m])]);
+      }
+    } while (cursor !== "0");
+  };
 
   const listeners = new Set<TaskEventListener>();
   const jobListeners = new Set<() => void>();
@@ -182,7 +211,13 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
     async createTask(task, job): Promise<CreateTaskResult> {
       const json = JSON.stringify(task);
       const [created, value] = await scripts.create.exec(
-        [key.active(task), key.task(task.task_id), key.events(task.task_id), key.jobs],
+        [
+          key.active(task),
+          key.task(task.task_id),
+          key.events(task.task_id),
+          key.jobs,
+          key.tasks,
+        ],
         [
           task.task_id,
           json,
@@ -192,6 +227,7 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
           taskChannel(task.task_id),
           QUEUE_CHANNEL,
           prefix,
+          String(Date.parse(task.created_at)),
         ],
       );
       return Number(created) === 1
@@ -256,7 +292,8 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
       }
       if (Date.now() >= nextSweep) {
         nextSweep = Date.now() + Math.min(deadConsumerMs, 60_000);
-        await scripts.sweep.exec([key.jobs], [GROUP, String(deadConsumerMs)]).catch((error) =>
+        // Not awaited: upkeep must not delay the job just claimed.
+        scripts.sweep.exec([key.jobs], [GROUP, String(deadConsumerMs)]).catch((error) =>
           console.error("Could not remove departed workers from the job queue:", error)
         );
       }
@@ -300,6 +337,74 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
       } as ReadingSeries;
     },
 
+    async listTasks(query) {
+      const after = query.after === null ? null : parseTaskCursor(query.after);
+      const max = after ? String(after.createdMs) : "+inf";
+      // One past the page tells whether there is a next page.
+      const found: { task: Task; position: string }[] = [];
+      const expired: string[] = [];
+      let lastLooked: string | null = null;
+      let offset = 0;
+      let end = false;
+      // Filters apply to the tasks: read slices until the page is full, and
+      // look at no more than MAX_LISTING_SCAN tasks for one page.
+      while (found.length <= query.limit && offset < MAX_LISTING_SCAN && !end) {
+        const slice = await redis.exec([
+          "ZRANGE",
+          key.tasks,
+          max,
+          "-inf",
+          "BYSCORE",
+          "REV",
+          "WITHSCORES",
+          "LIMIT",
+          String(offset),
+          "200",
+        ]) as string[];
+        end = slice.length < 400;
+        if (slice.length === 0) break;
+        offset += slice.length / 2;
+        const pipeline = redis.pipeline();
+        for (let i = 0; i < slice.length; i += 2) pipeline.hget(key.task(slice[i]), "task");
+        const rows = await pipeline.exec() as (string | null)[];
+        for (let i = 0; i < rows.length && found.length <= query.limit; i++) {
+          const id = slice[2 * i];
+          const json = rows[i];
+          if (json === null) {
+            expired.push(id);
+            continue;
+          }
+          const task = JSON.parse(json) as Task;
+          if (after && !isAfter(task, after)) continue;
+          lastLooked = `${slice[2 * i + 1]}.${id}`;
+          if (matchesQuery(task, query)) found.push({ task, position: lastLooked });
+        }
+      }
+      if (expired.length) await redis.exec(["ZREM", key.tasks, ...expired]);
+      const page = found.slice(0, query.limit);
+      const next = found.length > query.limit ? page.at(-1)!.position : end ? null : lastLooked; // the scan stopped early: go on from there
+      return { tasks: page.map((f) => f.task), next };
+    },
+
+    async listMeters(query) {
+      const after = query.after === null ? null : checkMeterCursor(query.after);
+      if (!indexedMeters) indexedMeters = indexMeters();
+      await indexedMeters;
+      const prefix = query.meterType ? `${query.meterType}/` : "";
+      const from = after !== null && after > prefix ? `(${after}` : prefix ? `[${prefix}` : "-";
+      const keys = await redis.exec([
+        "ZRANGE",
+        key.meters,
+        from,
+        prefix ? `(${prefix.slice(0, -1)}0` : "+", // "0" follows "/" in byte order
+        "BYLEX",
+        "LIMIT",
+        "0",
+        String(query.limit + 1),
+      ]) as string[];
+      return meterPage(keys, { ...query, after: null });
+    },
+
     async countReadings(meter) {
       return Number(await redis.exec(["HLEN", key.readings(meter)]));
     },
@@ -310,10 +415,10 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
       if (offset === null) {
         throw new ReadingsRefused("off_grid", hourOffset(series.timestamps[0]) / 60_000);
       }
-      const args = [String(offset), String(limits.maxReadings ?? 0)];
+      const args = [String(offset), String(limits.maxReadings ?? 0), meterKey(meter)];
       series.timestamps.forEach((t, i) => args.push(String(t), String(series.values[i])));
       // One script: the grid, the limit and the merge in one atomic step.
-      const [outcome, value] = await scripts.merge.exec([key.readings(meter)], args);
+      const [outcome, value] = await scripts.merge.exec([key.readings(meter), key.meters], args);
       if (outcome === "off_grid") throw new ReadingsRefused("off_grid", Number(value) / 60_000);
       if (outcome === "too_many") throw new ReadingsRefused("too_many_readings", Number(value));
       const added = Number(value);

@@ -20,6 +20,7 @@ redis.call('HSET', KEYS[2], 'id', id, 'status', ARGV[3], 'task', ARGV[2])
 redis.call('XADD', KEYS[4], '*', 'job', ARGV[4])
 redis.call('PUBLISH', ARGV[6], '{"id":"' .. id .. '","task":' .. ARGV[2] .. '}')
 redis.call('PUBLISH', ARGV[7], 'queued')
+redis.call('ZADD', KEYS[5], ARGV[9], ARGV[1])
 return {1, id}`;
 
 export const COMMIT = `
@@ -76,9 +77,10 @@ redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
 redis.call('XDEL', KEYS[1], ARGV[2])
 return 1`;
 
-// KEYS[1] the meter's readings hash. ARGV[1] the readings' offset in the
-// hour (ms), ARGV[2] the most readings the meter may hold (0: no limit),
-// then timestamp/value pairs. Checks the grid and the limit, then merges,
+// KEYS[1] the meter's readings hash, KEYS[2] the index of meters. ARGV[1]
+// the readings' offset in the hour (ms), ARGV[2] the most readings the
+// meter may hold (0: no limit), ARGV[3] the meter's key in the index, then
+// timestamp/value pairs. Checks the grid and the limit, then merges,
 // all in one step; fields go in chunks (Lua's unpack has a stack limit).
 export const MERGE = `
 local key = KEYS[1]
@@ -91,7 +93,7 @@ if stored > 0 then
 end
 if max > 0 then
   local new = 0
-  for i = 3, #ARGV, 2000 do
+  for i = 4, #ARGV, 2000 do
     local fields = {}
     for j = i, math.min(i + 1998, #ARGV - 1), 2 do fields[#fields + 1] = ARGV[j] end
     local got = redis.call('HMGET', key, unpack(fields))
@@ -100,9 +102,10 @@ if max > 0 then
   if stored + new > max then return {'too_many', stored + new} end
 end
 local added = 0
-for i = 3, #ARGV, 2000 do
+for i = 4, #ARGV, 2000 do
   added = added + redis.call('HSET', key, unpack(ARGV, i, math.min(i + 1999, #ARGV)))
 end
+redis.call('ZADD', KEYS[2], 0, ARGV[3])
 return {'ok', added}`;
 
 // Consumers of the job group that hold no job and have not asked for one

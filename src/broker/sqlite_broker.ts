@@ -33,16 +33,23 @@ import type { DatabaseSync, SQLOutputValue, StatementSync } from "node:sqlite";
 import { resolve } from "node:path";
 import {
   type Broker,
+  checkMeterCursor,
   type CommitResult,
   type CreateTaskResult,
   gridOffset,
   hourOffset,
   type JobDelivery,
+  matchesQuery,
   type MergeLimits,
+  type MeterPage,
+  meterPage,
+  parseTaskCursor,
   type ReadingsMerge,
   ReadingsRefused,
   type StoredModel,
+  taskCursor,
   type TaskEventListener,
+  type TaskPage,
   type Unsubscribe,
 } from "./broker.ts";
 import { createEventIdGenerator } from "./event_id.ts";
@@ -90,6 +97,7 @@ CREATE TABLE IF NOT EXISTS tasks (
 );
 CREATE INDEX IF NOT EXISTS tasks_active ON tasks (meter_key) WHERE final = 0;
 CREATE INDEX IF NOT EXISTS tasks_expiry ON tasks (expires_at) WHERE expires_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS tasks_newest ON tasks (json_extract(task, '$.created_at') DESC, task_id DESC);
 CREATE TABLE IF NOT EXISTS events (
   task_id TEXT NOT NULL,
   ms INTEGER NOT NULL,
@@ -204,6 +212,18 @@ export function openSqliteBroker(options: SqliteBrokerOptions): Broker {
       "UPDATE jobs SET renewed_at = NULL WHERE id = ? AND consumer = ? AND attempt = ?",
     ),
     ackJob: db.prepare("DELETE FROM jobs WHERE id = ? AND consumer IS NOT NULL"),
+    // Newest first; ?1 now, ?2/?3 the cursor's creation time and id (NULL: from the top).
+    listTasks: db.prepare(
+      `SELECT task FROM tasks
+       WHERE (expires_at IS NULL OR expires_at > ?1)
+         AND (?2 IS NULL OR json_extract(task, '$.created_at') < ?2
+              OR (json_extract(task, '$.created_at') = ?2 AND task_id < ?3))
+       ORDER BY json_extract(task, '$.created_at') DESC, task_id DESC LIMIT ?4`,
+    ),
+    // The next meter after ?1 (an index seek per meter: no scan of the readings).
+    nextMeter: db.prepare(
+      "SELECT meter_key FROM readings WHERE meter_key > ? ORDER BY meter_key LIMIT 1",
+    ),
     countReadings: db.prepare("SELECT count(*) AS n FROM readings WHERE meter_key = ?"),
     anyReading: db.prepare("SELECT ts FROM readings WHERE meter_key = ? LIMIT 1"),
     mergeReadings: db.prepare(
@@ -410,6 +430,44 @@ export function openSqliteBroker(options: SqliteBrokerOptions): Broker {
         const values = new Array<number>(rows.length);
         for (let i = 0; i < rows.length; i++) [timestamps[i], values[i]] = rows[i];
         return { timestamps, values };
+      });
+    },
+
+    listTasks(query) {
+      return call((): TaskPage => {
+        const after = query.after === null ? null : parseTaskCursor(query.after);
+        const found: Task[] = [];
+        let cursor = after && { at: new Date(after.createdMs).toISOString(), id: after.taskId };
+        // Filters apply to the JSON: read in slices until the page is full.
+        while (found.length <= query.limit) {
+          const rows = sql.listTasks.all(now(), cursor?.at ?? null, cursor?.id ?? null, 200);
+          for (const row of rows) {
+            const task = JSON.parse(row.task as string) as Task;
+            if (matchesQuery(task, query)) found.push(task);
+          }
+          if (rows.length < 200) break;
+          const last = JSON.parse(rows.at(-1)!.task as string) as Task;
+          cursor = { at: last.created_at, id: last.task_id };
+        }
+        const page = found.slice(0, query.limit);
+        return { tasks: page, next: found.length > query.limit ? taskCursor(page.at(-1)!) : null };
+      });
+    },
+
+    listMeters(query) {
+      return call((): MeterPage => {
+        const after = query.after === null ? null : checkMeterCursor(query.after);
+        const prefix = query.meterType ? `${query.meterType}/` : "";
+        let key = after !== null && after > prefix ? after : prefix;
+        const keys: string[] = [];
+        while (keys.length <= query.limit) {
+          const row = sql.nextMeter.get(key);
+          if (!row) break;
+          key = row.meter_key as string;
+          if (!key.startsWith(prefix)) break;
+          keys.push(key);
+        }
+        return meterPage(keys, { ...query, after: null });
       });
     },
 

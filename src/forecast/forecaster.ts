@@ -22,8 +22,13 @@ import {
 } from "../training/features.ts";
 import { HOUR_MS, seriesSince } from "../domain/series.ts";
 
-/** Hours before the lookback window that are cleaned with it (zero runs of days are judged whole). */
-const CLEANING_CONTEXT_HOURS = 21 * 24;
+/**
+ * Hours before the lookback window that are cleaned with it: about a year,
+ * so the cleaning policy's thresholds (a spike is judged against the
+ * meter's own range) come out as they did in training, while the grid stays
+ * bounded however long ago the first reading was.
+ */
+const CLEANING_CONTEXT_HOURS = 400 * 24;
 import { MODEL_FORMAT, type SavedModel } from "../training/train.ts";
 
 /** A forecast as the API answers it. */
@@ -95,9 +100,8 @@ export function createForecaster(deps: { broker: Broker; models: ModelStore }): 
       const { metadata } = loaded;
       const { lookback } = metadata.window;
       if (!series) throw tooFew(meter, lookback, 0);
-      // Only the recent weeks matter, with room for the cleaning policy to
-      // judge runs of zeros: a grid of the whole span would grow with it
-      // (a meter with readings from 2000 and today is 200,000 hours).
+      // Only the latest year or so: a grid of the whole span would grow with
+      // it (a meter with readings from 2000 and today is 200,000 hours).
       const latest = series.timestamps[series.timestamps.length - 1];
       const recent = seriesSince(series, latest - (lookback + CLEANING_CONTEXT_HOURS) * HOUR_MS);
       const clean = cleanReadings(recent, meter.meter_type);

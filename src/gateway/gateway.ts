@@ -13,7 +13,8 @@
  * - `Authorization: Bearer <token>` on every request.
  * - No client can change or hold the shared connection: commands that block
  *   or change its state are refused (`commands.ts`), only Wattcast's own
- *   Lua scripts run by default (`script_policy.ts`), `SCRIPT KILL` and
+ *   Lua scripts run by default (`script_policy.ts`; with `GATEWAY_SCRIPTS=any`
+ *   a script can hold Redis until killed), `SCRIPT KILL` and
  *   `FUNCTION KILL` go on a connection of their own so they reach Redis
  *   while a script runs, batches and subscriptions are capped, and a
  *   subscriber that stops reading is dropped by unread bytes.

@@ -4,9 +4,11 @@
  * server until it is killed. So by default (`project`) the gateway runs only
  * the Redis broker's own scripts (`src/broker/redis_scripts.ts`), recognised
  * by their SHA-1 whether sent as `EVAL` or `EVALSHA`, and refuses other
- * scripts and Redis functions. `any` runs every script, and leaves the time
- * limit to Redis (`busy-reply-threshold`); `SCRIPT KILL` then reaches Redis
- * on a connection of its own (`gateway.ts`).
+ * scripts and Redis functions. `any` runs every script: Redis never stops
+ * one by itself; past `busy-reply-threshold` it answers other clients BUSY
+ * and accepts `SCRIPT KILL`, which the gateway sends on a connection of its
+ * own (`gateway.ts`) so it reaches Redis (a script that has written cannot
+ * be killed).
  *
  * @module
  */
@@ -50,7 +52,7 @@ export function checkScript(
   }
   if (sha !== null && !allowed.has(sha)) {
     throw new RefusedCommand(
-      `ERR script ${sha} is not one of Wattcast's scripts, and this gateway runs only those (a script holds Redis for every client while it runs). Set GATEWAY_SCRIPTS=any on the gateway to allow any script.`,
+      `ERR script ${sha} is not one of this gateway's Wattcast scripts, and it runs only those (a script holds Redis for every client while it runs). If the client is a Wattcast of another version, deploy the gateway from the same version; to allow any script, set GATEWAY_SCRIPTS=any on the gateway.`,
     );
   }
 }

@@ -56,7 +56,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
   const consumer = options.consumer ??
     `${Deno.hostname()}-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   const leaseMs = options.leaseMs ?? 30_000;
-  // Made at start, closed at stop: its threads live only while the runner runs.
+  // Made at the first training, closed at stop: threads live only while the runner runs.
   let pool: TrainingPool | null = null;
   let startedBefore = 0;
   const jobOptions: RunJobOptions = {
@@ -99,6 +99,11 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
         while (!stopped && running.size < options.concurrency) {
           const delivery = await broker.claimJob(consumer, leaseMs);
           if (!delivery) break;
+          if (stopped) {
+            // Stopped while claiming: hand it back for another runner.
+            await broker.releaseJob(delivery, consumer);
+            break;
+          }
           launch(delivery);
         }
       } while (pumpAgain && !stopped);

@@ -95,6 +95,7 @@ export function createTrainingPool(size: number, options: TrainingPoolOptions = 
     if (!threads.delete(thread)) return;
     clearTimeout(thread.idleTimer);
     clearTimeout(thread.stopTimer);
+    thread.onCrash?.("its training pool closed"); // a training still running learns of it
     const at = idle.indexOf(thread);
     if (at >= 0) idle.splice(at, 1);
     thread.worker.terminate();
@@ -147,6 +148,12 @@ export function createTrainingPool(size: number, options: TrainingPoolOptions = 
   ): Promise<TrainOutcome> {
     signal.throwIfAborted();
     const thread = await acquire(signal);
+    if (signal.aborted) {
+      // Cancelled while the thread was handed over: an abort listener
+      // added now would never fire, so the job would train to its end.
+      release(thread);
+      throw signal.reason;
+    }
     const { promise, resolve, reject } = Promise.withResolvers<TrainOutcome>();
     const onAbort = () => {
       reject(signal.reason);

@@ -268,6 +268,10 @@ export async function trainModel(
   } finally {
     tensors.forEach((t) => t.dispose());
     best.weights.forEach((w) => w.dispose());
+    // The optimizers were made outside the models, so the models do not free
+    // their state; training threads live on to the next job.
+    deep.optimizer?.dispose();
+    model.optimizer?.dispose();
     model.dispose();
   }
 }

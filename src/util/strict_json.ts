@@ -71,6 +71,7 @@ export function findDuplicateKey(text: string): DuplicateKeyError | null {
 function stringEnd(text: string, start: number): number {
   let end = text.indexOf('"', start + 1);
   for (;;) {
+    if (end < 0) return text.length; // unterminated: not JSON, nothing more to scan
     let backslashes = 0;
     while (text.charCodeAt(end - 1 - backslashes) === 0x5c) backslashes++;
     if (backslashes % 2 === 0) return end;
