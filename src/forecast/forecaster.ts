@@ -89,63 +89,77 @@ export function createForecaster(deps: { broker: Broker; models: ModelStore }): 
     return fresh;
   }
 
+  const inFlight = new Map<string, Promise<Forecast>>();
+
+  async function compute(meter: MeterRef, horizon: number): Promise<Forecast> {
+    const trainedAt = await deps.broker.modelTrainedAt(meter);
+    if (!trainedAt) throw noModel(meter);
+    const [loaded, series] = await Promise.all([
+      modelFor(meter, trainedAt),
+      deps.broker.getReadings(meter),
+    ]);
+    const { metadata } = loaded;
+    const { lookback } = metadata.window;
+    if (!series) throw tooFew(meter, lookback, 0);
+    // Only the latest year or so: a grid of the whole span would grow with
+    // it (a meter with readings from 2000 and today is 200,000 hours).
+    const latest = series.timestamps[series.timestamps.length - 1];
+    const recent = seriesSince(series, latest - (lookback + CLEANING_CONTEXT_HOURS) * HOUR_MS);
+    const clean = cleanReadings(recent, meter.meter_type);
+    const grid = { start: clean.start, values: clean.values };
+    const origin = grid.values.length; // the hour after the latest reading
+    if (!complete(grid.values, origin - lookback, origin)) {
+      let recent = 0;
+      while (recent < origin && Number.isFinite(grid.values[origin - 1 - recent])) recent++;
+      throw tooFew(meter, lookback, recent);
+    }
+    let served = metadata.evaluation?.served ?? "model";
+    let values: ArrayLike<number>;
+    const features = served === "model"
+      ? originFeatures(grid, metadata.scaling, metadata.window, origin)
+      : null;
+    if (features) {
+      const { inputs, issueHour, anchor } = features;
+      const z = tf.tidy(() =>
+        (loaded.model.predict([
+          tf.tensor2d(inputs, [1, inputs.length]),
+          tf.tensor2d(issueHourOneHot([issueHour]), [1, ISSUE_HOURS]),
+        ]) as tf.Tensor).dataSync()
+      );
+      values = fromModelOutput(z, anchor, metadata.scaling);
+    } else {
+      served = "persistence_ensemble";
+      values = baselineForecast(
+        grid.values,
+        origin,
+        metadata.window.horizon,
+        "persistence_ensemble",
+      );
+    }
+    return {
+      meter_id: meter.meter_id,
+      meter_type: meter.meter_type,
+      generated_at: new Date().toISOString(),
+      model: { trained_at: trainedAt, served, metrics: metadata.evaluation ?? null },
+      horizon,
+      points: Array.from({ length: horizon }, (_, k) => ({
+        timestamp: new Date(grid.start + (origin + k) * HOUR_MS).toISOString(),
+        value: Math.max(0, values[k]),
+      })),
+    };
+  }
+
   return {
-    async forecast(meter, horizon) {
-      const trainedAt = await deps.broker.modelTrainedAt(meter);
-      if (!trainedAt) throw noModel(meter);
-      const [loaded, series] = await Promise.all([
-        modelFor(meter, trainedAt),
-        deps.broker.getReadings(meter),
-      ]);
-      const { metadata } = loaded;
-      const { lookback } = metadata.window;
-      if (!series) throw tooFew(meter, lookback, 0);
-      // Only the latest year or so: a grid of the whole span would grow with
-      // it (a meter with readings from 2000 and today is 200,000 hours).
-      const latest = series.timestamps[series.timestamps.length - 1];
-      const recent = seriesSince(series, latest - (lookback + CLEANING_CONTEXT_HOURS) * HOUR_MS);
-      const clean = cleanReadings(recent, meter.meter_type);
-      const grid = { start: clean.start, values: clean.values };
-      const origin = grid.values.length; // the hour after the latest reading
-      if (!complete(grid.values, origin - lookback, origin)) {
-        let recent = 0;
-        while (recent < origin && Number.isFinite(grid.values[origin - 1 - recent])) recent++;
-        throw tooFew(meter, lookback, recent);
+    forecast(meter, horizon) {
+      // Identical forecasts asked at once (a dashboard's viewers, a retrying
+      // client) are made once: each costs a read, a cleaning and a prediction.
+      const key = `${meterKey(meter)} ${horizon}`;
+      let pending = inFlight.get(key);
+      if (!pending) {
+        pending = compute(meter, horizon).finally(() => inFlight.delete(key));
+        inFlight.set(key, pending);
       }
-      let served = metadata.evaluation?.served ?? "model";
-      let values: ArrayLike<number>;
-      const features = served === "model"
-        ? originFeatures(grid, metadata.scaling, metadata.window, origin)
-        : null;
-      if (features) {
-        const { inputs, issueHour, anchor } = features;
-        const z = tf.tidy(() =>
-          (loaded.model.predict([
-            tf.tensor2d(inputs, [1, inputs.length]),
-            tf.tensor2d(issueHourOneHot([issueHour]), [1, ISSUE_HOURS]),
-          ]) as tf.Tensor).dataSync()
-        );
-        values = fromModelOutput(z, anchor, metadata.scaling);
-      } else {
-        served = "persistence_ensemble";
-        values = baselineForecast(
-          grid.values,
-          origin,
-          metadata.window.horizon,
-          "persistence_ensemble",
-        );
-      }
-      return {
-        meter_id: meter.meter_id,
-        meter_type: meter.meter_type,
-        generated_at: new Date().toISOString(),
-        model: { trained_at: trainedAt, served, metrics: metadata.evaluation ?? null },
-        horizon,
-        points: Array.from({ length: horizon }, (_, k) => ({
-          timestamp: new Date(grid.start + (origin + k) * HOUR_MS).toISOString(),
-          value: Math.max(0, values[k]),
-        })),
-      };
+      return pending;
     },
 
     close() {

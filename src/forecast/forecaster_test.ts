@@ -74,6 +74,21 @@ Deno.test("a model that did not beat the persistence ensemble is not served: the
     );
     assert.deepEqual(fallback.points.map((p) => p.value), [...expected]);
     assert.notDeepEqual(fallback.points, served.points, "the model's forecast differs");
+
+    // Identical forecasts asked at once are made once, from one read of the readings.
+    let reads = 0;
+    const counting = createForecaster({
+      broker: { ...broker, getReadings: (m) => (reads++, broker.getReadings(m)) },
+      models,
+    });
+    const together = await Promise.all(
+      Array.from({ length: 10 }, () => counting.forecast(meter, 24)),
+    );
+    assert.equal(reads, 1);
+    assert.ok(together.every((f) => f === together[0]));
+    await counting.forecast(meter, 24);
+    assert.equal(reads, 2, "a later one is made afresh");
+    counting.close();
   } finally {
     forecaster.close();
     await broker.close();

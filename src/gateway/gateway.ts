@@ -41,7 +41,7 @@ export interface GatewayOptions {
   maxBatchCommands?: number;
   /** Subscriptions open at once, at most (default 1,000): each holds a Redis connection. */
   maxSubscriptions?: number;
-  /** Bytes a subscriber may leave unread before it is dropped (default 1 MiB). */
+  /** Bytes a subscriber may leave unread before it is dropped (default 256 KiB: 1,000 stuck subscribers hold 256 MiB at most). */
   maxUnreadBytes?: number;
   /** Which Lua scripts run (default `project`: only Wattcast's own; see `script_policy.ts`). */
   scripts?: ScriptPolicy;
@@ -64,7 +64,7 @@ export const GATEWAY_LIMITS = {
   maxBodyBytes: 16 * 1024 * 1024,
   maxBatchCommands: 1000,
   maxSubscriptions: 1000,
-  maxUnreadBytes: 1024 * 1024,
+  maxUnreadBytes: 256 * 1024,
 } as const;
 
 /** A command whose reply reaches the client as Redis sent it (no ioredis reshaping). */
