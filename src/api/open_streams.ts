@@ -21,6 +21,8 @@ export interface OpenStream {
   /** The task it follows, named in its heartbeats. */
   taskId: string;
   sink: SseSink;
+  /** False when its client asked for no heartbeats (`?events=` without `heartbeat`). */
+  heartbeats?: boolean;
 }
 
 /** The open streams of one process. */
@@ -122,7 +124,7 @@ export function createOpenStreams(options: OpenStreamsOptions): OpenStreams {
       }
       // The slot served last: its next turn is a whole interval away.
       const entry: Entry = { ...stream, slot, deadline: now() + options.streamMaxMs };
-      ring[slot].add(entry);
+      if (stream.heartbeats !== false) ring[slot].add(entry);
       byDeadline.add(entry);
       timer ??= setInterval(tick, tickMs);
       stream.sink.onClose(() => remove(entry));

@@ -40,12 +40,19 @@ export const STREAM_HEADERS = {
   "X-Accel-Buffering": "no",
 } as const;
 
-/** Answers the event stream of a task known to exist. */
+/** The kinds of event a stream carries; `?events=` picks some. */
+export const EVENT_KINDS = ["status", "heartbeat", "error"] as const;
+
+/** A kind of event on a stream. */
+export type EventKind = typeof EVENT_KINDS[number];
+
+/** Answers the event stream of a task known to exist, with the kinds of event asked for. */
 export function streamTask(
   c: Context,
   settings: StreamSettings,
   taskId: string,
   lastEventId: string | null,
+  kinds: ReadonlySet<EventKind> = new Set(EVENT_KINDS),
 ): Response {
   const sink = openSseSink(c, {
     headers: STREAM_HEADERS,
@@ -53,8 +60,14 @@ export function streamTask(
   });
   const stop = new AbortController();
   sink.onClose(() => stop.abort());
-  settings.streams.add({ taskId, sink });
-  void forward(followTask(settings, taskId, lastEventId, stop.signal), sink, taskId, settings);
+  settings.streams.add({ taskId, sink, heartbeats: kinds.has("heartbeat") });
+  void forward(
+    followTask(settings, taskId, lastEventId, stop.signal),
+    sink,
+    taskId,
+    settings,
+    kinds,
+  );
   return sink.response;
 }
 
@@ -72,9 +85,12 @@ async function forward(
   sink: SseSink,
   taskId: string,
   settings: StreamSettings,
+  kinds: ReadonlySet<EventKind>,
 ): Promise<void> {
   try {
     for await (const batch of batches) {
+      // Without status events the stream still ends with the task.
+      if (!kinds.has("status")) continue;
       for (let i = 0; i < batch.length && sink.open;) {
         const frames: Uint8Array[] = [];
         let bytes = 0;
@@ -98,13 +114,15 @@ async function forward(
       `The event stream of task ${taskId} failed:`,
       settings.debug ? error : String(error),
     );
-    sink.write(sseFrame({
-      task_id: taskId,
-      type: "error",
-      error:
-        "The server could not read this task's events. Reconnect to resume from the last event received.",
-      timestamp: new Date().toISOString(),
-    }));
+    if (kinds.has("error")) {
+      sink.write(sseFrame({
+        task_id: taskId,
+        type: "error",
+        error:
+          "The server could not read this task's events. Reconnect to resume from the last event received.",
+        timestamp: new Date().toISOString(),
+      }));
+    }
   } finally {
     sink.end();
   }

@@ -15,7 +15,7 @@ import type { TaskTracker } from "../tracker/tracker.ts";
 import { ApiError, type FieldProblem, fieldProblems, validationError } from "./errors.ts";
 import { listing, openCursor, pageLimit, sealCursor } from "./listing.ts";
 import type { OpenStreams } from "./open_streams.ts";
-import { streamTask } from "./task_stream.ts";
+import { EVENT_KINDS, type EventKind, streamTask } from "./task_stream.ts";
 import { coalesceReads } from "./coalesced_reads.ts";
 import { toTrainRequest, trainRequestSchema } from "./train_request.ts";
 import { DuplicateKeyError, parseJsonStrict } from "../util/strict_json.ts";
@@ -179,6 +179,7 @@ export function createTrainRoutes(deps: TrainRoutesDeps): Hono {
 
   routes.get("/stream/:task_id", async (c) => {
     const taskId = c.req.param("task_id");
+    const kinds = eventKinds(c.req.query("events"));
     let current = await taskOr404(taskId, streamSettings.broker.getTask);
     let lastEventId = c.req.header("Last-Event-ID")?.trim() || null;
     if (lastEventId !== null && !isEventId(lastEventId)) {
@@ -216,7 +217,7 @@ export function createTrainRoutes(deps: TrainRoutesDeps): Hono {
         { "Retry-After": "5" },
       );
     }
-    return streamTask(c, streamSettings, taskId, lastEventId);
+    return streamTask(c, streamSettings, taskId, lastEventId, kinds);
   });
 
   routes.delete("/:task_id", async (c) => {
@@ -236,4 +237,20 @@ export function createTrainRoutes(deps: TrainRoutesDeps): Hono {
   });
 
   return routes;
+}
+
+/** The kinds of event `?events=` asks for (every kind without it); a 422 naming an unknown one. */
+export function eventKinds(value: string | undefined): ReadonlySet<EventKind> {
+  if (value === undefined) return new Set(EVENT_KINDS);
+  const asked = value.split(",").map((kind) => kind.trim()).filter(Boolean);
+  const unknown = asked.filter((kind) => !(EVENT_KINDS as readonly string[]).includes(kind));
+  if (unknown.length || asked.length === 0) {
+    throw validationError([{
+      field: "events",
+      message: `${
+        unknown.length ? `${unknown.join(", ")} is not a kind of event; ` : ""
+      }use one or more of ${EVENT_KINDS.join(", ")}, separated by commas`,
+    }]);
+  }
+  return new Set(asked as EventKind[]);
 }

@@ -89,6 +89,14 @@ Deno.test("a model that did not beat the persistence ensemble is not served: the
     await counting.forecast(meter, 24);
     assert.equal(reads, 2, "a later one is made afresh");
     counting.close();
+
+    // D2: a reading from decades before changes nothing (the forecast cleans the last year only).
+    const far = { timestamps: [Date.UTC(2000, 0, 1)], values: [5] };
+    await broker.mergeReadings(meter, far);
+    const spanning = createForecaster({ broker, models });
+    const withFar = await spanning.forecast(meter, 24);
+    spanning.close();
+    assert.deepEqual(withFar.points, fallback.points);
   } finally {
     forecaster.close();
     await broker.close();
