@@ -63,7 +63,8 @@ export function createApp(deps: AppDeps): Hono {
       endpoints: {
         train: "POST /trainmodel/",
         status: "GET /trainmodel/status/{task_id}",
-        stream: "GET /trainmodel/stream/{task_id}",
+        stream: "GET /trainmodel/stream/{task_id}?events=status,heartbeat,error",
+        streams: "GET /trainmodel/stream?task_ids={id},{id},…",
         cancel: "DELETE /trainmodel/{task_id}",
         tasks: "GET /trainmodel/tasks?status=&meter_type=&meter_id=&limit=50&cursor=",
         meters: "GET /meters/{meter_type}?limit=50&cursor=",

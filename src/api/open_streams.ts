@@ -18,8 +18,8 @@ import type { SseSink } from "./sse_sink.ts";
 
 /** An open stream, as the clock sees it. */
 export interface OpenStream {
-  /** The task it follows, named in its heartbeats. */
-  taskId: string;
+  /** The task it follows, named in its heartbeats (null: a stream of several). */
+  taskId: string | null;
   sink: SseSink;
   /** False when its client asked for no heartbeats (`?events=` without `heartbeat`). */
   heartbeats?: boolean;
@@ -79,7 +79,7 @@ export function createOpenStreams(options: OpenStreamsOptions): OpenStreams {
       if (entry.deadline > t) break;
       finish(entry); // its close callback removes it
     }
-    const frames = new Map<string, Uint8Array>();
+    const frames = new Map<string | null, Uint8Array>();
     const timestamp = new Date(t).toISOString();
     for (const entry of ring[slot]) {
       let frame = frames.get(entry.taskId);

@@ -129,7 +129,7 @@ async function forward(
 }
 
 /** True when the client took its buffered bytes within `ms`. */
-async function drainedWithin(sink: SseSink, ms: number): Promise<boolean> {
+export async function drainedWithin(sink: SseSink, ms: number): Promise<boolean> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
   try {

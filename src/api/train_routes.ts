@@ -16,6 +16,7 @@ import { ApiError, type FieldProblem, fieldProblems, validationError } from "./e
 import { listing, openCursor, pageLimit, sealCursor } from "./listing.ts";
 import type { OpenStreams } from "./open_streams.ts";
 import { EVENT_KINDS, type EventKind, streamTask } from "./task_stream.ts";
+import { decodeCursor, MAX_STREAM_TASKS, streamTasks } from "./multi_stream.ts";
 import { coalesceReads } from "./coalesced_reads.ts";
 import { toTrainRequest, trainRequestSchema } from "./train_request.ts";
 import { DuplicateKeyError, parseJsonStrict } from "../util/strict_json.ts";
@@ -52,6 +53,16 @@ function taskNotFound(taskId: string, ttlSeconds: number): ApiError {
     }, and finished tasks are kept ${
       duration(ttlSeconds)
     } after they end. Start a new one with POST /trainmodel/.`,
+  );
+}
+
+function tooManyStreams(max: number): ApiError {
+  return new ApiError(
+    503,
+    "too_many_streams",
+    `This server holds its maximum of ${max} event streams. Reconnect in a few seconds (EventSource does so on its own), or to another API instance.`,
+    null,
+    { "Retry-After": "5" },
   );
 }
 
@@ -177,6 +188,59 @@ export function createTrainRoutes(deps: TrainRoutesDeps): Hono {
     return c.json(current.task);
   });
 
+  routes.get("/stream", async (c) => {
+    const kinds = eventKinds(c.req.query("events"));
+    const ids = (c.req.query("task_ids") ?? "").split(",").map((id) => id.trim()).filter(Boolean);
+    const badId = ids.find((id) => !UUID.test(id));
+    if (
+      ids.length === 0 || ids.length > MAX_STREAM_TASKS || badId || new Set(ids).size < ids.length
+    ) {
+      throw validationError([{
+        field: "task_ids",
+        message: badId
+          ? `"${badId.slice(0, 64)}" is not a task id (task ids are UUIDs)`
+          : `must list 1 to ${MAX_STREAM_TASKS} different task ids, separated by commas`,
+      }]);
+    }
+    const currents = await Promise.all(ids.map((id) => streamSettings.broker.getTask(id)));
+    const unknown = ids.filter((_, i) => !currents[i]);
+    if (unknown.length) {
+      throw new ApiError(
+        404,
+        "task_not_found",
+        `These training tasks are unknown or expired: ${
+          unknown.join(", ")
+        }. Finished tasks are kept ${
+          duration(deps.taskTtlSeconds)
+        } after they end; stream the others without them.`,
+        { task_ids: unknown },
+      );
+    }
+    const header = c.req.header("Last-Event-ID")?.trim();
+    const lastIds = header ? decodeCursor(header, ids.length) : ids.map(() => null);
+    if (!lastIds) {
+      throw new ApiError(
+        400,
+        "invalid_last_event_id",
+        "The Last-Event-ID header is not a cursor of this stream (one stream's cursor fits only the same task_ids, in the same order). Reconnect without it to start from each task's current state.",
+      );
+    }
+    const finished = new Set<string>();
+    for (const [i, id] of ids.entries()) {
+      const last = lastIds[i];
+      if (last === null) continue;
+      let current = currents[i]!;
+      if (compareEventIds(last, current.id) >= 0) current = await taskOr404(id); // not a shared read
+      if (compareEventIds(last, current.id) > 0) lastIds[i] = null; // from the future: start over
+      else if (isFinal(current.task.status) && compareEventIds(last, current.id) === 0) {
+        finished.add(id);
+      }
+    }
+    if (finished.size === ids.length) return c.body(null, 204);
+    if (deps.streams.count() >= deps.maxStreams) throw tooManyStreams(deps.maxStreams);
+    return streamTasks(c, streamSettings, ids, lastIds, kinds, finished);
+  });
+
   routes.get("/stream/:task_id", async (c) => {
     const taskId = c.req.param("task_id");
     const kinds = eventKinds(c.req.query("events"));
@@ -208,15 +272,7 @@ export function createTrainRoutes(deps: TrainRoutesDeps): Hono {
       // The client has the final event: 204 tells EventSource to stop reconnecting.
       return c.body(null, 204);
     }
-    if (deps.streams.count() >= deps.maxStreams) {
-      throw new ApiError(
-        503,
-        "too_many_streams",
-        `This server holds its maximum of ${deps.maxStreams} event streams. Reconnect in a few seconds (EventSource does so on its own), or to another API instance.`,
-        null,
-        { "Retry-After": "5" },
-      );
-    }
+    if (deps.streams.count() >= deps.maxStreams) throw tooManyStreams(deps.maxStreams);
     return streamTask(c, streamSettings, taskId, lastEventId, kinds);
   });
 
