@@ -21,6 +21,7 @@ import { decodeBase64, encodeBase64 } from "../util/base64.ts";
 import { sseFrame } from "./sse_frame.ts";
 import { openSseSink } from "./sse_sink.ts";
 import { followTask } from "./task_feed.ts";
+import { pace } from "./write_pacer.ts";
 import {
   drainedWithin,
   type EventKind,
@@ -114,7 +115,11 @@ export function streamTasks(
           cursor[i] = event.id;
           if (kinds.has("status")) text += `${dataOf(event)}id: ${encodeCursor(cursor)}\n\n`;
         }
-        if (text) sink.write(encoder.encode(text));
+        if (text) {
+          const bytes = encoder.encode(text);
+          if (r.value.length > 1) await pace(bytes.byteLength); // a replay, or a burst: bulk
+          sink.write(bytes);
+        }
         if (sink.full && !await drainedWithin(sink, settings.stallMs)) {
           settings.streams.noteSlow();
           sink.drop();

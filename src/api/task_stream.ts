@@ -19,7 +19,8 @@ import type { TaskEvent } from "../domain/task.ts";
 import type { OpenStreams } from "./open_streams.ts";
 import { sseFrame } from "./sse_frame.ts";
 import { openSseSink, type SseSink } from "./sse_sink.ts";
-import { type FeedSources, followTask, MAX_BATCH } from "./task_feed.ts";
+import { type FeedSources, followTask } from "./task_feed.ts";
+import { pace } from "./write_pacer.ts";
 
 /** What a stream needs. */
 export interface StreamSettings extends FeedSources {
@@ -77,8 +78,9 @@ const MAX_WRITE_BYTES = 32 * 1024;
 /**
  * Writes the feed's events to the sink until either ends; then ends the
  * sink. A batch (a replay, or events that came together) goes out in
- * writes of up to `MAX_WRITE_BYTES`, and between them the stream lets other
- * work run, so a thousand replays at once do not hold up the process.
+ * writes of up to `MAX_WRITE_BYTES`, paced with every other stream's
+ * (`write_pacer.ts`), so a thousand replays at once do not hold up the
+ * process.
  */
 async function forward(
   batches: AsyncGenerator<TaskEvent[]>,
@@ -99,15 +101,15 @@ async function forward(
           frames.push(frame);
           bytes += frame.byteLength;
         }
+        if (batch.length > 1) await pace(bytes); // a replay, or a burst: bulk
+        if (!sink.open) break;
         sink.write(frames.length === 1 ? frames[0] : chunkOf(batch[i - frames.length], frames));
         if (sink.full && !await drainedWithin(sink, settings.stallMs)) {
           settings.streams.noteSlow();
           sink.drop();
         }
-        if (i < batch.length) await otherWork();
       }
       if (!sink.open) break;
-      if (batch.length === MAX_BATCH) await otherWork(); // more of a replay is likely waiting
     }
   } catch (error) {
     console.error(
@@ -137,11 +139,6 @@ export async function drainedWithin(sink: SseSink, ms: number): Promise<boolean>
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** Lets timers and I/O of other requests run before going on. */
-function otherWork(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 const chunks = new WeakMap<TaskEvent, { count: number; chunk: Uint8Array }>();
