@@ -80,6 +80,12 @@ class GatewayError extends Error {
   }
 }
 
+const DATA_PREFIX = Buffer.from("data: ");
+const COMMA = Buffer.from(",");
+const FRAME_END = Buffer.from("\n\n");
+const MESSAGE = Buffer.from("message");
+const PMESSAGE = Buffer.from("pmessage");
+
 /** Creates the gateway; it connects to Redis at once and reconnects as needed. */
 export function createGateway(options: GatewayOptions): Gateway {
   const redis = new IORedis(options.redisUrl, {
@@ -122,9 +128,24 @@ export function createGateway(options: GatewayOptions): Gateway {
   const wantsBase64 = (req: Request) =>
     req.headers.get("Upstash-Encoding")?.toLowerCase() === "base64";
 
-  async function readJson(req: Request): Promise<unknown> {
+  /**
+   * The request's JSON. For a batch (`what`), its commands are counted in
+   * the text first, so an oversized one is refused without building it:
+   * parsing a million-command body would hold the gateway for every client.
+   */
+  async function readJson(req: Request, what?: string): Promise<unknown> {
+    const text = await req.text();
+    if (what) {
+      const count = topLevelItems(text, limits.maxBatchCommands + 1);
+      if (count > limits.maxBatchCommands) {
+        throw new GatewayError(
+          413,
+          `ERR a ${what} holds at most ${limits.maxBatchCommands} commands; this one has more. Send it in parts.`,
+        );
+      }
+    }
     try {
-      return await req.json();
+      return JSON.parse(text);
     } catch {
       throw new GatewayError(400, "ERR the request body is not valid JSON");
     }
@@ -174,7 +195,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   });
 
   app.post("/pipeline", async (c) => {
-    const body = await readJson(c.req.raw);
+    const body = await readJson(c.req.raw, "pipeline");
     if (!Array.isArray(body)) {
       throw new GatewayError(400, "ERR a pipeline is a JSON array of commands");
     }
@@ -191,7 +212,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   });
 
   app.post("/multi-exec", async (c) => {
-    const body = await readJson(c.req.raw);
+    const body = await readJson(c.req.raw, "transaction");
     if (!Array.isArray(body) || body.length === 0) {
       throw new GatewayError(400, "ERR a transaction is a non-empty JSON array of commands");
     }
@@ -267,14 +288,37 @@ export function createGateway(options: GatewayOptions): Gateway {
         } catch { /* already closed or cancelled */ }
       },
     };
-    const send = (line: string) => {
-      if (closed) return;
+    /** False once the subscriber is gone or dropped for not reading. */
+    const room = () => {
+      if (closed) return false;
       // With a high-water mark of 0, desiredSize is minus the bytes unread.
       if (-(controller.desiredSize ?? 0) > limits.maxUnreadBytes) {
         handle.close(); // the client stopped reading: don't buffer without bound
-        return;
+        return false;
       }
-      controller.enqueue(encoder.encode(sseData(line)));
+      return true;
+    };
+    const send = (line: string) => {
+      if (room()) controller.enqueue(encoder.encode(sseData(line)));
+    };
+    /** A message as Redis gave it: its bytes copied into the frame, not decoded and encoded again. */
+    const sendParts = (given: (Buffer | string)[]) => {
+      try {
+        if (!room()) return;
+        // ioredis gives a pattern as a string, the channel and message as bytes.
+        const parts = given.map((part) => typeof part === "string" ? Buffer.from(part) : part);
+        if (parts.some((part) => part.includes(0x0a) || part.includes(0x0d))) {
+          return send(parts.map((part) => part.toString()).join(","));
+        }
+        const frame: Uint8Array[] = [DATA_PREFIX];
+        parts.forEach((part, i) => frame.push(...(i ? [COMMA, part] : [part])));
+        frame.push(FRAME_END);
+        controller.enqueue(Buffer.concat(frame));
+      } catch (error) {
+        // A handler of ioredis's must not throw (it would end the process): end this subscription.
+        console.error("A subscription could not forward a message; it is closed:", error);
+        handle.close();
+      }
     };
     const body = new ReadableStream<Uint8Array>(
       {
@@ -289,13 +333,12 @@ export function createGateway(options: GatewayOptions): Gateway {
     connection.on("end", handle.close);
     connection.on(
       "messageBuffer",
-      (channel: Buffer, message: Buffer) =>
-        send(`message,${channel.toString()},${message.toString()}`),
+      (channel: Buffer, message: Buffer) => sendParts([MESSAGE, channel, message]),
     );
     connection.on(
       "pmessageBuffer",
-      (pattern: Buffer, channel: Buffer, message: Buffer) =>
-        send(`pmessage,${pattern.toString()},${channel.toString()},${message.toString()}`),
+      (pattern: Buffer | string, channel: Buffer, message: Buffer) =>
+        sendParts([PMESSAGE, pattern, channel, message]),
     );
     connection.connect()
       .then(() => connection[kind](name))
@@ -358,4 +401,41 @@ function definedOnly(options: GatewayOptions): Partial<typeof GATEWAY_LIMITS> {
       maxUnreadBytes: options.maxUnreadBytes,
     }).filter(([, value]) => value !== undefined),
   );
+}
+
+/**
+ * Items of the JSON array `text`, counted up to `stop`; 0 when it is not an
+ * array. A scan of the text, strings skipped whole: no values are built.
+ */
+export function topLevelItems(text: string, stop: number): number {
+  const start = text.search(/\S/);
+  if (start < 0 || text[start] !== "[") return 0;
+  let depth = 0;
+  let commas = 0;
+  let nonEmpty = false;
+  for (let i = start; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) { // a string: jump to its closing quote
+      nonEmpty = true;
+      let end = text.indexOf('"', i + 1);
+      for (;;) {
+        if (end < 0) return nonEmpty ? commas + 1 : 0;
+        let slashes = 0;
+        while (text.charCodeAt(end - 1 - slashes) === 0x5c) slashes++;
+        if (slashes % 2 === 0) break;
+        end = text.indexOf('"', end + 1);
+      }
+      i = end;
+    } else if (c === 0x5b || c === 0x7b) { // [ {
+      if (depth > 0) nonEmpty = true;
+      depth++;
+    } else if (c === 0x5d || c === 0x7d) { // ] }
+      if (--depth === 0) break;
+    } else if (c === 0x2c) { // ,
+      if (depth === 1 && ++commas + 1 >= stop) return commas + 1;
+    } else if (c > 0x20) {
+      nonEmpty = true;
+    }
+  }
+  return nonEmpty ? commas + 1 : 0;
 }
