@@ -80,6 +80,29 @@ class GatewayError extends Error {
   }
 }
 
+/** Subscriptions connecting to Redis at once, at most. */
+const SUBSCRIBE_CONCURRENCY = 32;
+
+/** Runs tasks at most `max` at a time, the rest in order of arrival. */
+function limitConcurrency(max: number) {
+  let running = 0;
+  const queue: (() => void)[] = [];
+  return {
+    async run(task: () => Promise<void>): Promise<void> {
+      // A waiter takes over the slot of the task that ends before it.
+      if (running >= max) await new Promise<void>((go) => queue.push(go));
+      else running++;
+      try {
+        await task();
+      } finally {
+        const next = queue.shift();
+        if (next) next();
+        else running--;
+      }
+    },
+  };
+}
+
 const DATA_PREFIX = Buffer.from("data: ");
 const COMMA = Buffer.from(",");
 const FRAME_END = Buffer.from("\n\n");
@@ -105,6 +128,10 @@ export function createGateway(options: GatewayOptions): Gateway {
   const limits = { ...GATEWAY_LIMITS, ...definedOnly(options) };
   const expected = Buffer.from(`Bearer ${options.token}`);
   const subscriptions = new Set<{ close(): void }>();
+  // Subscriptions connect to Redis a few at a time: a thousand asked at once
+  // would otherwise open a thousand connections in one burst, holding up
+  // every other client of the gateway meanwhile.
+  const connecting = limitConcurrency(SUBSCRIBE_CONCURRENCY);
   let commandCount = 0;
 
   const app = new Hono();
@@ -340,10 +367,15 @@ export function createGateway(options: GatewayOptions): Gateway {
       (pattern: Buffer | string, channel: Buffer, message: Buffer) =>
         sendParts([PMESSAGE, pattern, channel, message]),
     );
-    connection.connect()
-      .then(() => connection[kind](name))
-      .then((count) => send(`${kind},${name},${count}`))
-      .catch(() => handle.close());
+    void connecting.run(async () => {
+      if (closed) return; // the client left while it waited its turn
+      try {
+        await connection.connect();
+        send(`${kind},${name},${await connection[kind](name)}`);
+      } catch {
+        handle.close();
+      }
+    });
     return new Response(body, {
       headers: {
         "Content-Type": "text/event-stream",
