@@ -6,15 +6,8 @@
  * @module
  */
 import assert from "node:assert/strict";
-
-const root = new URL("..", import.meta.url).pathname;
-
-function freePort(): number {
-  const listener = Deno.listen({ port: 0, hostname: "127.0.0.1" });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
+import { spawnProcess } from "./processes.ts";
+import { freePort } from "./redis_server.ts";
 
 /** Opens `count` connections at once, each sending half a request; returns those that opened. */
 async function flood(port: number, count: number): Promise<Deno.TcpConn[]> {
@@ -52,30 +45,15 @@ async function healthWithin(url: string, ms: number): Promise<number | string> {
 
 Deno.test("connections past the file-handle limit never end the service, which answers once they are gone", async () => {
   const port = freePort();
-  const child = new Deno.Command("bash", {
-    args: ["-c", `ulimit -n 256 && exec "${Deno.execPath()}" task dev`],
-    cwd: root,
-    env: { NO_COLOR: "1", PORT: String(port), DATA_DIR: "off", SEED_DEMO_METERS: "false" },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let output = "";
-  const drain = async (stream: ReadableStream<Uint8Array>) => {
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) output += chunk;
-  };
-  const drained = Promise.all([drain(child.stdout), drain(child.stderr)]);
-  let exited = false;
-  const status = child.status.then((s) => {
-    exited = true;
-    return s;
-  });
+  const dev = spawnProcess(
+    "deno task dev",
+    "bash",
+    ["-c", `ulimit -n 256 && exec "${Deno.execPath()}" task dev`],
+    { PORT: String(port), DATA_DIR: "off", SEED_DEMO_METERS: "false" },
+  );
   const url = `http://127.0.0.1:${port}`;
   try {
-    const until = Date.now() + 60_000;
-    while (!output.includes("listening on")) {
-      assert.ok(!exited && Date.now() < until, `deno task dev did not start:\n${output}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    await dev.waitFor(/listening on/, 60_000);
     for (const round of [1, 2]) {
       const conns = await flood(port, 400);
       assert.ok(conns.length > 256, `round ${round}: only ${conns.length} connections opened`);
@@ -85,16 +63,14 @@ Deno.test("connections past the file-handle limit never end the service, which a
           conn.close();
         } catch { /* cut by the server */ }
       }
-      assert.ok(!exited, `round ${round}: the service exited:\n${output}`);
+      assert.ok(!dev.exited(), `round ${round}: the service exited:\n${dev.output()}`);
       assert.equal(
         await healthWithin(url, 15_000),
         200,
-        `round ${round}: /health after the flood\n${output}`,
+        `round ${round}: /health after the flood\n${dev.output()}`,
       );
     }
   } finally {
-    if (!exited) child.kill("SIGTERM");
-    await status;
-    await drained;
+    await dev.stop();
   }
 });

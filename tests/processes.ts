@@ -13,6 +13,8 @@ export interface Proc {
   child: Deno.ChildProcess;
   /** Everything it printed so far. */
   output(): string;
+  /** True once it has exited. */
+  exited(): boolean;
   /** Resolves when its output matches `pattern`. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
   /** Sends a signal and waits for it to exit. */
@@ -27,8 +29,24 @@ export function spawnDeno(
   args: string[] = [],
   denoFlags: string[] = [],
 ): Proc {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", ...denoFlags, `${root}${script}`, ...args],
+  return spawnProcess(name, Deno.execPath(), [
+    "run",
+    "-A",
+    ...denoFlags,
+    `${root}${script}`,
+    ...args,
+  ], env);
+}
+
+/** Starts `command {args}` from the project root, capturing its output. */
+export function spawnProcess(
+  name: string,
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+): Proc {
+  const child = new Deno.Command(command, {
+    args,
     cwd: root,
     env: { NO_COLOR: "1", ...env },
     stdout: "piped",
@@ -48,6 +66,7 @@ export function spawnDeno(
     name,
     child,
     output: () => text,
+    exited: () => exited,
     async waitFor(pattern, timeoutMs = 30_000) {
       const until = Date.now() + timeoutMs;
       while (!pattern.test(text)) {

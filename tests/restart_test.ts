@@ -6,6 +6,8 @@
  */
 import assert from "node:assert/strict";
 import type { Task } from "../src/domain/task.ts";
+import { spawnProcess } from "./processes.ts";
+import { freePort } from "./redis_server.ts";
 import { openStream, readUntil, type SseMessage } from "./sse_client.ts";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -13,39 +15,16 @@ const csv = await Deno.readTextFile(
   new URL("./fixtures/meters/gas_ucam_b2_2019.csv", import.meta.url),
 );
 
-function freePort(): number {
-  const listener = Deno.listen({ port: 0, hostname: "127.0.0.1" });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
 /** `deno task dev` in its own process group, so SIGKILL reaches the server under the task runner. */
 async function startDev(env: Record<string, string>) {
-  const child = new Deno.Command("setsid", {
-    args: [Deno.execPath(), "task", "dev"],
-    cwd: root,
-    env: { NO_COLOR: "1", ...env },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let output = "";
-  const drain = async (stream: ReadableStream<Uint8Array>) => {
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) output += chunk;
-  };
-  const drained = Promise.all([drain(child.stdout), drain(child.stderr)]);
-  const until = Date.now() + 60_000;
-  while (!output.includes("listening on")) {
-    if (Date.now() > until) throw new Error(`deno task dev did not start:\n${output}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  const dev = spawnProcess("deno task dev", "setsid", [Deno.execPath(), "task", "dev"], env);
+  await dev.waitFor(/listening on/, 60_000);
   return {
-    output: () => output,
+    output: dev.output,
     /** Kills the whole process group at once: no shutdown code runs. */
     async kill() {
-      await new Deno.Command("kill", { args: ["-KILL", "--", `-${child.pid}`] }).output();
-      await child.status;
-      await drained;
+      await new Deno.Command("kill", { args: ["-KILL", "--", `-${dev.child.pid}`] }).output();
+      await dev.stop();
     },
   };
 }

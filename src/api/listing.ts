@@ -6,7 +6,7 @@
  * @module
  */
 import { BadCursor } from "../broker/broker.ts";
-import { decodeBase64, encodeBase64 } from "../util/base64.ts";
+import { decodeBase64Url, encodeBase64Url } from "../util/base64.ts";
 import { ApiError, validationError } from "./errors.ts";
 
 /** Items per page when `limit` is not given, and at most. */
@@ -29,8 +29,7 @@ export function pageLimit(value: string | undefined): number {
 export function openCursor(value: string | undefined): string | null {
   if (value === undefined || value === "") return null;
   try {
-    const standard = value.replaceAll("-", "+").replaceAll("_", "/");
-    return new TextDecoder("utf-8", { fatal: true }).decode(decodeBase64(standard));
+    return new TextDecoder("utf-8", { fatal: true }).decode(decodeBase64Url(value));
   } catch {
     throw badCursor();
   }
@@ -39,8 +38,7 @@ export function openCursor(value: string | undefined): string | null {
 /** A client's `cursor` for the broker's; null stays null (no next page). */
 export function sealCursor(cursor: string | null): string | null {
   if (cursor === null) return null;
-  return encodeBase64(new TextEncoder().encode(cursor))
-    .replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  return encodeBase64Url(new TextEncoder().encode(cursor));
 }
 
 /** Runs a listing, turning a cursor the broker does not know into a `400`. */

@@ -17,15 +17,14 @@
 import type { Context } from "hono";
 import { isEventId } from "../broker/event_id.ts";
 import { isFinal, type TaskEvent } from "../domain/task.ts";
-import { decodeBase64, encodeBase64 } from "../util/base64.ts";
-import { sseFrame } from "./sse_frame.ts";
-import { openSseSink } from "./sse_sink.ts";
+import { decodeBase64Url, encodeBase64Url } from "../util/base64.ts";
 import { followTask } from "./task_feed.ts";
 import { pace } from "./write_pacer.ts";
 import {
   drainedWithin,
   type EventKind,
-  STREAM_HEADERS,
+  openEventStream,
+  reportStreamFailure,
   type StreamSettings,
 } from "./task_stream.ts";
 
@@ -39,8 +38,7 @@ export function encodeCursor(lastIds: readonly (string | null)[]): string {
     const [ms, seq] = id.split("-").map(Number);
     return seq === 0 ? ms.toString(36) : `${ms.toString(36)}.${seq.toString(36)}`;
   }).join("~");
-  return encodeBase64(new TextEncoder().encode(compact))
-    .replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  return encodeBase64Url(new TextEncoder().encode(compact));
 }
 
 /** Reads a cursor for `count` tasks; null when it is not one this stream hands out. */
@@ -48,9 +46,7 @@ export function decodeCursor(cursor: string, count: number): (string | null)[] |
   if (!/^[A-Za-z0-9_-]{0,4096}$/.test(cursor)) return null;
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(
-      decodeBase64(cursor.replaceAll("-", "+").replaceAll("_", "/")),
-    );
+    text = new TextDecoder("utf-8", { fatal: true }).decode(decodeBase64Url(cursor));
   } catch {
     return null;
   }
@@ -89,13 +85,7 @@ export function streamTasks(
   kinds: ReadonlySet<EventKind>,
   finished: ReadonlySet<string>,
 ): Response {
-  const sink = openSseSink(c, {
-    headers: STREAM_HEADERS,
-    maxBufferedBytes: settings.maxBufferedBytes,
-  });
-  const stop = new AbortController();
-  sink.onClose(() => stop.abort());
-  settings.streams.add({ taskId: null, sink, heartbeats: kinds.has("heartbeat") });
+  const { sink, stop } = openEventStream(c, settings, null, kinds);
 
   const cursor = [...lastIds];
   const feeds = taskIds.map((id, i) => followTask(settings, id, lastIds[i], stop.signal));
@@ -128,19 +118,10 @@ export function streamTasks(
         else void feeds[i].return(undefined);
       }
     } catch (error) {
-      console.error(
-        `The event stream of tasks ${taskIds.join(", ")} failed:`,
-        settings.debug ? error : String(error),
-      );
-      if (kinds.has("error")) {
-        sink.write(sseFrame({
-          task_id: null,
-          type: "error",
-          error:
-            "The server could not read these tasks' events. Reconnect to resume from the last event received.",
-          timestamp: new Date().toISOString(),
-        }));
-      }
+      reportStreamFailure(sink, settings, kinds, null, {
+        subject: `tasks ${taskIds.join(", ")}`,
+        whose: "these tasks'",
+      }, error);
     } finally {
       stop.abort();
       for (const feed of feeds) void feed.return(undefined).catch(() => {});

@@ -55,13 +55,7 @@ export function streamTask(
   lastEventId: string | null,
   kinds: ReadonlySet<EventKind> = new Set(EVENT_KINDS),
 ): Response {
-  const sink = openSseSink(c, {
-    headers: STREAM_HEADERS,
-    maxBufferedBytes: settings.maxBufferedBytes,
-  });
-  const stop = new AbortController();
-  sink.onClose(() => stop.abort());
-  settings.streams.add({ taskId, sink, heartbeats: kinds.has("heartbeat") });
+  const { sink, stop } = openEventStream(c, settings, taskId, kinds);
   void forward(
     followTask(settings, taskId, lastEventId, stop.signal),
     sink,
@@ -70,6 +64,54 @@ export function streamTask(
     kinds,
   );
   return sink.response;
+}
+
+/**
+ * Opens an event stream's sink and puts it on the shared clock (heartbeats
+ * when asked for, the maximum duration); `stop` aborts when the client goes.
+ * `taskId` names the task in heartbeats (null: a stream of several).
+ */
+export function openEventStream(
+  c: Context,
+  settings: StreamSettings,
+  taskId: string | null,
+  kinds: ReadonlySet<EventKind>,
+): { sink: SseSink; stop: AbortController } {
+  const sink = openSseSink(c, {
+    headers: STREAM_HEADERS,
+    maxBufferedBytes: settings.maxBufferedBytes,
+  });
+  const stop = new AbortController();
+  sink.onClose(() => stop.abort());
+  settings.streams.add({ taskId, sink, heartbeats: kinds.has("heartbeat") });
+  return { sink, stop };
+}
+
+/**
+ * Logs that a stream could not read its events (`subject`: "task …"), and
+ * tells its client with an error event when it asked for them (`whose`:
+ * "this task's").
+ */
+export function reportStreamFailure(
+  sink: SseSink,
+  settings: StreamSettings,
+  kinds: ReadonlySet<EventKind>,
+  taskId: string | null,
+  names: { subject: string; whose: string },
+  error: unknown,
+): void {
+  console.error(
+    `The event stream of ${names.subject} failed:`,
+    settings.debug ? error : String(error),
+  );
+  if (!kinds.has("error")) return;
+  sink.write(sseFrame({
+    task_id: taskId,
+    type: "error",
+    error:
+      `The server could not read ${names.whose} events. Reconnect to resume from the last event received.`,
+    timestamp: new Date().toISOString(),
+  }));
 }
 
 /** Bytes of frames written at once, at most (a replay's burst). */
@@ -112,19 +154,10 @@ async function forward(
       if (!sink.open) break;
     }
   } catch (error) {
-    console.error(
-      `The event stream of task ${taskId} failed:`,
-      settings.debug ? error : String(error),
-    );
-    if (kinds.has("error")) {
-      sink.write(sseFrame({
-        task_id: taskId,
-        type: "error",
-        error:
-          "The server could not read this task's events. Reconnect to resume from the last event received.",
-        timestamp: new Date().toISOString(),
-      }));
-    }
+    reportStreamFailure(sink, settings, kinds, taskId, {
+      subject: `task ${taskId}`,
+      whose: "this task's",
+    }, error);
   } finally {
     sink.end();
   }

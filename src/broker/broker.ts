@@ -149,6 +149,16 @@ export function taskCursor(task: Task): string {
   return `${Date.parse(task.created_at)}.${task.task_id}`;
 }
 
+/**
+ * A page of `found` (tasks in order, up to one past `limit`) and the cursor
+ * after it: null when nothing is past the page, unless the listing stopped
+ * looking early (`stoppedAt`, the cursor to go on from).
+ */
+export function taskPage(found: Task[], limit: number, stoppedAt: string | null = null): TaskPage {
+  const tasks = found.slice(0, limit);
+  return { tasks, next: found.length > limit ? taskCursor(tasks.at(-1)!) : stoppedAt };
+}
+
 /** Reads a task cursor. @throws {BadCursor} */
 export function parseTaskCursor(cursor: string): TaskPosition {
   const match = /^(\d{1,15})\.([0-9a-f-]{36})$/.exec(cursor);

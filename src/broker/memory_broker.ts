@@ -20,8 +20,8 @@ import {
   parseTaskCursor,
   ReadingsRefused,
   type StoredModel,
-  taskCursor,
   type TaskEventListener,
+  taskPage,
   type Unsubscribe,
 } from "./broker.ts";
 import { compareEventIds, createEventIdGenerator } from "./event_id.ts";
@@ -126,8 +126,8 @@ export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
         }
       }
       found.sort(newestFirst);
-      const page = found.slice(0, query.limit).map(clone);
-      return { tasks: page, next: found.length > query.limit ? taskCursor(page.at(-1)!) : null };
+      const page = taskPage(found, query.limit);
+      return { ...page, tasks: page.tasks.map(clone) };
     },
 
     // deno-lint-ignore require-await -- async: a bad cursor is a rejection, as in every broker

@@ -41,7 +41,9 @@ import {
   meterPage,
   parseTaskCursor,
   ReadingsRefused,
+  taskCursor,
   type TaskEventListener,
+  taskPage,
   type Unsubscribe,
 } from "./broker.ts";
 import { createLiveSubscription, type LiveSubscription } from "./live_subscription.ts";
@@ -341,9 +343,9 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
       const after = query.after === null ? null : parseTaskCursor(query.after);
       const max = after ? String(after.createdMs) : "+inf";
       // One past the page tells whether there is a next page.
-      const found: { task: Task; position: string }[] = [];
+      const found: Task[] = [];
       const expired: string[] = [];
-      let lastLooked: string | null = null;
+      let lastLooked: Task | null = null;
       let offset = 0;
       let end = false;
       // Filters apply to the tasks: read slices until the page is full, and
@@ -356,19 +358,18 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
           "-inf",
           "BYSCORE",
           "REV",
-          "WITHSCORES",
           "LIMIT",
           String(offset),
           "200",
         ]) as string[];
-        end = slice.length < 400;
+        end = slice.length < 200;
         if (slice.length === 0) break;
-        offset += slice.length / 2;
+        offset += slice.length;
         const pipeline = redis.pipeline();
-        for (let i = 0; i < slice.length; i += 2) pipeline.hget(key.task(slice[i]), "task");
+        for (const id of slice) pipeline.hget(key.task(id), "task");
         const rows = await pipeline.exec() as (string | null)[];
         for (let i = 0; i < rows.length && found.length <= query.limit; i++) {
-          const id = slice[2 * i];
+          const id = slice[i];
           const json = rows[i];
           if (json === null) {
             expired.push(id);
@@ -376,14 +377,13 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
           }
           const task = JSON.parse(json) as Task;
           if (after && !isAfter(task, after)) continue;
-          lastLooked = `${slice[2 * i + 1]}.${id}`;
-          if (matchesQuery(task, query)) found.push({ task, position: lastLooked });
+          lastLooked = task;
+          if (matchesQuery(task, query)) found.push(task);
         }
       }
       if (expired.length) await redis.exec(["ZREM", key.tasks, ...expired]);
-      const page = found.slice(0, query.limit);
-      const next = found.length > query.limit ? page.at(-1)!.position : end ? null : lastLooked; // the scan stopped early: go on from there
-      return { tasks: page.map((f) => f.task), next };
+      // A scan stopped early goes on after the last task it looked at.
+      return taskPage(found, query.limit, end || !lastLooked ? null : taskCursor(lastLooked));
     },
 
     async listMeters(query) {

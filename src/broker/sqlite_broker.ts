@@ -47,9 +47,9 @@ import {
   type ReadingsMerge,
   ReadingsRefused,
   type StoredModel,
-  taskCursor,
   type TaskEventListener,
   type TaskPage,
+  taskPage,
   type Unsubscribe,
 } from "./broker.ts";
 import { createEventIdGenerator } from "./event_id.ts";
@@ -449,8 +449,7 @@ export function openSqliteBroker(options: SqliteBrokerOptions): Broker {
           const last = JSON.parse(rows.at(-1)!.task as string) as Task;
           cursor = { at: last.created_at, id: last.task_id };
         }
-        const page = found.slice(0, query.limit);
-        return { tasks: page, next: found.length > query.limit ? taskCursor(page.at(-1)!) : null };
+        return taskPage(found, query.limit);
       });
     },
 
