@@ -23,6 +23,11 @@ export interface SseStream {
   messages: AsyncGenerator<SseMessage>;
   /** Aborts the connection. */
   close(): void;
+  /**
+   * The last `id:` the stream sent, as a browser's `EventSource` keeps it:
+   * also from frames with no data, which the parser does not dispatch.
+   */
+  lastEventId(): string | undefined;
 }
 
 /** Opens an event stream; `lastEventId` sets the `Last-Event-ID` header. */
@@ -31,6 +36,7 @@ export async function openStream(
   options: { lastEventId?: string } = {},
 ): Promise<SseStream> {
   const controller = new AbortController();
+  let lastId: string | undefined;
   const headers: Record<string, string> = { Accept: "text/event-stream" };
   if (options.lastEventId) headers["Last-Event-ID"] = options.lastEventId;
   const response = await fetch(url, { headers, signal: controller.signal });
@@ -41,9 +47,14 @@ export async function openStream(
       onEvent: (e) => queue.push({ id: e.id, event: e.event, data: e.data, at: performance.now() }),
     });
     const decoder = new TextDecoder();
+    let partial = "";
     try {
       for await (const chunk of response.body) {
-        parser.feed(decoder.decode(chunk, { stream: true }));
+        const text = decoder.decode(chunk, { stream: true });
+        const lines = (partial + text).split("\n");
+        partial = lines.pop()!;
+        for (const line of lines) if (line.startsWith("id: ")) lastId = line.slice(4);
+        parser.feed(text);
         while (queue.length) yield queue.shift()!;
       }
     } catch (error) {
@@ -51,7 +62,12 @@ export async function openStream(
     }
     while (queue.length) yield queue.shift()!;
   }
-  return { response, messages: messages(), close: () => controller.abort() };
+  return {
+    response,
+    messages: messages(),
+    close: () => controller.abort(),
+    lastEventId: () => lastId,
+  };
 }
 
 /**

@@ -18,7 +18,7 @@ export type BrokerKind = "memory" | "sqlite" | "redis";
 
 /** Starts a Redis broker on its own redis-server and gateway. */
 export async function startRedisBroker(
-  options: { taskTtlSeconds: number; livenessMs?: number },
+  options: { taskTtlSeconds: number; livenessMs?: number; maxAllEvents?: number },
 ): Promise<Broker> {
   const redis = await startRedis();
   const gateway = await serveGateway({ redisUrl: redis.url, token: "test", port: 0 });

@@ -12,6 +12,7 @@ import type { TaskTracker } from "../tracker/tracker.ts";
 import { ApiError, errorBody, sendError } from "./errors.ts";
 import { createHealthRoutes, type HealthCheck } from "./health_routes.ts";
 import { createTrainRoutes } from "./train_routes.ts";
+import { createEventsRoutes } from "./events_routes.ts";
 import { createMeterRoutes } from "./meter_routes.ts";
 import { createForecastRoutes } from "./forecast_routes.ts";
 import type { Forecaster } from "../forecast/forecaster.ts";
@@ -65,6 +66,7 @@ export function createApp(deps: AppDeps): Hono {
         status: "GET /trainmodel/status/{task_id}",
         stream: "GET /trainmodel/stream/{task_id}?events=status,heartbeat,error",
         streams: "GET /trainmodel/stream?task_ids={id},{id},…",
+        all_events: "GET /trainmodel/events?meter_type=&meter_id=&status=&events=",
         cancel: "DELETE /trainmodel/{task_id}",
         tasks: "GET /trainmodel/tasks?status=&meter_type=&meter_id=&limit=50&cursor=",
         meters: "GET /meters/{meter_type}?limit=50&cursor=",
@@ -75,6 +77,7 @@ export function createApp(deps: AppDeps): Hono {
       },
     }));
   app.route("/trainmodel", createTrainRoutes(deps));
+  app.route("/trainmodel", createEventsRoutes({ ...deps, log: deps.broker }));
   app.route("/meters", createMeterRoutes(deps));
   app.route("/forecast", createForecastRoutes(deps.forecaster));
   app.route("/health", createHealthRoutes(deps.info, deps.health));

@@ -9,13 +9,15 @@ import { bodyLimit } from "hono/body-limit";
 import type { Broker } from "../broker/broker.ts";
 import { compareEventIds, isEventId } from "../broker/event_id.ts";
 import type { EventHub } from "../broker/event_hub.ts";
-import { isFinal, TASK_STATUSES, type TaskEvent, type TaskStatus } from "../domain/task.ts";
-import { METER_TYPES, meterIdProblem, meterKey, type MeterType } from "../domain/meter.ts";
+import { isFinal, type TaskEvent } from "../domain/task.ts";
+import { meterKey } from "../domain/meter.ts";
 import type { TaskTracker } from "../tracker/tracker.ts";
-import { ApiError, type FieldProblem, fieldProblems, validationError } from "./errors.ts";
+import { ApiError, fieldProblems, validationError } from "./errors.ts";
 import { listing, openCursor, pageLimit, sealCursor } from "./listing.ts";
+import { taskFilters } from "./task_filters.ts";
 import type { OpenStreams } from "./open_streams.ts";
-import { EVENT_KINDS, type EventKind, streamTask } from "./task_stream.ts";
+import { streamTask } from "./task_stream.ts";
+import { eventKinds, tooManyStreams } from "./stream_requests.ts";
 import { decodeCursor, MAX_STREAM_TASKS, streamTasks } from "./multi_stream.ts";
 import { coalesceReads } from "./coalesced_reads.ts";
 import { toTrainRequest, trainRequestSchema } from "./train_request.ts";
@@ -53,16 +55,6 @@ function taskNotFound(taskId: string, ttlSeconds: number): ApiError {
     }, and finished tasks are kept ${
       duration(ttlSeconds)
     } after they end. Start a new one with POST /trainmodel/.`,
-  );
-}
-
-function tooManyStreams(max: number): ApiError {
-  return new ApiError(
-    503,
-    "too_many_streams",
-    `This server holds its maximum of ${max} event streams. Reconnect in a few seconds (EventSource does so on its own), or to another API instance.`,
-    null,
-    { "Retry-After": "5" },
   );
 }
 
@@ -155,30 +147,10 @@ export function createTrainRoutes(deps: TrainRoutesDeps): Hono {
 
   routes.get("/tasks", async (c) => {
     const query = c.req.query();
-    const fields: FieldProblem[] = [];
-    const status = query.status?.split(",").map((s) => s.trim().toUpperCase());
-    const unknown = status?.filter((s) => !(TASK_STATUSES as readonly string[]).includes(s));
-    if (unknown?.length) {
-      fields.push({
-        field: "status",
-        message: `${unknown.join(", ")} is not a status; use any of ${TASK_STATUSES.join(", ")}`,
-      });
-    }
-    if (query.meter_type && !(METER_TYPES as readonly string[]).includes(query.meter_type)) {
-      fields.push({ field: "meter_type", message: `must be one of: ${METER_TYPES.join(", ")}` });
-    }
-    const idProblem = query.meter_id === undefined ? null : meterIdProblem(query.meter_id);
-    if (idProblem) fields.push({ field: "meter_id", message: idProblem });
-    if (fields.length) throw validationError(fields);
+    const filters = taskFilters(query);
     const limit = pageLimit(query.limit);
     const page = await listing(() =>
-      deps.broker.listTasks({
-        limit,
-        after: openCursor(query.cursor),
-        status: status as TaskStatus[] | undefined,
-        meterType: query.meter_type as MeterType | undefined,
-        meterId: query.meter_id,
-      })
+      deps.broker.listTasks({ limit, after: openCursor(query.cursor), ...filters })
     );
     return c.json({ tasks: page.tasks, next_cursor: sealCursor(page.next) });
   });
@@ -293,20 +265,4 @@ export function createTrainRoutes(deps: TrainRoutesDeps): Hono {
   });
 
   return routes;
-}
-
-/** The kinds of event `?events=` asks for (every kind without it); a 422 naming an unknown one. */
-export function eventKinds(value: string | undefined): ReadonlySet<EventKind> {
-  if (value === undefined) return new Set(EVENT_KINDS);
-  const asked = value.split(",").map((kind) => kind.trim()).filter(Boolean);
-  const unknown = asked.filter((kind) => !(EVENT_KINDS as readonly string[]).includes(kind));
-  if (unknown.length || asked.length === 0) {
-    throw validationError([{
-      field: "events",
-      message: `${
-        unknown.length ? `${unknown.join(", ")} is not a kind of event; ` : ""
-      }use one or more of ${EVENT_KINDS.join(", ")}, separated by commas`,
-    }]);
-  }
-  return new Set(asked as EventKind[]);
 }

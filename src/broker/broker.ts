@@ -192,6 +192,20 @@ export function checkMeterCursor(cursor: string): string {
   return cursor;
 }
 
+/** A slice of the log of every task's events. */
+export interface AllEventsPage {
+  /** Events after the position asked for, in commit order, each with its `seq`. */
+  events: TaskEvent[];
+  /** The newest position in the log now (`0-0` when it is empty). */
+  head: string;
+  /**
+   * True when events after the position asked for are no longer in the log
+   * (trimmed, or expired with their tasks), or the position is not one of
+   * this log's: a reader cannot resume from it without a gap.
+   */
+  gap: boolean;
+}
+
 /** The port every broker implementation honours. */
 export interface Broker {
   /** Which implementation this is, for health reports. */
@@ -220,6 +234,12 @@ export interface Broker {
 
   /** The task's events with ids after `afterId`, oldest first. */
   readEvents(taskId: string, afterId: string): Promise<TaskEvent[]>;
+
+  /**
+   * Every task's events after position `after` of the log of all events
+   * (`seq`), oldest first, at most `limit`; `after` null reads only the head.
+   */
+  readAllEvents(after: string | null, limit: number): Promise<AllEventsPage>;
 
   /**
    * Tasks known and not expired, newest first (by `created_at`, then id),

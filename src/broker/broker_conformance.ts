@@ -196,12 +196,49 @@ export function brokerConformance(
       sent.push(event);
     }
     for (let i = 0; i < 100 && heard.length < sent.length; i++) await sleep(10);
-    assert.deepEqual(heard, sent);
+    assert.deepEqual(heard.map(({ id, task }) => ({ id, task })), sent);
     unsubscribe();
     unsubscribe();
     await advance(broker, event, { progress: 9 });
     await sleep(50);
     assert.equal(heard.length, sent.length);
+  });
+
+  test("every task's events are in one log, in commit order, as they were published", async (broker) => {
+    const start = await broker.readAllEvents(null, 10);
+    assert.deepEqual(start.events, []);
+    assert.equal(start.gap, false);
+    const heard: TaskEvent[] = [];
+    const unsubscribe = await broker.subscribe({ onEvent: (e) => heard.push(e) });
+    try {
+      let a = await create(broker);
+      let b = await create(broker);
+      for (let p = 1; p <= 3; p++) {
+        a = await advance(broker, a, { progress: p });
+        b = await advance(broker, b, { progress: p });
+      }
+      await advance(broker, a, { status: "SUCCESS", progress: 100 });
+      for (let i = 0; i < 100 && heard.length < 9; i++) await sleep(10);
+      assert.equal(heard.length, 9);
+      const seqs = heard.map((e) => e.seq!);
+      for (let i = 1; i < seqs.length; i++) {
+        assert.ok(compareEventIds(seqs[i - 1], seqs[i]) < 0, "seq increases in commit order");
+      }
+      const all = await broker.readAllEvents(start.head, 100);
+      assert.deepEqual(all.events, heard, "the log holds what was published, with its seq");
+      assert.equal(all.head, seqs.at(-1));
+      assert.equal(all.gap, false);
+      // From any position: the events after it, a page at a time.
+      const tail = await broker.readAllEvents(seqs[3], 2);
+      assert.deepEqual(tail.events, heard.slice(4, 6));
+      const end = await broker.readAllEvents(all.head, 100);
+      assert.deepEqual(end, { events: [], head: all.head, gap: false });
+      // A position past the head is not this log's: resuming from it is a gap.
+      const [ms] = all.head.split("-").map(Number);
+      assert.equal((await broker.readAllEvents(`${ms + 60_000}-0`, 10)).gap, true);
+    } finally {
+      unsubscribe();
+    }
   });
 
   test("a final task and its events expire after the TTL", async (broker) => {

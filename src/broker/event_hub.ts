@@ -12,6 +12,8 @@ import { callEach } from "./listeners.ts";
 export interface EventHub {
   /** Watches one task's events; resolves once the upstream feed is live. */
   watch(taskId: string, listener: TaskEventListener): Promise<Unsubscribe>;
+  /** Watches every task's events; resolves once the upstream feed is live. */
+  watchAll(listener: TaskEventListener): Promise<Unsubscribe>;
   /** Watchers registered now, across all tasks. */
   watchers(): number;
   /** Drops the upstream subscription and every watcher. */
@@ -21,12 +23,14 @@ export interface EventHub {
 /** Creates a hub on top of a broker's subscription. */
 export function createEventHub(broker: Broker): EventHub {
   const byTask = new Map<string, Set<TaskEventListener>>();
+  const ofAll = new Set<TaskEventListener>();
   let upstream: Promise<Unsubscribe> | undefined;
   let closed = false;
 
   function each(fn: (listener: TaskEventListener) => void, taskId?: string) {
     const sets = taskId === undefined ? [...byTask.values()] : [byTask.get(taskId)];
     for (const set of sets) callEach(set ?? [], fn, "A task event watcher");
+    callEach(ofAll, fn, "A watcher of every task");
   }
 
   function connect(): Promise<Unsubscribe> {
@@ -60,8 +64,21 @@ export function createEventHub(broker: Broker): EventHub {
       return unwatch;
     },
 
+    async watchAll(listener) {
+      if (closed) throw new Error("The event hub is closed.");
+      ofAll.add(listener);
+      const unwatch = () => void ofAll.delete(listener);
+      try {
+        await connect();
+      } catch (error) {
+        unwatch();
+        throw error;
+      }
+      return unwatch;
+    },
+
     watchers() {
-      let n = 0;
+      let n = ofAll.size;
       for (const set of byTask.values()) n += set.size;
       return n;
     },
@@ -69,6 +86,7 @@ export function createEventHub(broker: Broker): EventHub {
     close() {
       closed = true;
       byTask.clear();
+      ofAll.clear();
       upstream?.then((unsubscribe) => unsubscribe(), () => {});
       upstream = undefined;
     },

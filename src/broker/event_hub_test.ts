@@ -28,17 +28,20 @@ Deno.test("one upstream subscription serves every watcher, routed by task", asyn
   const { broker, subscriptions } = countingBroker(inner);
   const hub = createEventHub(broker);
   const a = sampleTask(), b = sampleTask();
-  const heardA: TaskEvent[] = [], heardB: TaskEvent[] = [];
+  const heardA: TaskEvent[] = [], heardB: TaskEvent[] = [], heardAll: TaskEvent[] = [];
   const offs = await Promise.all([
     hub.watch(a.task_id, { onEvent: (e) => heardA.push(e) }),
     hub.watch(a.task_id, { onEvent: (e) => heardA.push(e) }),
     hub.watch(b.task_id, { onEvent: (e) => heardB.push(e) }),
+    hub.watchAll({ onEvent: (e) => heardAll.push(e) }),
   ]);
   assert.equal(subscriptions(), 1);
-  assert.equal(hub.watchers(), 3);
+  assert.equal(hub.watchers(), 4);
   await inner.createTask(a, { ...a, options: a.options });
+  await inner.createTask(b, { ...b, options: b.options });
   assert.equal(heardA.length, 2);
-  assert.equal(heardB.length, 0);
+  assert.equal(heardB.length, 1);
+  assert.deepEqual(heardAll.map((e) => e.task.task_id), [a.task_id, b.task_id]);
   offs.forEach((off) => {
     off();
     off();
@@ -55,9 +58,11 @@ Deno.test("a resync reaches every watcher", async () => {
   let resyncs = 0;
   await hub.watch("x", { onEvent: () => {}, onResync: () => resyncs++ });
   await hub.watch("y", { onEvent: () => {}, onResync: () => resyncs++ });
+  await hub.watchAll({ onEvent: () => {}, onResync: () => resyncs++ });
   resync();
-  assert.equal(resyncs, 2);
+  assert.equal(resyncs, 3);
   hub.close();
   assert.equal(hub.watchers(), 0);
   await assert.rejects(hub.watch("z", { onEvent: () => {} }), /closed/);
+  await assert.rejects(hub.watchAll({ onEvent: () => {} }), /closed/);
 });

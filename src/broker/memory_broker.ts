@@ -36,6 +36,8 @@ export interface MemoryBrokerOptions {
   taskTtlSeconds: number;
   /** Events kept per task; older ones are trimmed (like `XADD MAXLEN`). */
   maxEventsPerTask?: number;
+  /** Events kept in the log of every task's events (for all-task streams); older ones are trimmed. */
+  maxAllEvents?: number;
   /** Clock, for tests. */
   now?: () => number;
 }
@@ -57,6 +59,11 @@ export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
   const now = options.now ?? Date.now;
   const maxEvents = options.maxEventsPerTask ?? 1000;
   const nextId = createEventIdGenerator(now);
+  const maxAll = options.maxAllEvents ?? 10_000;
+  // The log of every task's events: ids come from one generator, so they
+  // order every task's events in commit order and serve as their `seq`.
+  const allLog: TaskEvent[] = [];
+  let trimmedThrough = "0-0";
   const tasks = new Map<string, TaskEntry>();
   const activeByMeter = new Map<string, string>();
   const pending: JobDelivery[] = [];
@@ -93,12 +100,21 @@ export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
     if (entry.events.length > maxEvents) {
       entry.events.splice(0, entry.events.length - maxEvents);
     }
+    allLog.push({ ...event, seq: event.id });
+    if (allLog.length > maxAll) {
+      trimmedThrough = allLog[allLog.length - maxAll - 1].id;
+      allLog.splice(0, allLog.length - maxAll);
+    }
     if (isFinal(task.status)) {
       entry.expiresAt = now() + options.taskTtlSeconds * 1000;
       const key = meterKey(task);
       if (activeByMeter.get(key) === task.task_id) activeByMeter.delete(key);
     }
-    callEach(listeners, (listener) => listener.onEvent(clone(event)), "A task event listener");
+    callEach(
+      listeners,
+      (listener) => listener.onEvent({ ...clone(event), seq: event.id }),
+      "A task event listener",
+    );
     return clone(event);
   }
 
@@ -181,6 +197,20 @@ export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
       return Promise.resolve(
         clone(events.filter((e) => compareEventIds(e.id, afterId) > 0)),
       );
+    },
+
+    readAllEvents(after, limit) {
+      const head = allLog.at(-1)?.id ?? trimmedThrough;
+      if (after === null) return Promise.resolve({ events: [], head, gap: false });
+      const gap = compareEventIds(after, trimmedThrough) < 0 || compareEventIds(after, head) > 0;
+      let lo = 0;
+      let hi = allLog.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (compareEventIds(allLog[mid].id, after) <= 0) lo = mid + 1;
+        else hi = mid;
+      }
+      return Promise.resolve({ events: clone(allLog.slice(lo, lo + limit)), head, gap });
     },
 
     subscribe(listener): Promise<Unsubscribe> {

@@ -8,6 +8,9 @@
  *   `taskTtlSeconds` after the task ends;
  * - `task:{id}:events`: the event log, a stream capped at `maxEventsPerTask`
  *   (`XADD MAXLEN ~`); its ids are the SSE event ids; expires with the task;
+ * - `events`: the log of every task's events (`id`: the task's event id,
+ *   `task`), a stream capped at `maxAllEvents`; its ids are the events'
+ *   `seq`, in commit order across tasks, for all-task streams;
  * - `meter:{type}/{id}:active`: the meter's active task id;
  * - `jobs`: the job queue, a stream with consumer group `workers`: jobs are
  *   delivered at least once, acknowledged when done, and reclaimed
@@ -27,6 +30,7 @@
  * @module
  */
 import { Redis } from "@upstash/redis";
+import { compareEventIds } from "./event_id.ts";
 import { decodeBase64, encodeBase64 } from "../util/base64.ts";
 import {
   type Broker,
@@ -50,7 +54,17 @@ import { createLiveSubscription, type LiveSubscription } from "./live_subscripti
 import type { ReadingSeries } from "../domain/series.ts";
 import { isFinal, type Task, type TaskEvent } from "../domain/task.ts";
 import { meterKey } from "../domain/meter.ts";
-import { ACK, CLAIM, COMMIT, CREATE, MERGE, RELEASE, RENEW, SWEEP } from "./redis_scripts.ts";
+import {
+  ACK,
+  CLAIM,
+  COMMIT,
+  CREATE,
+  MERGE,
+  READ_ALL,
+  RELEASE,
+  RENEW,
+  SWEEP,
+} from "./redis_scripts.ts";
 
 /** Settings of the Redis broker. */
 export interface RedisBrokerOptions {
@@ -62,6 +76,8 @@ export interface RedisBrokerOptions {
   taskTtlSeconds: number;
   /** Events kept per task. */
   maxEventsPerTask?: number;
+  /** Entries kept in the log of every task's events (`XADD MAXLEN ~`). */
+  maxAllEvents?: number;
   /** Quiet time after which the subscription is checked with a ping. */
   livenessMs?: number;
   /** Key prefix, for sharing one Redis between deployments. */
@@ -86,6 +102,7 @@ const MAX_LISTING_SCAN = 2000;
 export async function createRedisBroker(options: RedisBrokerOptions): Promise<Broker> {
   const prefix = options.keyPrefix ?? "wattcast:";
   const maxEvents = options.maxEventsPerTask ?? 1000;
+  const maxAll = String(options.maxAllEvents ?? 50_000);
   const redis = new Redis({
     url: options.url,
     token: options.token,
@@ -101,10 +118,12 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
     ack: redis.createScript<number>(ACK),
     merge: redis.createScript<[string, number]>(MERGE),
     sweep: redis.createScript<number>(SWEEP),
+    readAll: redis.createScript<[string, string, [string, string[]][]]>(READ_ALL),
   };
   const key = {
     task: (id: string) => `${prefix}task:${id}`,
     events: (id: string) => `${prefix}task:${id}:events`,
+    allEvents: `${prefix}events`,
     active: (task: Task) => `${prefix}meter:${meterKey(task)}:active`,
     jobs: `${prefix}jobs`,
     /** Every task by creation time (a sorted set; expired ones leave it when listed). */
@@ -219,6 +238,7 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
           key.events(task.task_id),
           key.jobs,
           key.tasks,
+          key.allEvents,
         ],
         [
           task.task_id,
@@ -230,6 +250,7 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
           QUEUE_CHANNEL,
           prefix,
           String(Date.parse(task.created_at)),
+          maxAll,
         ],
       );
       return Number(created) === 1
@@ -240,7 +261,7 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
     async commitTask(task, expectedEventId): Promise<CommitResult> {
       const json = JSON.stringify(task);
       const [ok, id, currentJson] = await scripts.commit.exec(
-        [key.task(task.task_id), key.events(task.task_id), key.active(task)],
+        [key.task(task.task_id), key.events(task.task_id), key.active(task), key.allEvents],
         [
           expectedEventId,
           json,
@@ -250,6 +271,7 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
           taskChannel(task.task_id),
           String(maxEvents),
           task.task_id,
+          maxAll,
         ],
       );
       if (Number(ok) === 1) return { committed: true, event: { id: id!, task: JSON.parse(json) } };
@@ -275,6 +297,22 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
         "+",
       ]);
       return (entries ?? []).map(([id, fields]) => parseEvent(id, fields[1]));
+    },
+
+    async readAllEvents(after, limit) {
+      const [head, keptFrom, entries] = await scripts.readAll.exec([key.allEvents], [
+        after ?? "",
+        String(limit),
+      ]);
+      // Older entries were trimmed: a position before the oldest kept may
+      // have missed some (at the very boundary, conservatively so).
+      const gap = after !== null &&
+        (compareEventIds(after, keptFrom) < 0 || compareEventIds(after, head) > 0);
+      const events = (entries ?? []).map(([seq, fields]) => {
+        const field = (name: string) => fields[fields.indexOf(name) + 1];
+        return { ...parseEvent(field("id"), field("task")), seq };
+      });
+      return { events, head, gap };
     },
 
     subscribe(listener) {

@@ -16,9 +16,10 @@ if holder then
 end
 redis.call('SET', KEYS[1], ARGV[1])
 local id = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], '*', 'task', ARGV[2])
+local seq = redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[10], '*', 'id', id, 'task', ARGV[2])
 redis.call('HSET', KEYS[2], 'id', id, 'status', ARGV[3], 'task', ARGV[2])
 redis.call('XADD', KEYS[4], '*', 'job', ARGV[4])
-redis.call('PUBLISH', ARGV[6], '{"id":"' .. id .. '","task":' .. ARGV[2] .. '}')
+redis.call('PUBLISH', ARGV[6], '{"id":"' .. id .. '","seq":"' .. seq .. '","task":' .. ARGV[2] .. '}')
 redis.call('PUBLISH', ARGV[7], 'queued')
 redis.call('ZADD', KEYS[5], ARGV[9], ARGV[1])
 return {1, id}`;
@@ -29,14 +30,36 @@ if not cur[1] then return {0} end
 local s = cur[2]
 if cur[1] ~= ARGV[1] or ${FINAL_CHECK} then return {0, cur[1], cur[3]} end
 local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], '*', 'task', ARGV[2])
+local seq = redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[9], '*', 'id', id, 'task', ARGV[2])
 redis.call('HSET', KEYS[1], 'id', id, 'status', ARGV[3], 'task', ARGV[2])
 if ARGV[4] == '1' then
   redis.call('EXPIRE', KEYS[1], ARGV[5])
   redis.call('EXPIRE', KEYS[2], ARGV[5])
   if redis.call('GET', KEYS[3]) == ARGV[8] then redis.call('DEL', KEYS[3]) end
 end
-redis.call('PUBLISH', ARGV[6], '{"id":"' .. id .. '","task":' .. ARGV[2] .. '}')
+redis.call('PUBLISH', ARGV[6], '{"id":"' .. id .. '","seq":"' .. seq .. '","task":' .. ARGV[2] .. '}')
 return {1, id}`;
+
+// The log of every task's events after ARGV[1] ('' for none), at most
+// ARGV[2], with the log's head and, when older entries were trimmed, the
+// oldest one kept ('0-0' when none was trimmed or the log does not exist).
+// KEYS[1] the log.
+export const READ_ALL = `
+local info = redis.pcall('XINFO', 'STREAM', KEYS[1])
+local head, kept = '0-0', '0-0'
+if type(info) == 'table' and not info.err then
+  local f = {}
+  for i = 1, #info, 2 do f[info[i]] = info[i + 1] end
+  head = f['last-generated-id']
+  if f['entries-added'] and f['entries-added'] > f['length'] and f['first-entry'] then
+    kept = f['first-entry'][1]
+  end
+end
+local entries = {}
+if ARGV[1] ~= '' then
+  entries = redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', ARGV[2])
+end
+return {head, kept, entries}`;
 
 export const CLAIM = `
 local cursor = '0-0'
@@ -131,4 +154,5 @@ export const REDIS_SCRIPTS: readonly string[] = [
   ACK,
   MERGE,
   SWEEP,
+  READ_ALL,
 ];

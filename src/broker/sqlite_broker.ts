@@ -8,7 +8,11 @@
  * - `tasks`: one row per task: its last event id (`last_ms`, `last_seq`),
  *   the task JSON, `final`, `event_count` and `expires_at` (set when it ends);
  * - `events`: the event logs, keyed (task_id, ms, seq), so a log reads in id
- *   order; trimmed to `maxEventsPerTask` per task, like `XADD MAXLEN`;
+ *   order; trimmed to `maxEventsPerTask` per task, like `XADD MAXLEN`.
+ *   One id generator serves every task, so `(ms, seq)` (indexed) is also the
+ *   log of every task's events in commit order; `events_trimmed` holds the
+ *   newest id ever trimmed or expired from it, so a reader from before it
+ *   is told of the gap;
  * - `jobs`: the queue in `seq` order. A row with no `consumer` is queued;
  *   with one, it is leased since `renewed_at`, and a NULL `renewed_at` means
  *   released: claimable at once, as the next attempt;
@@ -52,7 +56,7 @@ import {
   taskPage,
   type Unsubscribe,
 } from "./broker.ts";
-import { createEventIdGenerator } from "./event_id.ts";
+import { compareEventIds, createEventIdGenerator } from "./event_id.ts";
 import type { ReadingSeries } from "../domain/series.ts";
 import { isFinal, type Task, type TaskEvent } from "../domain/task.ts";
 import { meterKey, type MeterRef } from "../domain/meter.ts";
@@ -105,6 +109,12 @@ CREATE TABLE IF NOT EXISTS events (
   task TEXT NOT NULL,
   PRIMARY KEY (task_id, ms, seq)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS events_order ON events (ms, seq);
+CREATE TABLE IF NOT EXISTS events_trimmed (
+  one INTEGER PRIMARY KEY CHECK (one = 1),
+  ms INTEGER NOT NULL,
+  seq INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS jobs (
   seq INTEGER PRIMARY KEY,
   id TEXT NOT NULL UNIQUE,
@@ -187,6 +197,14 @@ export function openSqliteBroker(options: SqliteBrokerOptions): Broker {
       `DELETE FROM events WHERE task_id = ?1 AND (ms, seq) IN
        (SELECT ms, seq FROM events WHERE task_id = ?1 ORDER BY ms, seq LIMIT ?2)`,
     ),
+    nthOldestEvent: db.prepare(
+      "SELECT ms, seq FROM events WHERE task_id = ? ORDER BY ms, seq LIMIT 1 OFFSET ?",
+    ),
+    allEventsAfter: db.prepare(
+      `SELECT ms, seq, task FROM events WHERE (ms, seq) > (?, ?) ORDER BY ms, seq LIMIT ?`,
+    ),
+    newestEvent: db.prepare("SELECT ms, seq FROM events ORDER BY ms DESC, seq DESC LIMIT 1"),
+    trimmed: db.prepare("SELECT ms, seq FROM events_trimmed"),
     setEventCount: db.prepare("UPDATE tasks SET event_count = ? WHERE task_id = ?"),
     readEvents: db.prepare(
       `SELECT ms, seq, task FROM events
@@ -285,6 +303,8 @@ export function openSqliteBroker(options: SqliteBrokerOptions): Broker {
       const count = sql.updateTask.get(final, ms, seq, json, expiresAt, task.task_id)!
         .event_count as number;
       if (count > maxEvents) {
+        const newestTrimmed = sql.nthOldestEvent.get(task.task_id, count - maxEvents - 1);
+        if (newestTrimmed) noteTrimmed(db, newestTrimmed);
         sql.trimEvents.run(task.task_id, count - maxEvents);
         sql.setEventCount.run(maxEvents, task.task_id);
       }
@@ -297,7 +317,8 @@ export function openSqliteBroker(options: SqliteBrokerOptions): Broker {
   function publish(event: TaskEvent, json: string): void {
     callEach(
       listeners,
-      (listener) => listener.onEvent({ id: event.id, task: JSON.parse(json) }),
+      // One generator hands out every task's ids, in commit order: they are the `seq` too.
+      (listener) => listener.onEvent({ id: event.id, task: JSON.parse(json), seq: event.id }),
       "A task event listener",
     );
   }
@@ -361,6 +382,23 @@ export function openSqliteBroker(options: SqliteBrokerOptions): Broker {
         });
         if (result.committed) publish(result.event, json);
         return result;
+      });
+    },
+
+    readAllEvents(after, limit) {
+      return call(() => {
+        const idOf = (row: Row | undefined) => row ? `${row.ms}-${row.seq}` : "0-0";
+        const trimmed = idOf(sql.trimmed.get());
+        const newest = idOf(sql.newestEvent.get());
+        const head = compareEventIds(newest, trimmed) >= 0 ? newest : trimmed;
+        if (after === null) return { events: [], head, gap: false };
+        const gap = compareEventIds(after, trimmed) < 0 || compareEventIds(after, head) > 0;
+        const [ms, seq] = after.split("-").map(Number);
+        const events = sql.allEventsAfter.all(ms, seq, limit).map((row) => {
+          const event = loggedEventOf(row);
+          return { ...event, seq: event.id };
+        });
+        return { events, head, gap };
       });
     },
 
@@ -570,6 +608,11 @@ function checkSeries(key: string, series: ReadingSeries): void {
 /** Deletes final tasks past their expiry, and their events. */
 function purgeExpired(db: DatabaseSync, now: number): void {
   transaction(db, () => {
+    const newest = db.prepare(
+      `SELECT ms, seq FROM events WHERE task_id IN
+       (SELECT task_id FROM tasks WHERE expires_at <= ?) ORDER BY ms DESC, seq DESC LIMIT 1`,
+    ).get(now);
+    if (newest) noteTrimmed(db, newest);
     db.prepare(
       "DELETE FROM events WHERE task_id IN (SELECT task_id FROM tasks WHERE expires_at <= ?)",
     ).run(now);
@@ -577,10 +620,23 @@ function purgeExpired(db: DatabaseSync, now: number): void {
   });
 }
 
+/**
+ * Remembers that events up to `newest` (a row's `ms`, `seq`) left the log,
+ * so a reader of every task's events from before it learns of the gap.
+ */
+function noteTrimmed(db: DatabaseSync, newest: Row): void {
+  db.prepare(
+    `INSERT INTO events_trimmed (one, ms, seq) VALUES (1, ?, ?)
+     ON CONFLICT (one) DO UPDATE SET ms = excluded.ms, seq = excluded.seq
+     WHERE (excluded.ms, excluded.seq) > (events_trimmed.ms, events_trimmed.seq)`,
+  ).run(newest.ms, newest.seq);
+}
+
 /** The largest millisecond of any stored event or job id; 0 when none. */
 function largestStoredMs(db: DatabaseSync): number {
   const row = db.prepare(
     `SELECT max(coalesce((SELECT max(last_ms) FROM tasks), 0),
+                coalesce((SELECT ms FROM events_trimmed), 0),
                 coalesce((SELECT max(CAST(substr(id, 1, instr(id, '-') - 1) AS INTEGER))
                           FROM jobs), 0)) AS ms`,
   ).get();

@@ -367,3 +367,39 @@ Deno.test("sqlite broker: a closed broker rejects calls with a plain message", a
     await assert.rejects(broker.ping(), /closed; open it again/);
   });
 });
+
+Deno.test("sqlite broker: a reader of every task's events learns of trimmed and expired ones, across a reopen", async () => {
+  await withFile(async (path) => {
+    let clock = Date.now();
+    let broker = open(path, { maxEventsPerTask: 3, taskTtlSeconds: 1, now: () => clock });
+    let event = await createTask(broker, { meter_id: "long" });
+    const start = "0-0";
+    for (let p = 1; p <= 4; p++) {
+      const result = await broker.commitTask({ ...event.task, progress: p }, event.id);
+      assert.ok(result.committed);
+      event = result.event;
+    }
+    let page = await broker.readAllEvents(start, 10);
+    assert.equal(page.gap, true, "the task's two oldest events were trimmed");
+    assert.deepEqual(page.events.map((e) => e.task.progress), [2, 3, 4]);
+    assert.equal((await broker.readAllEvents(page.events[0].seq!, 10)).gap, false);
+
+    const other = await createTask(broker, { meter_id: "short" });
+    const done = await broker.commitTask({ ...other.task, status: "SUCCESS" }, other.id);
+    assert.ok(done.committed);
+    const beforeDone = page.events.at(-1)!.seq!;
+    assert.equal((await broker.readAllEvents(beforeDone, 10)).gap, false);
+    await broker.close();
+
+    clock += 5_000; // the finished task expires, and is purged when the file opens
+    broker = open(path, { maxEventsPerTask: 3, taskTtlSeconds: 1, now: () => clock });
+    try {
+      page = await broker.readAllEvents(beforeDone, 10);
+      assert.equal(page.gap, true, "the expired task's events are gone");
+      assert.deepEqual(page.events, []);
+      assert.equal(page.head, done.event.id, "the head is where the log was");
+    } finally {
+      await broker.close();
+    }
+  });
+});

@@ -108,6 +108,12 @@ export interface TaskEvent {
   id: string;
   /** The task's status after the change. */
   task: Task;
+  /**
+   * The event's place in the log of every task's events (`<ms>-<seq>`),
+   * increasing in commit order across tasks; set on events the broker
+   * publishes and on those read from that log.
+   */
+  seq?: string;
 }
 
 /** The job a worker runs for a task. */
