@@ -17,9 +17,10 @@ function freePort(): number {
   return port;
 }
 
-async function sh(script: string): Promise<string> {
+async function sh(script: string, cwd?: string): Promise<string> {
   const out = await new Deno.Command("bash", {
     args: ["-c", script],
+    cwd,
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -67,7 +68,7 @@ async function quickStart(extraEnv: Record<string, string>) {
       banner += value;
     }
     const local = (cmd: string) => cmd.replaceAll("localhost:8000", `127.0.0.1:${port}`);
-    const [post, stream] = quickStartCommands();
+    const [post, stream, upload] = quickStartCommands();
     assert.match(post, /curl -X POST/);
     assert.match(stream, /curl -N/);
 
@@ -89,6 +90,12 @@ async function quickStart(extraEnv: Record<string, string>) {
       await Deno.readTextFile(`${dataDir}/models/electricity/meter_test_001/model.json`),
     );
     assert.equal(model.format, "layers-model");
+
+    // The upload example, in a directory of its own (it writes readings.csv).
+    assert.match(upload, /--data-binary @readings\.csv/);
+    const stored = JSON.parse(await sh(local(upload), dataDir));
+    assert.equal(stored.accepted, 2);
+    assert.equal(stored.rejected, 0);
   } finally {
     dev.kill("SIGTERM");
     const status = await dev.status;
