@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { Redis } from "@upstash/redis";
+import { Redis as IORedis } from "ioredis";
 import { serveGateway } from "../src/gateway/serve_gateway.ts";
 import { needsRedis, startRedis } from "./redis_server.ts";
 
@@ -7,7 +8,7 @@ const TOKEN = "gateway-test-token";
 
 function gatewayTest(
   name: string,
-  fn: (ctx: { redis: Redis; raw: Redis; url: string }) => Promise<void>,
+  fn: (ctx: { redis: Redis; raw: Redis; url: string; redisUrl: string }) => Promise<void>,
 ) {
   Deno.test({
     name: `gateway: ${name}`,
@@ -29,7 +30,7 @@ function gatewayTest(
         automaticDeserialization: false,
       });
       try {
-        await fn({ redis, raw, url: gateway.url });
+        await fn({ redis, raw, url: gateway.url, redisUrl: server.url });
       } finally {
         await gateway.close();
         await server.stop();
@@ -262,7 +263,9 @@ gatewayTest("an unsubscribing client frees its Redis subscription", async ({ raw
 
 gatewayTest("many subscribers vanishing at once leave Redis with none", async ({ raw, url }) => {
   // 40 subscriptions in another process, killed with SIGKILL: the gateway
-  // must notice each dropped connection and release its Redis connection.
+  // must notice each dropped connection, and unsubscribe a channel once
+  // its last subscriber is gone. Subscriptions share one Redis connection:
+  // ten subscribers of a channel are one subscriber to Redis.
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -286,7 +289,7 @@ gatewayTest("many subscribers vanishing at once leave Redis with none", async ({
   const channels = ["many0", "many1", "many2", "many3"];
   const numsub = async () =>
     (await raw.exec(["PUBSUB", "NUMSUB", ...channels]) as unknown[]).filter((_, j) => j % 2 === 1);
-  assert.deepEqual(await numsub(), [10, 10, 10, 10]);
+  assert.deepEqual(await numsub(), [1, 1, 1, 1]);
   child.kill("SIGKILL");
   await child.status;
   await out.cancel();
@@ -298,3 +301,70 @@ gatewayTest("many subscribers vanishing at once leave Redis with none", async ({
   }
   assert.deepEqual(counts, [0, 0, 0, 0]);
 });
+
+gatewayTest(
+  "subscribers of one channel share its subscription: each leaves on its own",
+  async ({ raw }) => {
+    const receive = (channel: string) => {
+      const sub = raw.subscribe<string>([channel]);
+      const got: string[] = [];
+      sub.on("message", ({ message }) => got.push(message));
+      return { sub, got, ready: new Promise((r) => sub.on("subscribe", r)) };
+    };
+    const until = async (done: () => boolean) => {
+      for (let i = 0; i < 200 && !done(); i++) await new Promise((r) => setTimeout(r, 10));
+    };
+    const a = receive("shared");
+    const b = receive("shared");
+    const p = raw.psubscribe<string>(["sha*"]);
+    const pgot: string[] = [];
+    p.on("pmessage", ({ message }) => pgot.push(message));
+    await Promise.all([a.ready, b.ready, new Promise((r) => p.on("psubscribe", r))]);
+    // One channel subscription and one pattern subscription, on one connection.
+    assert.equal(await raw.publish("shared", "one"), 2);
+    await until(() => a.got.length === 1 && b.got.length === 1 && pgot.length === 1);
+    await a.sub.unsubscribe();
+    assert.equal(await raw.publish("shared", "two"), 2, "b still subscribed");
+    await until(() => b.got.length === 2 && pgot.length === 2);
+    const c = receive("shared"); // joins a subscription already live
+    await c.ready;
+    await raw.publish("shared", "three");
+    await until(() => b.got.length === 3 && c.got.length === 1 && pgot.length === 3);
+    assert.deepEqual(a.got, ["one"]);
+    assert.deepEqual(b.got, ["one", "two", "three"]);
+    assert.deepEqual(c.got, ["three"]);
+    assert.deepEqual(pgot, ["one", "two", "three"]);
+    await Promise.all([b.sub.unsubscribe(), c.sub.unsubscribe(), p.unsubscribe()]);
+  },
+);
+
+gatewayTest(
+  "when the shared Redis connection drops, every subscription stream ends",
+  async ({ raw, url, redisUrl }) => {
+    const open = (path: string) =>
+      fetch(`${url}${path}`, { method: "POST", headers: { Authorization: `Bearer ${TOKEN}` } });
+    const streams = await Promise.all([open("/subscribe/x"), open("/psubscribe/y*")]);
+    const readers = streams.map((r) => r.body!.getReader());
+    for (const reader of readers) await reader.read(); // the confirmations
+    const direct = new IORedis(redisUrl);
+    try {
+      assert.equal(
+        await direct.call("CLIENT", "KILL", "TYPE", "pubsub"),
+        1,
+        "one connection for both",
+      );
+    } finally {
+      direct.disconnect();
+    }
+    for (const reader of readers) {
+      let done = false;
+      while (!done) done = (await reader.read()).done;
+      assert.ok(done, "the stream ended, so its client can subscribe again");
+    }
+    // A new subscription opens a new connection.
+    const again = raw.subscribe<string>(["x"]);
+    await new Promise((r) => again.on("subscribe", r));
+    assert.equal(await raw.publish("x", "back"), 1);
+    await again.unsubscribe();
+  },
+);

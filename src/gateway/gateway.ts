@@ -7,9 +7,10 @@
  *   transaction; arguments typed JSON, replies `{"result"}` or `{"error"}`,
  *   strings base64-encoded when `Upstash-Encoding: base64` is sent.
  * - `POST /subscribe/{channel}` and `POST /psubscribe/{pattern}`: Server-Sent
- *   Events, one dedicated Redis connection per subscription, released when
- *   the client goes; the stream ends if that connection drops, so clients
- *   can tell.
+ *   Events. Every subscription shares one Redis connection
+ *   (`shared_subscriber.ts`): a channel many clients follow is subscribed
+ *   once, each message framed once. The streams end if that connection
+ *   drops, so clients can tell.
  * - `Authorization: Bearer <token>` on every request.
  * - No client can change or hold the shared connection: commands that block
  *   or change its state are refused (`commands.ts`), only Wattcast's own
@@ -28,6 +29,7 @@ import { timingSafeEqual } from "node:crypto";
 import { Buffer } from "node:buffer";
 import { encodeReply, type RedisCommand, toRedisCommand } from "./commands.ts";
 import { checkScript, type ScriptPolicy } from "./script_policy.ts";
+import { createSharedSubscriber, type SubscriptionKind } from "./shared_subscriber.ts";
 
 /** Gateway settings. */
 export interface GatewayOptions {
@@ -39,7 +41,7 @@ export interface GatewayOptions {
   maxBodyBytes?: number;
   /** Commands in one pipeline or transaction, at most (default 1,000). */
   maxBatchCommands?: number;
-  /** Subscriptions open at once, at most (default 1,000): each holds a Redis connection. */
+  /** Subscriptions open at once, at most (default 1,000): each holds an HTTP connection. */
   maxSubscriptions?: number;
   /** Bytes a subscriber may leave unread before it is dropped (default 256 KiB: 1,000 stuck subscribers hold 256 MiB at most). */
   maxUnreadBytes?: number;
@@ -80,35 +82,6 @@ class GatewayError extends Error {
   }
 }
 
-/** Subscriptions connecting to Redis at once, at most. */
-const SUBSCRIBE_CONCURRENCY = 32;
-
-/** Runs tasks at most `max` at a time, the rest in order of arrival. */
-function limitConcurrency(max: number) {
-  let running = 0;
-  const queue: (() => void)[] = [];
-  return {
-    async run(task: () => Promise<void>): Promise<void> {
-      // A waiter takes over the slot of the task that ends before it.
-      if (running >= max) await new Promise<void>((go) => queue.push(go));
-      else running++;
-      try {
-        await task();
-      } finally {
-        const next = queue.shift();
-        if (next) next();
-        else running--;
-      }
-    },
-  };
-}
-
-const DATA_PREFIX = Buffer.from("data: ");
-const COMMA = Buffer.from(",");
-const FRAME_END = Buffer.from("\n\n");
-const MESSAGE = Buffer.from("message");
-const PMESSAGE = Buffer.from("pmessage");
-
 /** Creates the gateway; it connects to Redis at once and reconnects as needed. */
 export function createGateway(options: GatewayOptions): Gateway {
   const redis = new IORedis(options.redisUrl, {
@@ -128,10 +101,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const limits = { ...GATEWAY_LIMITS, ...definedOnly(options) };
   const expected = Buffer.from(`Bearer ${options.token}`);
   const subscriptions = new Set<{ close(): void }>();
-  // Subscriptions connect to Redis a few at a time: a thousand asked at once
-  // would otherwise open a thousand connections in one burst, holding up
-  // every other client of the gateway meanwhile.
-  const connecting = limitConcurrency(SUBSCRIBE_CONCURRENCY);
+  const shared = createSharedSubscriber(redis, sseData);
   let commandCount = 0;
 
   const app = new Hono();
@@ -282,59 +252,32 @@ export function createGateway(options: GatewayOptions): Gateway {
     });
   }
 
-  function subscribe(kind: "subscribe" | "psubscribe", name: string) {
-    const encoder = new TextEncoder();
-    const connection = redis.duplicate({
-      autoResubscribe: false,
-      enableOfflineQueue: false,
-      retryStrategy: () => null, // a dropped subscription ends the stream
-      lazyConnect: true,
-    });
-    connection.on("error", () => {});
+  function subscribe(kind: SubscriptionKind, name: string) {
     let controller!: ReadableStreamDefaultController<Uint8Array>;
     let closed = false;
+    let leave: (() => void) | null = null;
+    // Messages that come before the subscription's confirmation is sent wait for it.
+    let early: Uint8Array[] | null = [];
     const handle = {
       close() {
         if (closed) return;
         closed = true;
         subscriptions.delete(handle);
-        connection.disconnect();
+        leave?.();
         try {
           controller.close();
         } catch { /* already closed or cancelled */ }
       },
     };
-    /** False once the subscriber is gone or dropped for not reading. */
-    const room = () => {
-      if (closed) return false;
+    /** Sends a frame unless the subscriber is gone, or dropped now for not reading. */
+    const enqueue = (frame: Uint8Array) => {
+      if (closed) return;
       // With a high-water mark of 0, desiredSize is minus the bytes unread.
       if (-(controller.desiredSize ?? 0) > limits.maxUnreadBytes) {
         handle.close(); // the client stopped reading: don't buffer without bound
-        return false;
+        return;
       }
-      return true;
-    };
-    const send = (line: string) => {
-      if (room()) controller.enqueue(encoder.encode(sseData(line)));
-    };
-    /** A message as Redis gave it: its bytes copied into the frame, not decoded and encoded again. */
-    const sendParts = (given: (Buffer | string)[]) => {
-      try {
-        if (!room()) return;
-        // ioredis gives a pattern as a string, the channel and message as bytes.
-        const parts = given.map((part) => typeof part === "string" ? Buffer.from(part) : part);
-        if (parts.some((part) => part.includes(0x0a) || part.includes(0x0d))) {
-          return send(parts.map((part) => part.toString()).join(","));
-        }
-        const frame: Uint8Array[] = [DATA_PREFIX];
-        parts.forEach((part, i) => frame.push(...(i ? [COMMA, part] : [part])));
-        frame.push(FRAME_END);
-        controller.enqueue(Buffer.concat(frame));
-      } catch (error) {
-        // A handler of ioredis's must not throw (it would end the process): end this subscription.
-        console.error("A subscription could not forward a message; it is closed:", error);
-        handle.close();
-      }
+      controller.enqueue(frame);
     };
     const body = new ReadableStream<Uint8Array>(
       {
@@ -346,25 +289,17 @@ export function createGateway(options: GatewayOptions): Gateway {
       new ByteLengthQueuingStrategy({ highWaterMark: 0 }),
     );
     subscriptions.add(handle);
-    connection.on("end", handle.close);
-    connection.on(
-      "messageBuffer",
-      (channel: Buffer, message: Buffer) => sendParts([MESSAGE, channel, message]),
-    );
-    connection.on(
-      "pmessageBuffer",
-      (pattern: Buffer | string, channel: Buffer, message: Buffer) =>
-        sendParts([PMESSAGE, pattern, channel, message]),
-    );
-    void connecting.run(async () => {
-      if (closed) return; // the client left while it waited its turn
-      try {
-        await connection.connect();
-        send(`${kind},${name},${await connection[kind](name)}`);
-      } catch {
-        handle.close();
-      }
-    });
+    shared.join(kind, name, {
+      deliver: (frame) => early ? early.push(frame) : enqueue(frame),
+      end: () => handle.close(),
+    }).then((unsubscribe) => {
+      leave = unsubscribe;
+      if (closed) return unsubscribe(); // the client left while Redis confirmed
+      enqueue(new TextEncoder().encode(sseData(`${kind},${name},1`)));
+      const waiting = early!;
+      early = null;
+      for (const frame of waiting) enqueue(frame);
+    }, () => handle.close());
     return new Response(body, {
       headers: {
         "Content-Type": "text/event-stream",
@@ -392,6 +327,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     subscriptions: () => subscriptions.size,
     async close() {
       for (const subscription of [...subscriptions]) subscription.close();
+      shared.close();
       await redis.quit().catch(() => redis.disconnect());
       control.disconnect();
     },
