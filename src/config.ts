@@ -39,6 +39,7 @@ const schema = z.object({
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: "must be a redis:// or rediss:// URL" })
     .optional(),
   GATEWAY_SCRIPTS: z.enum(["project", "any"]).default("project"),
+  GATEWAY_READONLY_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   WORKER_CONCURRENCY: int(1, 64).default(1),
   SUBSCRIPTION_CHECK_SECONDS: z.coerce.number().min(0.1).max(300).default(5),
   JOB_LEASE_SECONDS: z.coerce.number().min(1).max(3600).default(30),
@@ -94,6 +95,8 @@ export interface Config {
   redisUrl: string | null;
   /** Lua scripts the gateway runs: only Wattcast's own, or any. */
   gatewayScripts: "project" | "any";
+  /** A token the gateway accepts for reads only; null for none. */
+  gatewayReadOnlyToken: string | null;
   /** Jobs one worker process trains at once. */
   workerConcurrency: number;
   /** Milliseconds a claimed job stays a worker's without a lease renewal. */
@@ -171,6 +174,7 @@ export function parseConfig(
     redisRestToken: c.UPSTASH_REDIS_REST_TOKEN ?? null,
     redisUrl: c.REDIS_URL ?? null,
     gatewayScripts: c.GATEWAY_SCRIPTS,
+    gatewayReadOnlyToken: c.GATEWAY_READONLY_TOKEN ?? null,
     workerConcurrency: c.WORKER_CONCURRENCY,
     jobLeaseMs: Math.round(c.JOB_LEASE_SECONDS * 1000),
     jobMaxAttempts: c.JOB_MAX_ATTEMPTS,

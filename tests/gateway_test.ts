@@ -5,6 +5,7 @@ import { serveGateway } from "../src/gateway/serve_gateway.ts";
 import { needsRedis, startRedis } from "./redis_server.ts";
 
 const TOKEN = "gateway-test-token";
+const READ_ONLY_TOKEN = "gateway-test-read-only-token";
 
 function gatewayTest(
   name: string,
@@ -21,6 +22,7 @@ function gatewayTest(
         token: TOKEN,
         port: 0,
         scripts: "any",
+        readOnlyToken: READ_ONLY_TOKEN,
       });
       const redis = new Redis({ url: gateway.url, token: TOKEN, enableTelemetry: false });
       const raw = new Redis({
@@ -169,14 +171,23 @@ gatewayTest("transactions run atomically and report errors per command", async (
   assert.equal(out[3].result, 2);
 });
 
-gatewayTest("scripts: EVALSHA falls back to EVAL after NOSCRIPT", async ({ redis, raw }) => {
-  const script = redis.createScript<number>("return redis.call('INCRBY', KEYS[1], ARGV[1])");
-  assert.equal(await script.exec(["sc"], ["5"]), 5);
-  assert.equal(await raw.scriptFlush(), "OK");
-  assert.equal(await script.exec(["sc"], ["2"]), 7, "re-sent with EVAL after NOSCRIPT");
-  await assert.rejects(raw.evalsha("0".repeat(40), [], []), /NOSCRIPT/);
-  assert.deepEqual(await raw.eval("return {1, 'two', ARGV[1]}", [], ["é"]), [1, "two", "é"]);
-});
+gatewayTest(
+  "scripts: EVALSHA falls back to EVAL after NOSCRIPT",
+  async ({ redis, raw, redisUrl }) => {
+    const script = redis.createScript<number>("return redis.call('INCRBY', KEYS[1], ARGV[1])");
+    assert.equal(await script.exec(["sc"], ["5"]), 5);
+    // SCRIPT FLUSH is refused over REST (administrative): flush on Redis itself.
+    const direct = new IORedis(redisUrl);
+    try {
+      assert.equal(await direct.script("FLUSH"), "OK");
+    } finally {
+      direct.disconnect();
+    }
+    assert.equal(await script.exec(["sc"], ["2"]), 7, "re-sent with EVAL after NOSCRIPT");
+    await assert.rejects(raw.evalsha("0".repeat(40), [], []), /NOSCRIPT/);
+    assert.deepEqual(await raw.eval("return {1, 'two', ARGV[1]}", [], ["é"]), [1, "two", "é"]);
+  },
+);
 
 gatewayTest("errors keep Redis's message, and every failure is JSON", async ({ redis, url }) => {
   await redis.set("w", "x");
@@ -366,5 +377,52 @@ gatewayTest(
     await new Promise((r) => again.on("subscribe", r));
     assert.equal(await raw.publish("x", "back"), 1);
     await again.unsubscribe();
+  },
+);
+
+gatewayTest(
+  "administrative commands are refused and change nothing",
+  async ({ redis, raw, url }) => {
+    await redis.set("kept", "yes");
+    for (
+      const command of [["FLUSHALL"], ["FLUSHDB"], ["CONFIG", "SET", "maxmemory", "1"], [
+        "KEYS",
+        "*",
+      ]]
+    ) {
+      await assert.rejects(raw.exec(command as [string, ...string[]]), /administrative command/);
+    }
+    const response = await fetch(`${url}/pipeline`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${TOKEN}` },
+      body: JSON.stringify([["GET", "kept"], ["FLUSHALL"]]),
+    });
+    const replies = await response.json();
+    assert.deepEqual(replies[0], { result: "yes" });
+    assert.match(replies[1].error, /administrative/);
+    assert.equal(await redis.get("kept"), "yes");
+  },
+);
+
+gatewayTest(
+  "the read-only token reads and subscribes, and may not write",
+  async ({ redis, url }) => {
+    await redis.set("k", "v");
+    const reader = new Redis({ url, token: READ_ONLY_TOKEN, enableTelemetry: false });
+    assert.equal(await reader.get("k"), "v");
+    await assert.rejects(reader.set("k", "w"), /NOPERM SET is not a read/);
+    await assert.rejects(reader.del("k"), /NOPERM/);
+    await assert.rejects(reader.eval("return 1", [], []), /NOPERM EVAL/);
+    const results = await reader.pipeline().get("k").set("k", "x").exec({ keepErrors: true });
+    assert.equal(results[0].result, "v");
+    assert.match(String(results[1].error), /NOPERM/);
+    await assert.rejects(reader.multi().get("k").set("k", "y").exec(), /EXECABORT.*NOPERM/);
+    assert.equal(await redis.get("k"), "v", "nothing was written");
+    const sub = reader.subscribe<string>(["ro"]);
+    await new Promise((r) => sub.on("subscribe", r));
+    await sub.unsubscribe();
+    const wrong = await fetch(`${url}/get/k`, { headers: { Authorization: "Bearer nope" } });
+    assert.equal(wrong.status, 401);
+    await wrong.body?.cancel();
   },
 );

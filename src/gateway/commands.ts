@@ -54,8 +54,131 @@ const CONNECTION_STATE = new Set([
   "SYNC",
   "PSYNC",
   "CLIENT",
-  "SHUTDOWN",
 ]);
+
+/** Commands that affect every client of the Redis server, or read all of it at once. */
+const ADMINISTRATIVE = new Set([
+  "FLUSHALL",
+  "FLUSHDB",
+  "CONFIG",
+  "SHUTDOWN",
+  "DEBUG",
+  "KEYS",
+  "SAVE",
+  "BGSAVE",
+  "BGREWRITEAOF",
+  "REPLICAOF",
+  "SLAVEOF",
+  "MIGRATE",
+  "MODULE",
+  "ACL",
+  "FAILOVER",
+  "CLUSTER",
+  "SWAPDB",
+  "SLOWLOG",
+  "LATENCY",
+  "MONITOR",
+]);
+
+/** Commands that only read: all a read-only token may send. */
+const READS = new Set([
+  "PING",
+  "ECHO",
+  "TIME",
+  "DBSIZE",
+  "EXISTS",
+  "TYPE",
+  "TTL",
+  "PTTL",
+  "EXPIRETIME",
+  "PEXPIRETIME",
+  "GET",
+  "MGET",
+  "STRLEN",
+  "GETRANGE",
+  "SUBSTR",
+  "HGET",
+  "HMGET",
+  "HGETALL",
+  "HKEYS",
+  "HVALS",
+  "HLEN",
+  "HEXISTS",
+  "HSTRLEN",
+  "HRANDFIELD",
+  "HSCAN",
+  "LRANGE",
+  "LLEN",
+  "LINDEX",
+  "LPOS",
+  "SMEMBERS",
+  "SISMEMBER",
+  "SMISMEMBER",
+  "SCARD",
+  "SRANDMEMBER",
+  "SSCAN",
+  "SINTER",
+  "SUNION",
+  "SDIFF",
+  "SINTERCARD",
+  "ZRANGE",
+  "ZRANGEBYSCORE",
+  "ZRANGEBYLEX",
+  "ZREVRANGE",
+  "ZREVRANGEBYSCORE",
+  "ZREVRANGEBYLEX",
+  "ZSCORE",
+  "ZMSCORE",
+  "ZCARD",
+  "ZCOUNT",
+  "ZLEXCOUNT",
+  "ZRANK",
+  "ZREVRANK",
+  "ZSCAN",
+  "ZRANDMEMBER",
+  "XRANGE",
+  "XREVRANGE",
+  "XLEN",
+  "XREAD",
+  "XINFO",
+  "XPENDING",
+  "SCAN",
+  "BITCOUNT",
+  "BITPOS",
+  "GETBIT",
+  "PFCOUNT",
+  "GEOPOS",
+  "GEODIST",
+  "GEOSEARCH",
+  "GEOHASH",
+  "OBJECT",
+  "MEMORY",
+  "PUBSUB",
+  "EVAL_RO",
+  "EVALSHA_RO",
+  "FCALL_RO",
+  "JSON.GET",
+  "JSON.MGET",
+  "JSON.TYPE",
+  "JSON.STRLEN",
+  "JSON.ARRLEN",
+  "JSON.OBJKEYS",
+  "JSON.OBJLEN",
+]);
+
+/**
+ * Refuses a command a read-only token may not send.
+ *
+ * @throws {RefusedCommand} unless the command only reads.
+ */
+export function checkReadOnly(command: RedisCommand): void {
+  const name = command[0].toUpperCase();
+  if (!READS.has(name)) {
+    throw new RefusedCommand(
+      `NOPERM ${name} is not a read, and this token is read-only (GATEWAY_READONLY_TOKEN); send it with the gateway's full token.`,
+    );
+  }
+}
 
 /**
  * Turns one JSON command into a Redis command. Numbers and booleans become
@@ -84,6 +207,15 @@ export function toRedisCommand(value: unknown): RedisCommand {
   if (BLOCKING.has(name) || isBlockingStreamRead(name, args)) {
     throw new RefusedCommand(
       `ERR ${name} blocks and is not supported over REST; poll without BLOCK, or use pub/sub (/subscribe) to be notified.`,
+    );
+  }
+  if (ADMINISTRATIVE.has(name) || (name === "SCRIPT" && args[1]?.toUpperCase() === "FLUSH")) {
+    throw new RefusedCommand(
+      `ERR ${
+        name === "SCRIPT" ? "SCRIPT FLUSH" : name
+      } is an administrative command, and the gateway does not run it: it would affect every client of this Redis${
+        name === "KEYS" ? " (KEYS reads every key at once: use SCAN)" : ""
+      }. Run it with redis-cli on the server.`,
     );
   }
   if (name === "SCRIPT" && args[1]?.toUpperCase() === "DEBUG") {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { encodeReply, RefusedCommand, toRedisCommand } from "./commands.ts";
+import { checkReadOnly, encodeReply, RefusedCommand, toRedisCommand } from "./commands.ts";
 
 Deno.test("typed JSON arguments reach Redis as their string forms", () => {
   assert.deepEqual(toRedisCommand(["set", "k", 1.5]), ["set", "k", "1.5"]);
@@ -36,4 +36,45 @@ Deno.test("replies encode strings as text or base64 at every depth; integers and
   assert.deepEqual(encodeReply(reply, true), ["T0s=", 5, null, ["/wBh", "w6k="]]);
   assert.deepEqual(encodeReply(reply.slice(0, 3), false), ["OK", 5, null]);
   assert.equal(encodeReply(Buffer.from("héllo"), false), "héllo");
+});
+
+Deno.test("administrative commands are refused, naming the command and what to do", () => {
+  for (
+    const cmd of [
+      ["flushall"],
+      ["FLUSHDB", "ASYNC"],
+      ["config", "set", "maxmemory", "1"],
+      [
+        "shutdown",
+      ],
+      ["debug", "sleep", 1],
+      ["keys", "*"],
+      ["script", "flush"],
+      ["acl", "list"],
+    ]
+  ) {
+    assert.throws(() => toRedisCommand(cmd), /administrative command.*redis-cli/, String(cmd));
+  }
+  assert.throws(() => toRedisCommand(["keys", "*"]), /use SCAN/);
+  assert.deepEqual(toRedisCommand(["script", "load", "return 1"]), ["script", "load", "return 1"]);
+  assert.deepEqual(toRedisCommand(["scan", 0]), ["scan", "0"]);
+});
+
+Deno.test("a read-only token may send reads only", () => {
+  for (
+    const cmd of [["get", "k"], ["HGETALL", "h"], ["xrange", "s", "-", "+"], ["evalsha_ro", "x", 0]]
+  ) {
+    checkReadOnly(toRedisCommand(cmd));
+  }
+  for (
+    const cmd of [["set", "k", 1], ["del", "k"], ["eval", "return 1", 0], [
+      "xadd",
+      "s",
+      "*",
+      "f",
+      1,
+    ]]
+  ) {
+    assert.throws(() => checkReadOnly(toRedisCommand(cmd)), /NOPERM .* read-only/, String(cmd));
+  }
 });

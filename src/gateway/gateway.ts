@@ -11,7 +11,10 @@
  *   (`shared_subscriber.ts`): a channel many clients follow is subscribed
  *   once, each message framed once. The streams end if that connection
  *   drops, so clients can tell.
- * - `Authorization: Bearer <token>` on every request.
+ * - `Authorization: Bearer <token>` on every request; an optional second,
+ *   read-only token may send only reads and subscribe.
+ * - Administrative commands (`FLUSHALL`, `CONFIG`, `KEYS`…) are refused:
+ *   they would affect every client of the Redis server.
  * - No client can change or hold the shared connection: commands that block
  *   or change its state are refused (`commands.ts`), only Wattcast's own
  *   Lua scripts run by default (`script_policy.ts`; with `GATEWAY_SCRIPTS=any`
@@ -27,7 +30,7 @@ import { bodyLimit } from "hono/body-limit";
 import { Command, Redis as IORedis } from "ioredis";
 import { timingSafeEqual } from "node:crypto";
 import { Buffer } from "node:buffer";
-import { encodeReply, type RedisCommand, toRedisCommand } from "./commands.ts";
+import { checkReadOnly, encodeReply, type RedisCommand, toRedisCommand } from "./commands.ts";
 import { checkScript, type ScriptPolicy } from "./script_policy.ts";
 import { createSharedSubscriber, type SubscriptionKind } from "./shared_subscriber.ts";
 
@@ -37,6 +40,8 @@ export interface GatewayOptions {
   redisUrl: string;
   /** The bearer token clients must send. */
   token: string;
+  /** A second token that may only read (commands in `checkReadOnly`, and subscriptions). */
+  readOnlyToken?: string | null;
   /** Largest request body, in bytes (default 16 MiB). */
   maxBodyBytes?: number;
   /** Commands in one pipeline or transaction, at most (default 1,000). */
@@ -100,19 +105,24 @@ export function createGateway(options: GatewayOptions): Gateway {
   const policy = options.scripts ?? "project";
   const limits = { ...GATEWAY_LIMITS, ...definedOnly(options) };
   const expected = Buffer.from(`Bearer ${options.token}`);
+  const readOnly = options.readOnlyToken ? Buffer.from(`Bearer ${options.readOnlyToken}`) : null;
+  const matches = (given: Buffer, token: Buffer | null) =>
+    token !== null && given.length === token.length && timingSafeEqual(given, token);
   const subscriptions = new Set<{ close(): void }>();
   const shared = createSharedSubscriber(redis, sseData);
   let commandCount = 0;
 
-  const app = new Hono();
+  const app = new Hono<{ Variables: { readOnly: boolean } }>();
   app.use(async (c, next) => {
     const given = Buffer.from(c.req.header("Authorization") ?? "");
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    const full = matches(given, expected);
+    if (!full && !matches(given, readOnly)) {
       throw new GatewayError(
         401,
         "Unauthorized: send Authorization: Bearer <token> with the gateway's token (UPSTASH_REDIS_REST_TOKEN).",
       );
     }
+    c.set("readOnly", !full);
     await next();
   });
   app.use(bodyLimit({
@@ -150,8 +160,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   }
 
   /** Checks a client's command against the gateway's rules. */
-  function accept(value: unknown): RedisCommand {
+  function accept(value: unknown, readOnly: boolean): RedisCommand {
     const command = toRedisCommand(value);
+    if (readOnly) checkReadOnly(command);
     checkScript(command, policy);
     return command;
   }
@@ -171,7 +182,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     const body = await readJson(c.req.raw);
     let command;
     try {
-      command = accept(body);
+      command = accept(body, c.get("readOnly"));
     } catch (error) {
       throw new GatewayError(400, errorText(error));
     }
@@ -188,9 +199,10 @@ export function createGateway(options: GatewayOptions): Gateway {
       throw new GatewayError(400, "ERR a pipeline is a JSON array of commands");
     }
     const base64 = wantsBase64(c.req.raw);
+    const readOnly = c.get("readOnly");
     const results = await Promise.all(body.map(async (raw) => {
       try {
-        return { result: await run(accept(raw), base64) };
+        return { result: await run(accept(raw, readOnly), base64) };
       } catch (error) {
         return { error: errorText(error) };
       }
@@ -205,7 +217,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
     let commands;
     try {
-      commands = body.map(accept);
+      commands = body.map((raw) => accept(raw, c.get("readOnly")));
     } catch (error) {
       throw new GatewayError(400, `EXECABORT Transaction discarded: ${errorText(error)}`);
     }

@@ -1,7 +1,7 @@
 /**
  * `deno task gateway`: serves the Upstash REST protocol on `PORT`,
  * forwarding to `REDIS_URL`; clients authenticate with
- * `UPSTASH_REDIS_REST_TOKEN`.
+ * `UPSTASH_REDIS_REST_TOKEN` (or, for reads only, `GATEWAY_READONLY_TOKEN`).
  *
  * @module
  */
@@ -30,6 +30,7 @@ try {
 const server = await serveGateway({
   redisUrl: config.redisUrl!,
   token: config.redisRestToken!,
+  readOnlyToken: config.gatewayReadOnlyToken,
   scripts: config.gatewayScripts,
   port: config.port,
   hostname: config.host,
