@@ -60,11 +60,11 @@ export function looksLikeApiKey(text: string): boolean {
 
 /** The principal of a presented key; null when no record matches it. */
 export async function verifyApiKey(
-  records: ReadonlyMap<string, ApiKeyRecord>,
+  lookup: (id: string) => Promise<ApiKeyRecord | undefined> | ApiKeyRecord | undefined,
   presented: string,
 ): Promise<Principal | null> {
   const match = KEY.exec(presented);
-  const record = match ? records.get(match[1]) : undefined;
+  const record = match ? await lookup(match[1]) : undefined;
   const given = new TextEncoder().encode(await hashKey(presented));
   const stored = new TextEncoder().encode(record?.hash ?? "0".repeat(64));
   if (!timingSafeEqual(given, stored) || !record) return null;
