@@ -4,22 +4,32 @@
  *
  * @module
  */
-import { Hono } from "hono";
+import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import type { Broker } from "../broker/broker.ts";
 import { compareEventIds, isEventId } from "../broker/event_id.ts";
 import type { EventHub } from "../broker/event_hub.ts";
-import { isFinal, TASK_STATUSES, type TaskEvent, type TaskStatus } from "../domain/task.ts";
-import { METER_TYPES, meterIdProblem, meterKey, type MeterType } from "../domain/meter.ts";
+import { isFinal, type TaskEvent } from "../domain/task.ts";
+import { meterKey } from "../domain/meter.ts";
 import type { TaskTracker } from "../tracker/tracker.ts";
-import { ApiError, type FieldProblem, fieldProblems, validationError } from "./errors.ts";
+import { ApiError, fieldProblems, validationError } from "./errors.ts";
 import { listing, openCursor, pageLimit, sealCursor } from "./listing.ts";
 import type { OpenStreams } from "./open_streams.ts";
-import { EVENT_KINDS, type EventKind, streamTask } from "./task_stream.ts";
-import { decodeCursor, MAX_STREAM_TASKS, streamTasks } from "./multi_stream.ts";
+import { streamTask } from "./task_stream.ts";
+import { decodeCursor, streamTasks } from "./multi_stream.ts";
 import { coalesceReads } from "./coalesced_reads.ts";
 import { toTrainRequest, trainRequestSchema } from "./train_request.ts";
 import { DuplicateKeyError, parseJsonStrict } from "../util/strict_json.ts";
+import { validationHook } from "./openapi.ts";
+import {
+  cancelTaskRoute,
+  listTasksRoute,
+  startTaskRoute,
+  streamTaskRoute,
+  streamTasksRoute,
+  taskStatusRoute,
+} from "./openapi_train.ts";
+import { eventKinds, TASK_ID_PATTERN as UUID, taskIds, taskStatuses } from "./request_schemas.ts";
 
 /** What the training routes need. */
 export interface TrainRoutesDeps {
@@ -41,8 +51,6 @@ export interface TrainRoutesDeps {
 
 /** Largest training request body accepted. */
 export const MAX_TRAIN_BODY_BYTES = 16 * 1024;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function taskNotFound(taskId: string, ttlSeconds: number): ApiError {
   return new ApiError(
@@ -78,8 +86,8 @@ export function duration(seconds: number): string {
 }
 
 /** Builds the `/trainmodel` routes. */
-export function createTrainRoutes(deps: TrainRoutesDeps): Hono {
-  const routes = new Hono({ strict: false });
+export function createTrainRoutes(deps: TrainRoutesDeps): OpenAPIHono {
+  const routes = new OpenAPIHono({ strict: false, defaultHook: validationHook });
   const streamSettings = { ...deps, broker: coalesceReads(deps.broker, deps.hub) };
 
   async function taskOr404(
@@ -91,6 +99,8 @@ export function createTrainRoutes(deps: TrainRoutesDeps): Hono {
     return current;
   }
 
+  // Documented, not validated by the route: the handler parses the body itself.
+  routes.openAPIRegistry.registerPath(startTaskRoute);
   routes.post(
     "/",
     bodyLimit({
@@ -153,55 +163,29 @@ export function createTrainRoutes(deps: TrainRoutesDeps): Hono {
     },
   );
 
-  routes.get("/tasks", async (c) => {
-    const query = c.req.query();
-    const fields: FieldProblem[] = [];
-    const status = query.status?.split(",").map((s) => s.trim().toUpperCase());
-    const unknown = status?.filter((s) => !(TASK_STATUSES as readonly string[]).includes(s));
-    if (unknown?.length) {
-      fields.push({
-        field: "status",
-        message: `${unknown.join(", ")} is not a status; use any of ${TASK_STATUSES.join(", ")}`,
-      });
-    }
-    if (query.meter_type && !(METER_TYPES as readonly string[]).includes(query.meter_type)) {
-      fields.push({ field: "meter_type", message: `must be one of: ${METER_TYPES.join(", ")}` });
-    }
-    const idProblem = query.meter_id === undefined ? null : meterIdProblem(query.meter_id);
-    if (idProblem) fields.push({ field: "meter_id", message: idProblem });
-    if (fields.length) throw validationError(fields);
-    const limit = pageLimit(query.limit);
+  routes.openapi(listTasksRoute, async (c) => {
+    const query = c.req.valid("query");
     const page = await listing(() =>
       deps.broker.listTasks({
-        limit,
+        limit: pageLimit(query.limit),
         after: openCursor(query.cursor),
-        status: status as TaskStatus[] | undefined,
-        meterType: query.meter_type as MeterType | undefined,
+        status: taskStatuses(query.status),
+        meterType: query.meter_type,
         meterId: query.meter_id,
       })
     );
-    return c.json({ tasks: page.tasks, next_cursor: sealCursor(page.next) });
+    return c.json({ tasks: page.tasks, next_cursor: sealCursor(page.next) }, 200);
   });
 
-  routes.get("/status/:task_id", async (c) => {
-    const current = await taskOr404(c.req.param("task_id"));
-    return c.json(current.task);
+  routes.openapi(taskStatusRoute, async (c) => {
+    const current = await taskOr404(c.req.valid("param").task_id);
+    return c.json(current.task, 200);
   });
 
-  routes.get("/stream", async (c) => {
-    const kinds = eventKinds(c.req.query("events"));
-    const ids = (c.req.query("task_ids") ?? "").split(",").map((id) => id.trim()).filter(Boolean);
-    const badId = ids.find((id) => !UUID.test(id));
-    if (
-      ids.length === 0 || ids.length > MAX_STREAM_TASKS || badId || new Set(ids).size < ids.length
-    ) {
-      throw validationError([{
-        field: "task_ids",
-        message: badId
-          ? `"${badId.slice(0, 64)}" is not a task id (task ids are UUIDs)`
-          : `must list 1 to ${MAX_STREAM_TASKS} different task ids, separated by commas`,
-      }]);
-    }
+  routes.openapi(streamTasksRoute, async (c) => {
+    const query = c.req.valid("query");
+    const kinds = eventKinds(query.events);
+    const ids = taskIds(query.task_ids);
     const currents = await Promise.all(ids.map((id) => streamSettings.broker.getTask(id)));
     const unknown = ids.filter((_, i) => !currents[i]);
     if (unknown.length) {
@@ -216,7 +200,7 @@ export function createTrainRoutes(deps: TrainRoutesDeps): Hono {
         { task_ids: unknown },
       );
     }
-    const header = c.req.header("Last-Event-ID")?.trim();
+    const header = c.req.valid("header")["Last-Event-ID"]?.trim();
     const lastIds = header ? decodeCursor(header, ids.length) : ids.map(() => null);
     if (!lastIds) {
       throw new ApiError(
@@ -241,11 +225,11 @@ export function createTrainRoutes(deps: TrainRoutesDeps): Hono {
     return streamTasks(c, streamSettings, ids, lastIds, kinds, finished);
   });
 
-  routes.get("/stream/:task_id", async (c) => {
-    const taskId = c.req.param("task_id");
-    const kinds = eventKinds(c.req.query("events"));
+  routes.openapi(streamTaskRoute, async (c) => {
+    const taskId = c.req.valid("param").task_id;
+    const kinds = eventKinds(c.req.valid("query").events);
     let current = await taskOr404(taskId, streamSettings.broker.getTask);
-    let lastEventId = c.req.header("Last-Event-ID")?.trim() || null;
+    let lastEventId = c.req.valid("header")["Last-Event-ID"]?.trim() || null;
     if (lastEventId !== null && !isEventId(lastEventId)) {
       throw new ApiError(
         400,
@@ -276,8 +260,8 @@ export function createTrainRoutes(deps: TrainRoutesDeps): Hono {
     return streamTask(c, streamSettings, taskId, lastEventId, kinds);
   });
 
-  routes.delete("/:task_id", async (c) => {
-    const taskId = c.req.param("task_id");
+  routes.openapi(cancelTaskRoute, async (c) => {
+    const taskId = c.req.valid("param").task_id;
     await taskOr404(taskId);
     const outcome = await deps.tracker.cancel(taskId);
     if (outcome.outcome === "cancelled") return c.json(outcome.task, 202);
@@ -293,20 +277,4 @@ export function createTrainRoutes(deps: TrainRoutesDeps): Hono {
   });
 
   return routes;
-}
-
-/** The kinds of event `?events=` asks for (every kind without it); a 422 naming an unknown one. */
-export function eventKinds(value: string | undefined): ReadonlySet<EventKind> {
-  if (value === undefined) return new Set(EVENT_KINDS);
-  const asked = value.split(",").map((kind) => kind.trim()).filter(Boolean);
-  const unknown = asked.filter((kind) => !(EVENT_KINDS as readonly string[]).includes(kind));
-  if (unknown.length || asked.length === 0) {
-    throw validationError([{
-      field: "events",
-      message: `${
-        unknown.length ? `${unknown.join(", ")} is not a kind of event; ` : ""
-      }use one or more of ${EVENT_KINDS.join(", ")}, separated by commas`,
-    }]);
-  }
-  return new Set(asked as EventKind[]);
 }
