@@ -257,6 +257,8 @@ Deno.test("zod-validated routes answer bad values in the one error shape, naming
       ["/trainmodel/tasks?status=DONE", ["status"], /DONE is not a status/],
       ["/trainmodel/stream?events=nope", ["events", "task_ids"], /nope is not a kind of event/],
       ["/forecast/gas/m1?horizon=25", ["horizon"], /from 1 to 24/],
+      ["/forecast/plutonium/m1?horizon=25", ["meter_type", "horizon"], /^Invalid request: meter_t/],
+      ["/meters/plutonium?limit=0", ["meter_type", "limit"], /^Invalid request: meter_type/],
     ];
     for (const [path, fields, message] of cases) {
       const response = await app.request(path);

@@ -6,7 +6,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { type Forecaster, ForecastError } from "../forecast/forecaster.ts";
 import { ApiError } from "./errors.ts";
-import { errorResponses, jsonContent, validationHook } from "./openapi.ts";
+import { errorResponses, jsonContent, requestHook, validationHook } from "./openapi.ts";
 import { forecastSchema } from "./openapi_schemas.ts";
 import { meterParamsSchema, problemCheck } from "./request_schemas.ts";
 
@@ -62,6 +62,6 @@ export function createForecastRoutes(forecaster: Forecaster): OpenAPIHono {
       }
       throw error;
     }
-  });
+  }, requestHook(forecastRoute.request));
   return routes;
 }

@@ -2,6 +2,9 @@
  * The meters resource: upload readings (merged by timestamp, all or
  * nothing), see what is stored for a meter, and list the stored meters.
  *
+ * The routes are declared in `openapi_meters.ts`: their path and query parameters are
+ * validated by those schemas, and the OpenAPI document is made from them.
+ *
  * @module
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
@@ -13,7 +16,7 @@ import { parseUpload } from "../meters/upload.ts";
 import type { MeterRef, MeterType } from "../domain/meter.ts";
 import { ApiError, fieldProblems, validationError } from "./errors.ts";
 import { listing, openCursor, pageLimit, sealCursor } from "./listing.ts";
-import { validationHook } from "./openapi.ts";
+import { requestHook, validationHook } from "./openapi.ts";
 import {
   listMetersOfTypeRoute,
   listMetersRoute,
@@ -186,7 +189,7 @@ export function createMeterRoutes(deps: MeterRoutesDeps): OpenAPIHono {
   routes.openapi(listMetersOfTypeRoute, async (c) => {
     const { meter_type } = c.req.valid("param");
     return c.json(await listMeters(meter_type, c.req.valid("query")), 200);
-  });
+  }, requestHook(listMetersOfTypeRoute.request));
 
   routes.openapi(meterRoute, async (c) => {
     const meter = c.req.valid("param");

@@ -12,8 +12,9 @@
  * @module
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import type { ZodError, ZodType } from "zod";
-import { fieldProblems, validationError } from "./errors.ts";
+import { type FieldProblem, fieldProblems, validationError } from "./errors.ts";
 import { errorBodySchema, streamEventSchema } from "./openapi_schemas.ts";
 
 /** The version of the API contract the document states. */
@@ -87,6 +88,31 @@ export function validationHook(
   result: { success: true } | { success: false; error: ZodError },
 ): void {
   if (!result.success) throw validationError(fieldProblems(result.error));
+}
+
+/**
+ * `validationHook` for a route with both path and query parameters. The
+ * route's validators run one part at a time, query first, and stop at the
+ * first that fails; this hook then checks both parts so that the 422 names
+ * every bad field, path parameters first (a bad meter type and a bad
+ * `horizon` are both named, the meter type first).
+ */
+export function requestHook(request: { params?: ZodType; query?: ZodType }) {
+  return (
+    result: { success: true } | { success: false; error: ZodError },
+    c: Context,
+  ): undefined => {
+    if (result.success) return undefined;
+    const query = Object.fromEntries(
+      Object.entries(c.req.queries()).map(([k, v]) => [k, v.length === 1 ? v[0] : v]),
+    );
+    const problems: FieldProblem[] = [];
+    for (const [schema, value] of [[request.params, c.req.param()], [request.query, query]]) {
+      const parsed = (schema as ZodType | undefined)?.safeParse(value);
+      if (parsed?.success === false) problems.push(...fieldProblems(parsed.error));
+    }
+    throw validationError(problems.length ? problems : fieldProblems(result.error));
+  };
 }
 
 /** The document's `info`, and where the interactive page is. */

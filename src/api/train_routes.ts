@@ -2,6 +2,9 @@
  * The training resource: start a training task, read its status, stream
  * its events, cancel it.
  *
+ * The routes are declared in `openapi_train.ts`: their path and query parameters are
+ * validated by those schemas, and the OpenAPI document is made from them.
+ *
  * @module
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
