@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { Hono } from "hono";
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
 import { logger } from "hono/logger";
 import type { Broker } from "../broker/broker.ts";
@@ -18,6 +18,9 @@ import { createForecastRoutes } from "./forecast_routes.ts";
 import type { Forecaster } from "../forecast/forecaster.ts";
 import type { ModelStore } from "../models/model_store.ts";
 import type { OpenStreams } from "./open_streams.ts";
+import { createDocsRoutes } from "./docs_routes.ts";
+import { jsonContent, serveOpenApiDocument, validationHook } from "./openapi.ts";
+import { endpointListSchema } from "./openapi_schemas.ts";
 
 /** Everything the app needs. */
 export interface AppDeps {
@@ -46,9 +49,24 @@ export interface AppDeps {
   debug: boolean;
 }
 
+/** `GET /`: the list of endpoints. */
+export const endpointListRoute = createRoute({
+  method: "get",
+  path: "/",
+  tags: ["service"],
+  summary: "The list of endpoints",
+  description: "JSON for programs; a browser asking for HTML may get a page instead.",
+  responses: {
+    200: {
+      description: "The endpoints, by name",
+      content: { ...jsonContent(endpointListSchema), "text/html": { schema: z.string() } },
+    },
+  },
+});
+
 /** Builds the HTTP API. */
-export function createApp(deps: AppDeps): Hono {
-  const app = new Hono({ strict: false });
+export function createApp(deps: AppDeps): OpenAPIHono {
+  const app = new OpenAPIHono({ strict: false, defaultHook: validationHook });
   if (deps.debug) app.use(logger());
   app.use(cors({
     origin: deps.corsOrigin,
@@ -58,7 +76,7 @@ export function createApp(deps: AppDeps): Hono {
     maxAge: 600,
   }));
 
-  app.get("/", (c) =>
+  app.openapi(endpointListRoute, (c) =>
     c.json({
       service: "wattcast",
       endpoints: {
@@ -74,13 +92,17 @@ export function createApp(deps: AppDeps): Hono {
         meter: "GET /meters/{meter_type}/{meter_id}",
         forecast: "GET /forecast/{meter_type}/{meter_id}?horizon=24",
         health: "GET /health/",
+        docs: "GET /docs",
+        openapi: "GET /openapi.json",
       },
-    }));
+    }, 200));
   app.route("/trainmodel", createTrainRoutes(deps));
   app.route("/trainmodel", createEventsRoutes({ ...deps, log: deps.broker }));
   app.route("/meters", createMeterRoutes(deps));
   app.route("/forecast", createForecastRoutes(deps.forecaster));
   app.route("/health", createHealthRoutes(deps.info, deps.health));
+  app.route("/docs", createDocsRoutes());
+  serveOpenApiDocument(app);
 
   app.notFound((c) =>
     c.json(

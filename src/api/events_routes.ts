@@ -18,14 +18,17 @@
  *
  * @module
  */
-import { Hono } from "hono";
+import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Broker } from "../broker/broker.ts";
 import { isEventId } from "../broker/event_id.ts";
 import type { TaskEvent } from "../domain/task.ts";
 import { followAllTasks } from "./all_tasks_feed.ts";
 import { ApiError } from "./errors.ts";
 import { sseFrame } from "./sse_frame.ts";
-import { passes, type TaskFilters, taskFilters } from "./task_filters.ts";
+import { passes, type TaskFilters } from "./task_filters.ts";
+import { eventsRoute } from "./openapi_events.ts";
+import { validationHook } from "./openapi.ts";
+import { eventKinds, taskStatuses } from "./request_schemas.ts";
 import {
   drainedWithin,
   type EventKind,
@@ -33,7 +36,7 @@ import {
   reportStreamFailure,
   type StreamSettings,
 } from "./task_stream.ts";
-import { eventKinds, tooManyStreams } from "./stream_requests.ts";
+import { tooManyStreams } from "./stream_requests.ts";
 import { pace } from "./write_pacer.ts";
 
 /** What the all-task stream needs. */
@@ -60,14 +63,19 @@ function frameOf(event: TaskEvent): string {
   return frame;
 }
 
-/** Builds `GET /events`, mounted under `/trainmodel`. */
-export function createEventsRoutes(deps: EventsRoutesDeps): Hono {
-  const routes = new Hono({ strict: false });
+/** Builds `GET /events`, mounted under `/trainmodel`; declared in `openapi_events.ts`. */
+export function createEventsRoutes(deps: EventsRoutesDeps): OpenAPIHono {
+  const routes = new OpenAPIHono({ strict: false, defaultHook: validationHook });
 
-  routes.get("/events", (c) => {
-    const kinds = eventKinds(c.req.query("events"));
-    const filters = taskFilters(c.req.query());
-    const after = c.req.header("Last-Event-ID")?.trim() || null;
+  routes.openapi(eventsRoute, (c) => {
+    const query = c.req.valid("query");
+    const kinds = eventKinds(query.events);
+    const filters: TaskFilters = {
+      status: taskStatuses(query.status),
+      meterType: query.meter_type,
+      meterId: query.meter_id,
+    };
+    const after = c.req.valid("header")["Last-Event-ID"]?.trim() || null;
     if (after !== null && !isEventId(after)) {
       throw new ApiError(
         400,

@@ -5,24 +5,40 @@
  *
  * @module
  */
+import { z } from "zod";
 import { BadCursor } from "../broker/broker.ts";
 import { decodeBase64Url, encodeBase64Url } from "../util/base64.ts";
-import { ApiError, validationError } from "./errors.ts";
+import { ApiError } from "./errors.ts";
+import { problemCheck } from "./request_schemas.ts";
 
 /** Items per page when `limit` is not given, and at most. */
 export const PAGE = { default: 50, max: 200 } as const;
 
-/** `limit` from the query string; a 422 when it is not a whole number in range. */
-export function pageLimit(value: string | undefined): number {
-  if (value === undefined) return PAGE.default;
+/** What is wrong with a `limit` value, in words; null when it is fine. */
+export function pageLimitProblem(value: string): string | null {
   const limit = Number(value);
-  if (!/^\d+$/.test(value) || limit < 1 || limit > PAGE.max) {
-    throw validationError([{
-      field: "limit",
-      message: `must be a whole number, 1 to ${PAGE.max}`,
-    }]);
-  }
-  return limit;
+  if (/^\d+$/.test(value) && limit >= 1 && limit <= PAGE.max) return null;
+  return `must be a whole number, 1 to ${PAGE.max}`;
+}
+
+/** `?limit=&cursor=` of a listing (the cursor is checked when the page is read). */
+export const pageQuerySchema = z.object({
+  limit: z.string().check(problemCheck(pageLimitProblem)).optional().meta({
+    description: "Items per page",
+    type: "integer",
+    minimum: 1,
+    maximum: PAGE.max,
+    default: PAGE.default,
+  }),
+  cursor: z.string().optional().meta({
+    description:
+      "The `next_cursor` of the previous page, as it is; a cursor not handed out here is a 400",
+  }),
+});
+
+/** `limit` from a query string checked by `pageQuerySchema`. */
+export function pageLimit(value: string | undefined): number {
+  return value === undefined ? PAGE.default : Number(value);
 }
 
 /** The broker's cursor inside a client's `cursor`; null without one. */

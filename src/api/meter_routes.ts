@@ -2,17 +2,28 @@
  * The meters resource: upload readings (merged by timestamp, all or
  * nothing), see what is stored for a meter, and list the stored meters.
  *
+ * The routes are declared in `openapi_meters.ts`: their path and query parameters are
+ * validated by those schemas, and the OpenAPI document is made from them.
+ *
  * @module
  */
-import { Hono } from "hono";
+import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { type Broker, hourOffset, ReadingsRefused } from "../broker/broker.ts";
 import type { ModelStore } from "../models/model_store.ts";
 import { summarize } from "../meters/summary.ts";
 import { parseUpload } from "../meters/upload.ts";
-import { METER_TYPES, meterIdProblem, type MeterRef, type MeterType } from "../domain/meter.ts";
-import { ApiError, type FieldProblem, validationError } from "./errors.ts";
+import type { MeterRef, MeterType } from "../domain/meter.ts";
+import { ApiError, fieldProblems, validationError } from "./errors.ts";
 import { listing, openCursor, pageLimit, sealCursor } from "./listing.ts";
+import { requestHook, validationHook } from "./openapi.ts";
+import {
+  listMetersOfTypeRoute,
+  listMetersRoute,
+  meterRoute,
+  uploadReadingsRoute,
+} from "./openapi_meters.ts";
+import { meterParamsSchema } from "./request_schemas.ts";
 
 /** What the meter routes need. */
 export interface MeterRoutesDeps {
@@ -33,20 +44,18 @@ const LISTED_PROBLEMS = 100;
 
 /** The meter named by route parameters; a 422 naming each bad one. */
 export function meterFromParams(type: string, id: string): MeterRef {
-  const fields: FieldProblem[] = [];
-  if (!(METER_TYPES as readonly string[]).includes(type)) {
-    fields.push({ field: "meter_type", message: `must be one of: ${METER_TYPES.join(", ")}` });
-  }
-  const idProblem = meterIdProblem(id);
-  if (idProblem) fields.push({ field: "meter_id", message: idProblem });
-  if (fields.length) throw validationError(fields);
-  return { meter_type: type as MeterType, meter_id: id };
+  const parsed = meterParamsSchema.safeParse({ meter_type: type, meter_id: id });
+  if (!parsed.success) throw validationError(fieldProblems(parsed.error));
+  return parsed.data;
 }
 
 /** Builds the `/meters` routes. */
-export function createMeterRoutes(deps: MeterRoutesDeps): Hono {
-  const routes = new Hono({ strict: false });
+export function createMeterRoutes(deps: MeterRoutesDeps): OpenAPIHono {
+  const routes = new OpenAPIHono({ strict: false, defaultHook: validationHook });
 
+  // Documented, not validated by the route: the handler reads the body
+  // itself, and checks the path after the body limit as before.
+  routes.openAPIRegistry.registerPath(uploadReadingsRoute);
   routes.post(
     "/:meter_type/:meter_id/readings",
     bodyLimit({
@@ -148,7 +157,10 @@ export function createMeterRoutes(deps: MeterRoutesDeps): Hono {
   );
 
   /** A page of stored meters: each with its readings count and model state. */
-  const listMeters = async (meterType: MeterType | undefined, query: Record<string, string>) => {
+  const listMeters = async (
+    meterType: MeterType | undefined,
+    query: { limit?: string; cursor?: string },
+  ) => {
     const limit = pageLimit(query.limit);
     const page = await listing(() =>
       deps.broker.listMeters({ limit, after: openCursor(query.cursor), meterType })
@@ -169,21 +181,18 @@ export function createMeterRoutes(deps: MeterRoutesDeps): Hono {
     return { meters, next_cursor: sealCursor(page.next) };
   };
 
-  routes.get("/", async (c) => c.json(await listMeters(undefined, c.req.query())));
+  routes.openapi(
+    listMetersRoute,
+    async (c) => c.json(await listMeters(undefined, c.req.valid("query")), 200),
+  );
 
-  routes.get("/:meter_type", async (c) => {
-    const type = c.req.param("meter_type");
-    if (!(METER_TYPES as readonly string[]).includes(type)) {
-      throw validationError([{
-        field: "meter_type",
-        message: `must be one of: ${METER_TYPES.join(", ")}`,
-      }]);
-    }
-    return c.json(await listMeters(type as MeterType, c.req.query()));
-  });
+  routes.openapi(listMetersOfTypeRoute, async (c) => {
+    const { meter_type } = c.req.valid("param");
+    return c.json(await listMeters(meter_type, c.req.valid("query")), 200);
+  }, requestHook(listMetersOfTypeRoute.request));
 
-  routes.get("/:meter_type/:meter_id", async (c) => {
-    const meter = meterFromParams(c.req.param("meter_type"), c.req.param("meter_id"));
+  routes.openapi(meterRoute, async (c) => {
+    const meter = c.req.valid("param");
     const [series, model] = await Promise.all([
       deps.broker.getReadings(meter),
       deps.models.describe(meter),
@@ -200,7 +209,7 @@ export function createMeterRoutes(deps: MeterRoutesDeps): Hono {
       meter_type: meter.meter_type,
       readings: series ? summarize(series) : null,
       model: model ? { exists: true, ...model } : { exists: false },
-    });
+    }, 200);
   });
 
   return routes;

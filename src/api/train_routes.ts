@@ -2,9 +2,12 @@
  * The training resource: start a training task, read its status, stream
  * its events, cancel it.
  *
+ * The routes are declared in `openapi_train.ts`: their path and query parameters are
+ * validated by those schemas, and the OpenAPI document is made from them.
+ *
  * @module
  */
-import { Hono } from "hono";
+import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import type { Broker } from "../broker/broker.ts";
 import { compareEventIds, isEventId } from "../broker/event_id.ts";
@@ -14,14 +17,23 @@ import { meterKey } from "../domain/meter.ts";
 import type { TaskTracker } from "../tracker/tracker.ts";
 import { ApiError, fieldProblems, validationError } from "./errors.ts";
 import { listing, openCursor, pageLimit, sealCursor } from "./listing.ts";
-import { taskFilters } from "./task_filters.ts";
 import type { OpenStreams } from "./open_streams.ts";
 import { streamTask } from "./task_stream.ts";
-import { eventKinds, tooManyStreams } from "./stream_requests.ts";
-import { decodeCursor, MAX_STREAM_TASKS, streamTasks } from "./multi_stream.ts";
+import { tooManyStreams } from "./stream_requests.ts";
+import { decodeCursor, streamTasks } from "./multi_stream.ts";
 import { coalesceReads } from "./coalesced_reads.ts";
 import { toTrainRequest, trainRequestSchema } from "./train_request.ts";
 import { DuplicateKeyError, parseJsonStrict } from "../util/strict_json.ts";
+import { validationHook } from "./openapi.ts";
+import {
+  cancelTaskRoute,
+  listTasksRoute,
+  startTaskRoute,
+  streamTaskRoute,
+  streamTasksRoute,
+  taskStatusRoute,
+} from "./openapi_train.ts";
+import { eventKinds, TASK_ID_PATTERN as UUID, taskIds, taskStatuses } from "./request_schemas.ts";
 
 /** What the training routes need. */
 export interface TrainRoutesDeps {
@@ -43,8 +55,6 @@ export interface TrainRoutesDeps {
 
 /** Largest training request body accepted. */
 export const MAX_TRAIN_BODY_BYTES = 16 * 1024;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function taskNotFound(taskId: string, ttlSeconds: number): ApiError {
   return new ApiError(
@@ -70,8 +80,8 @@ export function duration(seconds: number): string {
 }
 
 /** Builds the `/trainmodel` routes. */
-export function createTrainRoutes(deps: TrainRoutesDeps): Hono {
-  const routes = new Hono({ strict: false });
+export function createTrainRoutes(deps: TrainRoutesDeps): OpenAPIHono {
+  const routes = new OpenAPIHono({ strict: false, defaultHook: validationHook });
   const streamSettings = { ...deps, broker: coalesceReads(deps.broker, deps.hub) };
 
   async function taskOr404(
@@ -83,6 +93,8 @@ export function createTrainRoutes(deps: TrainRoutesDeps): Hono {
     return current;
   }
 
+  // Documented, not validated by the route: the handler parses the body itself.
+  routes.openAPIRegistry.registerPath(startTaskRoute);
   routes.post(
     "/",
     bodyLimit({
@@ -145,35 +157,29 @@ export function createTrainRoutes(deps: TrainRoutesDeps): Hono {
     },
   );
 
-  routes.get("/tasks", async (c) => {
-    const query = c.req.query();
-    const filters = taskFilters(query);
-    const limit = pageLimit(query.limit);
+  routes.openapi(listTasksRoute, async (c) => {
+    const query = c.req.valid("query");
     const page = await listing(() =>
-      deps.broker.listTasks({ limit, after: openCursor(query.cursor), ...filters })
+      deps.broker.listTasks({
+        limit: pageLimit(query.limit),
+        after: openCursor(query.cursor),
+        status: taskStatuses(query.status),
+        meterType: query.meter_type,
+        meterId: query.meter_id,
+      })
     );
-    return c.json({ tasks: page.tasks, next_cursor: sealCursor(page.next) });
+    return c.json({ tasks: page.tasks, next_cursor: sealCursor(page.next) }, 200);
   });
 
-  routes.get("/status/:task_id", async (c) => {
-    const current = await taskOr404(c.req.param("task_id"));
-    return c.json(current.task);
+  routes.openapi(taskStatusRoute, async (c) => {
+    const current = await taskOr404(c.req.valid("param").task_id);
+    return c.json(current.task, 200);
   });
 
-  routes.get("/stream", async (c) => {
-    const kinds = eventKinds(c.req.query("events"));
-    const ids = (c.req.query("task_ids") ?? "").split(",").map((id) => id.trim()).filter(Boolean);
-    const badId = ids.find((id) => !UUID.test(id));
-    if (
-      ids.length === 0 || ids.length > MAX_STREAM_TASKS || badId || new Set(ids).size < ids.length
-    ) {
-      throw validationError([{
-        field: "task_ids",
-        message: badId
-          ? `"${badId.slice(0, 64)}" is not a task id (task ids are UUIDs)`
-          : `must list 1 to ${MAX_STREAM_TASKS} different task ids, separated by commas`,
-      }]);
-    }
+  routes.openapi(streamTasksRoute, async (c) => {
+    const query = c.req.valid("query");
+    const kinds = eventKinds(query.events);
+    const ids = taskIds(query.task_ids);
     const currents = await Promise.all(ids.map((id) => streamSettings.broker.getTask(id)));
     const unknown = ids.filter((_, i) => !currents[i]);
     if (unknown.length) {
@@ -188,7 +194,7 @@ export function createTrainRoutes(deps: TrainRoutesDeps): Hono {
         { task_ids: unknown },
       );
     }
-    const header = c.req.header("Last-Event-ID")?.trim();
+    const header = c.req.valid("header")["Last-Event-ID"]?.trim();
     const lastIds = header ? decodeCursor(header, ids.length) : ids.map(() => null);
     if (!lastIds) {
       throw new ApiError(
@@ -213,11 +219,11 @@ export function createTrainRoutes(deps: TrainRoutesDeps): Hono {
     return streamTasks(c, streamSettings, ids, lastIds, kinds, finished);
   });
 
-  routes.get("/stream/:task_id", async (c) => {
-    const taskId = c.req.param("task_id");
-    const kinds = eventKinds(c.req.query("events"));
+  routes.openapi(streamTaskRoute, async (c) => {
+    const taskId = c.req.valid("param").task_id;
+    const kinds = eventKinds(c.req.valid("query").events);
     let current = await taskOr404(taskId, streamSettings.broker.getTask);
-    let lastEventId = c.req.header("Last-Event-ID")?.trim() || null;
+    let lastEventId = c.req.valid("header")["Last-Event-ID"]?.trim() || null;
     if (lastEventId !== null && !isEventId(lastEventId)) {
       throw new ApiError(
         400,
@@ -248,8 +254,8 @@ export function createTrainRoutes(deps: TrainRoutesDeps): Hono {
     return streamTask(c, streamSettings, taskId, lastEventId, kinds);
   });
 
-  routes.delete("/:task_id", async (c) => {
-    const taskId = c.req.param("task_id");
+  routes.openapi(cancelTaskRoute, async (c) => {
+    const taskId = c.req.valid("param").task_id;
     await taskOr404(taskId);
     const outcome = await deps.tracker.cancel(taskId);
     if (outcome.outcome === "cancelled") return c.json(outcome.task, 202);

@@ -10,7 +10,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { Broker } from "../broker/broker.ts";
 import { cleanReadings } from "../meters/cleaning.ts";
 import type { LoadedArtifacts, ModelStore } from "../models/model_store.ts";
-import { meterKey, type MeterRef } from "../domain/meter.ts";
+import { meterKey, type MeterRef, type MeterType } from "../domain/meter.ts";
 import { useFastestBackend } from "../training/backend.ts";
 import { baselineForecast } from "../training/baselines.ts";
 import {
@@ -34,7 +34,7 @@ import { MODEL_FORMAT, type SavedModel } from "../training/train.ts";
 /** A forecast as the API answers it. */
 export interface Forecast {
   meter_id: string;
-  meter_type: string;
+  meter_type: MeterType;
   generated_at: string;
   model: {
     trained_at: string;

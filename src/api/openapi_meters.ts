@@ -1,0 +1,99 @@
+/**
+ * The `/meters` routes as OpenAPI route declarations: what each takes and
+ * every answer it can give. `meter_routes.ts` registers its handlers on
+ * them; paths are relative to where the routes are mounted.
+ *
+ * @module
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import { pageQuerySchema } from "./listing.ts";
+import { errorResponses, jsonContent } from "./openapi.ts";
+import {
+  meterDetailSchema,
+  meterPageSchema,
+  readingsCsvSchema,
+  readingsJsonSchema,
+  uploadResultSchema,
+} from "./openapi_schemas.ts";
+import { meterParamsSchema, meterTypeParam } from "./request_schemas.ts";
+
+/**
+ * `POST /meters/{meter_type}/{meter_id}/readings`. Its handler reads the
+ * body itself (CSV or JSON, every bad line named, a 413 past the limit), so
+ * this declaration only documents it.
+ */
+export const uploadReadingsRoute = createRoute({
+  method: "post",
+  path: "/{meter_type}/{meter_id}/readings",
+  tags: ["meters"],
+  summary: "Upload a meter's readings",
+  description:
+    "Merged by timestamp: a re-sent hour replaces the old value. All or nothing: one bad line and nothing is stored. A body whose Content-Type names JSON is read as JSON, any other as CSV. At most 60,000 readings a meter, all at the same minute of the hour.",
+  request: {
+    params: meterParamsSchema,
+    body: {
+      required: true,
+      content: {
+        "text/csv": { schema: readingsCsvSchema },
+        "application/json": { schema: readingsJsonSchema },
+      },
+    },
+  },
+  responses: {
+    200: { description: "What was stored", content: jsonContent(uploadResultSchema) },
+    ...errorResponses({
+      413: "The upload is over 16 MiB (`body_too_large`): send it in parts",
+      422:
+        "Bad path parameters (`validation_failed`); bad lines, listed in `error.details.problems` with `problem_count` (`invalid_readings`); or over the meter's limit or off its hourly grid (`too_many_readings`, `off_grid`)",
+    }),
+  },
+});
+
+const PAGE_ERRORS = {
+  400: "The cursor is not one this listing handed out (`bad_cursor`)",
+  422: "A bad query or path value (`validation_failed`, naming each)",
+} as const;
+
+/** `GET /meters`. */
+export const listMetersRoute = createRoute({
+  method: "get",
+  path: "/",
+  tags: ["meters"],
+  summary: "List the meters with readings",
+  description: "By type, then id.",
+  request: { query: pageQuerySchema },
+  responses: {
+    200: { description: "A page of meters", content: jsonContent(meterPageSchema) },
+    ...errorResponses(PAGE_ERRORS),
+  },
+});
+
+/** `GET /meters/{meter_type}`. */
+export const listMetersOfTypeRoute = createRoute({
+  method: "get",
+  path: "/{meter_type}",
+  tags: ["meters"],
+  summary: "List the meters of one type",
+  request: { params: z.object({ meter_type: meterTypeParam }), query: pageQuerySchema },
+  responses: {
+    200: { description: "A page of meters", content: jsonContent(meterPageSchema) },
+    ...errorResponses(PAGE_ERRORS),
+  },
+});
+
+/** `GET /meters/{meter_type}/{meter_id}`. */
+export const meterRoute = createRoute({
+  method: "get",
+  path: "/{meter_type}/{meter_id}",
+  tags: ["meters"],
+  summary: "What is stored of a meter",
+  description: "Count, first and last timestamp, gaps, and the model (when trained, its metrics).",
+  request: { params: meterParamsSchema },
+  responses: {
+    200: { description: "The meter", content: jsonContent(meterDetailSchema) },
+    ...errorResponses({
+      404: "Nothing is stored for the meter (`meter_not_found`)",
+      422: "Bad path parameters (`validation_failed`, naming each)",
+    }),
+  },
+});

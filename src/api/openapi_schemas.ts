@@ -1,0 +1,224 @@
+/**
+ * The shapes the API answers, as zod schemas for the OpenAPI document
+ * (`openapi.ts`): the task status object, the error body, the events of a
+ * stream, pages of tasks and meters, forecasts. Each has an `id` in its
+ * metadata, so the document holds it once under `components/schemas` and
+ * every route refers to it.
+ *
+ * Answers are not checked against these at run time (the handlers build
+ * them from typed values); `tests/openapi_test.ts` checks real answers
+ * against the document instead, so a shape that drifts fails there.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { METER_TYPES } from "../domain/meter.ts";
+import { TASK_STATUSES } from "../domain/task.ts";
+
+const timestamp = z.iso.datetime().meta({ description: "ISO 8601 time, UTC" });
+const meterType = z.enum(METER_TYPES).meta({ description: "The kind of meter" });
+
+/** The options a task trains with. */
+export const trainingOptionsSchema = z.object({
+  epochs: z.int().meta({ description: "Passes over the training data" }),
+  batch_size: z.int().meta({ description: "Samples per gradient step" }),
+  learning_rate: z.number().meta({ description: "Adam learning rate" }),
+}).meta({ id: "TrainingOptions" });
+
+/** The task status object: the status endpoint's answer and every status event's data. */
+export const taskStatusSchema = z.object({
+  task_id: z.uuid(),
+  status: z.enum(TASK_STATUSES),
+  progress: z.int().min(0).max(100).meta({ description: "0 to 100; never goes down" }),
+  message: z.string(),
+  updated_at: timestamp,
+  estimated_completion: timestamp.nullable().meta({
+    description: "From the measured speed of training; null until known",
+  }),
+  result: z.looseObject({
+    status: z.literal("success"),
+    message: z.string(),
+    details: z.looseObject({
+      meter_id: z.string(),
+      meter_type: meterType,
+      data_points: z.int(),
+      model_path: z.string(),
+      training_completed: z.string(),
+      data_fetch_time_seconds: z.number(),
+      training_time_seconds: z.number(),
+    }).meta({ description: "Facts about the trained model, its evaluation in `metrics`" }),
+  }).nullable().meta({ description: "Set when the task succeeded" }),
+  error: z.string().nullable().meta({ description: "Set when the task failed" }),
+  error_details: z.object({
+    code: z.string(),
+    stage: z.enum(TASK_STATUSES),
+    hint: z.string(),
+  }).nullable(),
+  meter_id: z.string(),
+  meter_type: meterType,
+  created_at: timestamp,
+  attempt: z.int().min(1).meta({ description: "Delivery attempt of the training job, from 1" }),
+  options: trainingOptionsSchema,
+  metrics: z.object({
+    epoch: z.int(),
+    epochs: z.int(),
+    loss: z.number().nullable(),
+    val_loss: z.number().nullable(),
+    evaluation: z.unknown().optional(),
+  }).nullable().meta({ description: "Training metrics; null before training starts" }),
+}).meta({
+  id: "TaskStatus",
+  description:
+    "The task status object. Statuses: PENDING → FETCHING_DATA → PREPROCESSING → TRAINING_MODEL → SAVING_MODEL → SUCCESS, or FAILURE or CANCELLED (RETRYING when a job is delivered again).",
+});
+
+/** The one error shape of the API. */
+export const errorBodySchema = z.object({
+  error: z.object({
+    code: z.string().meta({ description: "Machine-readable, such as `validation_failed`" }),
+    message: z.string().meta({ description: "What went wrong and what to do next" }),
+    details: z.unknown().meta({
+      description: "Extra facts, such as `{fields: [{field, message}]}` for a 422; often null",
+    }),
+  }),
+}).meta({ id: "ErrorBody", description: "Every error answer of the API has this shape." });
+
+/** A heartbeat on a stream; `task_id` is null on a stream of several tasks. */
+export const heartbeatSchema = z.object({
+  task_id: z.uuid().nullable(),
+  type: z.literal("heartbeat"),
+  timestamp,
+}).meta({
+  id: "Heartbeat",
+  description:
+    "Sent every HEARTBEAT_INTERVAL_SECONDS without an `id:` line. `task_id` is null on a stream of several tasks.",
+});
+
+/** A server-side problem told on a stream. */
+export const errorEventSchema = z.object({
+  task_id: z.uuid().nullable(),
+  type: z.literal("error"),
+  error: z.string(),
+  timestamp,
+}).meta({
+  id: "ErrorEvent",
+  description:
+    "A server-side problem reading the events; reconnect with Last-Event-ID to resume. `task_id` is null on a stream of several tasks.",
+});
+
+/** One `data:` line of an event stream: a status object, a heartbeat or an error event. */
+export const streamEventSchema = z.union([taskStatusSchema, heartbeatSchema, errorEventSchema])
+  .meta({
+    id: "StreamEvent",
+    description:
+      "The JSON of one `data:` line. Status events also have an `id:` line (the resume position) and no `event:` field, so EventSource.onmessage receives every kind.",
+  });
+
+/** A page of tasks. */
+export const taskPageSchema = z.object({
+  tasks: z.array(taskStatusSchema),
+  next_cursor: z.string().nullable().meta({
+    description: "Pass back as `cursor` for the next page; null when there is none",
+  }),
+}).meta({ id: "TaskPage" });
+
+/** One stored meter in a listing. */
+export const meterSummarySchema = z.object({
+  meter_id: z.string(),
+  meter_type: meterType,
+  readings_count: z.int(),
+  model: z.object({ trained_at: timestamp }).nullable(),
+  href: z.string().meta({ description: "The meter's own resource" }),
+}).meta({ id: "MeterSummary" });
+
+/** A page of meters. */
+export const meterPageSchema = z.object({
+  meters: z.array(meterSummarySchema),
+  next_cursor: z.string().nullable().meta({
+    description: "Pass back as `cursor` for the next page; null when there is none",
+  }),
+}).meta({ id: "MeterPage" });
+
+/** What is stored of a meter's readings. */
+export const readingsSummarySchema = z.object({
+  count: z.int(),
+  first: timestamp,
+  last: timestamp,
+  missing_hours: z.int(),
+  gap_count: z.int(),
+  longest_gaps: z.array(z.object({ from: timestamp, to: timestamp, hours: z.int() })),
+  zero_readings: z.int(),
+}).meta({ id: "ReadingsSummary" });
+
+/** One meter: its readings and its model. */
+export const meterDetailSchema = z.object({
+  meter_id: z.string(),
+  meter_type: meterType,
+  readings: readingsSummarySchema.nullable(),
+  model: z.union([
+    z.object({
+      exists: z.literal(true),
+      model_path: z.string(),
+      trained_at: timestamp,
+      metrics: z.unknown(),
+      evaluation: z.unknown().optional(),
+    }),
+    z.object({ exists: z.literal(false) }),
+  ]),
+}).meta({ id: "MeterDetail" });
+
+/** The answer to an upload of readings. */
+export const uploadResultSchema = z.object({
+  meter_id: z.string(),
+  meter_type: meterType,
+  accepted: z.int(),
+  added: z.int(),
+  replaced: z.int().meta({ description: "Hours re-sent: their old value is replaced" }),
+  rejected: z.int(),
+  readings: readingsSummarySchema,
+}).meta({ id: "UploadResult" });
+
+/** Readings as JSON. */
+export const readingsJsonSchema = z.array(z.object({
+  timestamp: z.string().meta({
+    description: "`YYYY-MM-DD HH:MM[:SS]` (the meter's wall clock) or ISO 8601 with Z or an offset",
+  }),
+  value: z.number().min(0),
+})).meta({ id: "Readings", example: [{ timestamp: "2024-01-01 00:00:00", value: 12.5 }] });
+
+/** Readings as CSV. */
+export const readingsCsvSchema = z.string().meta({
+  description:
+    "timestamp,value lines, a header optional; `;` separators with decimal commas are read too",
+  example: "timestamp,value\n2024-01-01 00:00:00,12.5\n2024-01-01 01:00:00,11.9\n",
+});
+
+/** A forecast. */
+export const forecastSchema = z.object({
+  meter_id: z.string(),
+  meter_type: meterType,
+  generated_at: timestamp,
+  model: z.object({
+    trained_at: timestamp,
+    served: z.enum(["model", "persistence_ensemble"]),
+    metrics: z.unknown(),
+  }),
+  horizon: z.int(),
+  points: z.array(z.object({ timestamp, value: z.number() })),
+}).meta({ id: "Forecast" });
+
+/** The health report. */
+export const healthSchema = z.looseObject({
+  status: z.enum(["ok", "degraded"]),
+  time: timestamp,
+  dependencies: z.record(
+    z.string(),
+    z.looseObject({ up: z.boolean(), error: z.string().optional() }),
+  ),
+}).meta({ id: "Health" });
+
+/** The list of endpoints at `GET /`. */
+export const endpointListSchema = z.object({
+  service: z.string(),
+  endpoints: z.record(z.string(), z.string()),
+}).meta({ id: "EndpointList" });

@@ -1,0 +1,357 @@
+/**
+ * The published contract: `GET /openapi.json` documents every route the app
+ * serves (and nothing it does not), is valid OpenAPI 3.1, and describes real
+ * answers; `GET /docs` is an interactive page whose assets all come from the
+ * app itself, and renders every operation in a real browser without
+ * reaching any other origin.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { Validator } from "@seriousme/openapi-schema-validator";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { createMemoryBroker } from "../src/broker/memory_broker.ts";
+import { createEventHub } from "../src/broker/event_hub.ts";
+import { createTracker } from "../src/tracker/tracker.ts";
+import { createApp } from "../src/api/app.ts";
+import { createModelStore } from "../src/models/model_store.ts";
+import { createOpenStreams } from "../src/api/open_streams.ts";
+import { serveApp } from "../src/http_server.ts";
+
+type Document = {
+  openapi: string;
+  paths: Record<string, Record<string, { responses: Record<string, Response31> }>>;
+  components: { schemas: Record<string, unknown> };
+};
+type Response31 = { content?: Record<string, { schema: unknown }> };
+
+/** The app on an in-memory broker, as the service builds it. */
+function testApp() {
+  const broker = createMemoryBroker({ taskTtlSeconds: 60 });
+  const tracker = createTracker(broker);
+  const hub = createEventHub(broker);
+  const streams = createOpenStreams({ heartbeatMs: 60_000, streamMaxMs: 60_000 });
+  const app = createApp({
+    broker,
+    hub,
+    tracker,
+    models: createModelStore({ broker, dataDir: null }),
+    forecaster: { forecast: () => Promise.reject(new Error("unused")), close: () => {} },
+    health: [],
+    info: { service: "wattcast", mode: "test" },
+    streams,
+    maxBufferedBytes: 65_536,
+    stallMs: 5000,
+    maxStreams: 100,
+    taskTtlSeconds: 3600,
+    readingsSpan: { earliest: 0, maxDaysAhead: 2 },
+    corsOrigin: "*",
+    debug: false,
+  });
+  return {
+    app,
+    tracker,
+    close() {
+      streams.close();
+      hub.close();
+    },
+  };
+}
+
+/** `METHOD /path/{param}` of every route the app serves: no middleware, HEAD or OPTIONS. */
+function servedRoutes(app: OpenAPIHono): Set<string> {
+  return new Set(
+    app.routes
+      .filter((r) => !["ALL", "HEAD", "OPTIONS"].includes(r.method) && !r.path.endsWith("/*"))
+      .map((r) => `${r.method} ${r.path.replace(/:([^/{]+)(\{[^}]*\})?/g, "{$1}")}`),
+  );
+}
+
+/** `METHOD /path/{param}` of every operation in the document. */
+function documentedRoutes(document: Document): Set<string> {
+  return new Set(
+    Object.entries(document.paths).flatMap(([path, operations]) =>
+      Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`)
+    ),
+  );
+}
+
+async function fetchDocument(app: OpenAPIHono): Promise<Document> {
+  const response = await app.request("/openapi.json");
+  assert.equal(response.status, 200);
+  assert.match(response.headers.get("Content-Type") ?? "", /^application\/json/);
+  return await response.json();
+}
+
+Deno.test("every route the app serves is in the document, and every documented one is served", async () => {
+  const { app, close } = testApp();
+  try {
+    const document = await fetchDocument(app);
+    const served = servedRoutes(app);
+    const documented = documentedRoutes(document);
+    assert.ok(served.size >= 15, `the route scan sees the routes: ${[...served].join(", ")}`);
+    assert.deepEqual([...served].filter((r) => !documented.has(r)), [], "served, not documented");
+    assert.deepEqual([...documented].filter((r) => !served.has(r)), [], "documented, not served");
+  } finally {
+    close();
+  }
+});
+
+Deno.test("the document is valid OpenAPI 3.1, with the shared shapes as components", async () => {
+  const { app, close } = testApp();
+  try {
+    const document = await fetchDocument(app);
+    assert.match(document.openapi, /^3\.1\.\d+$/);
+    const result = await new Validator().validate(structuredClone(document));
+    assert.deepEqual(result.errors ?? [], [], JSON.stringify(result.errors, null, 1));
+    assert.equal(result.valid, true);
+    for (
+      const name of [
+        "TaskStatus",
+        "ErrorBody",
+        "Heartbeat",
+        "ErrorEvent",
+        "MeterSummary",
+        "TaskPage",
+        "MeterPage",
+        "Forecast",
+        "TrainRequest",
+      ]
+    ) {
+      assert.ok(document.components.schemas[name], `component ${name}`);
+    }
+    // Every $ref points at a component that exists.
+    for (
+      const [, name] of JSON.stringify(document).matchAll(/"#\/components\/schemas\/([^"]+)"/g)
+    ) {
+      assert.ok(document.components.schemas[name], `$ref to ${name}`);
+    }
+  } finally {
+    close();
+  }
+});
+
+Deno.test("each route documents its status codes; errors in the one shape, streams as text/event-stream", async () => {
+  const { app, close } = testApp();
+  try {
+    const { paths } = await fetchDocument(app);
+    const codes = (path: string, method: string) =>
+      Object.keys(paths[path]?.[method]?.responses ?? {}).sort();
+    const expected: Array<[string, string, string[]]> = [
+      ["/trainmodel", "post", ["202", "409", "413", "422", "500"]],
+      ["/trainmodel/tasks", "get", ["200", "400", "422", "500"]],
+      ["/trainmodel/status/{task_id}", "get", ["200", "404", "500"]],
+      ["/trainmodel/stream/{task_id}", "get", ["200", "204", "400", "404", "422", "500", "503"]],
+      ["/trainmodel/stream", "get", ["200", "204", "400", "404", "422", "500", "503"]],
+      ["/trainmodel/events", "get", ["200", "422", "500", "503"]],
+      ["/trainmodel/{task_id}", "delete", ["202", "404", "409", "500"]],
+      ["/meters/{meter_type}/{meter_id}/readings", "post", ["200", "413", "422", "500"]],
+      ["/meters", "get", ["200", "400", "422", "500"]],
+      ["/meters/{meter_type}", "get", ["200", "400", "422", "500"]],
+      ["/meters/{meter_type}/{meter_id}", "get", ["200", "404", "422", "500"]],
+      ["/forecast/{meter_type}/{meter_id}", "get", ["200", "404", "409", "422", "500"]],
+      ["/health", "get", ["200", "500", "503"]],
+    ];
+    for (const [path, method, want] of expected) {
+      assert.deepEqual(codes(path, method), want, `${method.toUpperCase()} ${path}`);
+      for (const [code, response] of Object.entries(paths[path][method].responses)) {
+        if (code === "503" && path === "/health") continue; // the degraded report
+        if (Number(code) >= 400) {
+          assert.deepEqual(
+            response.content?.["application/json"]?.schema,
+            { $ref: "#/components/schemas/ErrorBody" },
+            `${method.toUpperCase()} ${path} ${code}`,
+          );
+        }
+      }
+    }
+    for (
+      const path of ["/trainmodel/stream/{task_id}", "/trainmodel/stream", "/trainmodel/events"]
+    ) {
+      const content = paths[path].get.responses["200"].content!;
+      assert.deepEqual(Object.keys(content), ["text/event-stream"], path);
+      assert.deepEqual(content["text/event-stream"].schema, {
+        $ref: "#/components/schemas/StreamEvent",
+      });
+    }
+    const root = paths["/"].get.responses["200"].content!;
+    assert.deepEqual(Object.keys(root).sort(), ["application/json", "text/html"]);
+  } finally {
+    close();
+  }
+});
+
+Deno.test("real answers match their documented schemas", async () => {
+  const { app, tracker, close } = testApp();
+  try {
+    const document = await fetchDocument(app);
+    const ajv = new Ajv2020({ strict: false, validateFormats: false });
+    ajv.addSchema({ $id: "openapi.json", components: document.components });
+    const check = async (path: string, init: RequestInit, route: string, method: string) => {
+      const response = await app.request(path, init);
+      const documented = document.paths[route][method].responses[String(response.status)];
+      assert.ok(documented, `${method} ${path} answered an undocumented ${response.status}`);
+      const type = response.headers.get("Content-Type")!.split(";")[0];
+      const schema = documented.content?.[type]?.schema;
+      assert.ok(schema, `${path}: ${type} is documented`);
+      const { $ref } = schema as { $ref?: string };
+      assert.ok($ref, `${path}: the answer is a component`);
+      const validate = ajv.getSchema(`openapi.json${$ref}`)!;
+      const body = await response.json();
+      assert.ok(
+        validate(body),
+        `${path}: ${JSON.stringify(validate.errors)}\n${JSON.stringify(body)}`,
+      );
+    };
+    const created = await tracker.create({ meter_id: "m1", meter_type: "gas" }, {
+      epochs: 1,
+      batch_size: 8,
+      learning_rate: 0.1,
+    });
+    assert.ok(created.created);
+    const id = created.task.task_id;
+    await check("/", {}, "/", "get");
+    await check(`/trainmodel/status/${id}`, {}, "/trainmodel/status/{task_id}", "get");
+    await check("/trainmodel/tasks?limit=5", {}, "/trainmodel/tasks", "get");
+    await check("/trainmodel/tasks?limit=0", {}, "/trainmodel/tasks", "get");
+    await check("/trainmodel/status/nope", {}, "/trainmodel/status/{task_id}", "get");
+    await check(
+      "/meters/gas/m2/readings",
+      { method: "POST", body: "2024-01-01 00:00:00,1.5\n2024-01-01 01:00:00,2\n" },
+      "/meters/{meter_type}/{meter_id}/readings",
+      "post",
+    );
+    const train = {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: '{"meter_id": "m2", "meter_type": "gas"}',
+    };
+    await check("/trainmodel/", train, "/trainmodel", "post"); // 202
+    await check("/trainmodel/", train, "/trainmodel", "post"); // 409
+    await check("/trainmodel/", { ...train, body: "{" }, "/trainmodel", "post"); // 422
+    await check("/meters/gas/m2", {}, "/meters/{meter_type}/{meter_id}", "get");
+    await check("/meters?limit=10", {}, "/meters", "get");
+    await check("/meters/plutonium", {}, "/meters/{meter_type}", "get");
+    await check("/health", {}, "/health", "get");
+    await check(`/trainmodel/${id}`, { method: "DELETE" }, "/trainmodel/{task_id}", "delete");
+    await check(`/trainmodel/${id}`, { method: "DELETE" }, "/trainmodel/{task_id}", "delete");
+  } finally {
+    close();
+  }
+});
+
+Deno.test("zod-validated routes answer bad values in the one error shape, naming each field", async () => {
+  const { app, close } = testApp();
+  try {
+    const cases: Array<[string, string[], RegExp]> = [
+      ["/meters/plutonium/x..y", ["meter_type", "meter_id"], /must be one of: electricity/],
+      ["/trainmodel/tasks?limit=0", ["limit"], /limit must be a whole number, 1 to 200/],
+      ["/trainmodel/tasks?status=DONE", ["status"], /DONE is not a status/],
+      ["/trainmodel/stream?events=nope", ["events", "task_ids"], /nope is not a kind of event/],
+      ["/forecast/gas/m1?horizon=25", ["horizon"], /from 1 to 24/],
+      ["/forecast/plutonium/m1?horizon=25", ["meter_type", "horizon"], /^Invalid request: meter_t/],
+      ["/meters/plutonium?limit=0", ["meter_type", "limit"], /^Invalid request: meter_type/],
+    ];
+    for (const [path, fields, message] of cases) {
+      const response = await app.request(path);
+      const body = await response.json();
+      assert.equal(response.status, 422, path);
+      assert.equal(body.error.code, "validation_failed");
+      assert.match(body.error.message, message);
+      assert.deepEqual(body.error.details.fields.map((f: { field: string }) => f.field), fields);
+    }
+  } finally {
+    close();
+  }
+});
+
+Deno.test("/docs is HTML whose assets all come from the app, served with their types and a long cache", async () => {
+  const { app, close } = testApp();
+  try {
+    const page = await app.request("/docs");
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get("Content-Type") ?? "", /^text\/html/);
+    assert.match(page.headers.get("Content-Security-Policy") ?? "", /script-src 'self'/);
+    const html = await page.text();
+    const urls = [...html.matchAll(/(?:src|href)="([^"]*)"/g)].map((m) => m[1]);
+    assert.ok(urls.length >= 3, html);
+    for (const url of urls) {
+      assert.ok(/^\/(?!\/)/.test(url) || url.startsWith("data:"), `${url} is on the same origin`);
+    }
+    const wanted: Record<string, string> = {
+      "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+      "swagger-ui.css": "text/css; charset=utf-8",
+      "swagger-initializer.js": "text/javascript; charset=utf-8",
+    };
+    for (const file of Object.keys(wanted)) {
+      assert.ok(urls.some((u) => u.startsWith(`/docs/${file}?`)), `the page loads ${file}`);
+    }
+    for (const url of urls.filter((u) => u.startsWith("/"))) {
+      const asset = await app.request(url);
+      const text = await asset.text();
+      assert.equal(asset.status, 200, url);
+      const file = url.slice("/docs/".length).split("?")[0];
+      assert.equal(asset.headers.get("Content-Type"), wanted[file], url);
+      assert.match(asset.headers.get("Cache-Control") ?? "", /max-age=31536000/);
+      assert.ok(text.length > 100, url);
+      if (url.includes("initializer")) assert.match(text, /"\/openapi\.json"/);
+    }
+    const bundle = await app.request("/docs/swagger-ui-bundle.js");
+    assert.ok((await bundle.text()).length > 500_000, "the whole bundle");
+    const missing = await app.request("/docs/nope.js");
+    assert.equal(missing.status, 404);
+    assert.equal((await missing.json()).error.code, "not_found");
+  } finally {
+    close();
+  }
+});
+
+const chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((path) => {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+});
+
+Deno.test({
+  name: "in a browser, /docs renders every operation without reaching another origin",
+  ignore: chromium === undefined,
+  fn: async () => {
+    const { default: puppeteer } = await import("puppeteer-core");
+    const { app, close } = testApp();
+    const server = await serveApp(app, { kind: "node", port: 0, hostname: "127.0.0.1" });
+    const browser = await puppeteer.launch({
+      executablePath: chromium,
+      headless: true,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+    });
+    try {
+      const document = await fetchDocument(app);
+      const page = await browser.newPage();
+      const elsewhere: string[] = [];
+      const failures: string[] = [];
+      page.on("request", (request) => {
+        const url = request.url();
+        if (!url.startsWith(server.url) && !url.startsWith("data:")) elsewhere.push(url);
+      });
+      page.on("pageerror", (error) => failures.push(String(error)));
+      page.on("console", (message) => {
+        if (message.type() === "error") failures.push(message.text());
+      });
+      await page.goto(`${server.url}/docs`, { waitUntil: "networkidle0" });
+      await page.waitForSelector(".opblock", { timeout: 15_000 });
+      const operations = await page.$$eval(".opblock", (blocks) => blocks.length);
+      assert.equal(operations, documentedRoutes(document).size, "one block per operation");
+      const title = await page.$eval(".info .title", (element) => element.textContent ?? "");
+      assert.match(title, /Wattcast API/);
+      assert.deepEqual(elsewhere, [], "no request leaves the origin");
+      assert.deepEqual(failures, [], "no script error (the Content-Security-Policy allows it all)");
+    } finally {
+      await browser.close();
+      await server.close();
+      close();
+    }
+  },
+});
