@@ -2,6 +2,9 @@ import assert from "node:assert/strict";
 import { exportJWK, generateKeyPair, type JWK, SignJWT, UnsecuredJWT } from "jose";
 import { createJwtVerifier, type JwtSettings, TokenRefused } from "./jwt.ts";
 
+/** Whatever key type jose hands out, whichever CryptoKey typings are loaded. */
+type KeyLike = Awaited<ReturnType<typeof generateKeyPair>>["publicKey"];
+
 const SECRET = "a-shared-secret-of-the-team-32-bytes!";
 const base: JwtSettings = {
   secret: SECRET,
@@ -64,7 +67,7 @@ Deno.test("bad signature, wrong issuer or audience, expiry and alg none are refu
 Deno.test("RS256 keys come from the JWKS URL, and a rotated key is picked up", async () => {
   const first = await generateKeyPair("RS256");
   const second = await generateKeyPair("RS256");
-  const jwk = async (key: CryptoKey, kid: string): Promise<JWK> => ({
+  const jwk = async (key: KeyLike, kid: string): Promise<JWK> => ({
     ...await exportJWK(key),
     kid,
     alg: "RS256",
@@ -83,7 +86,7 @@ Deno.test("RS256 keys come from the JWKS URL, and a rotated key is picked up", a
       jwksUrl: `http://127.0.0.1:${server.addr.port}/jwks.json`,
       jwksCooldownMs: 0,
     });
-    const sign = (key: CryptoKey, kid: string) =>
+    const sign = (key: KeyLike, kid: string) =>
       new SignJWT({ sub: "svc", scope: "read" }).setProtectedHeader({ alg: "RS256", kid })
         .setIssuer("https://idp.example").setAudience("wattcast").setExpirationTime("5m")
         .sign(key);
