@@ -33,11 +33,11 @@ try {
 const service = await startService(config, connection.broker, {
   runJobs: !apiOnly,
   mode: apiOnly ? "api" : connection.mode,
-  onListen: (url) =>
+  onListen: (url, notes) =>
     console.log(
-      `Wattcast ${
-        apiOnly ? "API instance" : "service"
-      } listening on ${url} (${connection.description})`,
+      `Wattcast ${apiOnly ? "API instance" : "service"} listening on ${url} (${
+        [connection.description, ...notes].join("; ")
+      })`,
     ),
 });
 

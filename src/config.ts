@@ -6,6 +6,9 @@
  * @module
  */
 import { z } from "zod";
+import type { ApiKeyRecord } from "./auth/api_keys.ts";
+import type { JwtSettings } from "./auth/jwt.ts";
+import { parseKeyRecords } from "./auth/key_store.ts";
 
 const bool = z
   .enum(["1", "0", "true", "false", "yes", "no", "on", "off", ""])
@@ -32,7 +35,17 @@ const schema = z.object({
   SEED_DEMO_METERS: bool.default(true),
   READINGS_EARLIEST: z.iso.date({ error: "must be a date, YYYY-MM-DD" }).default("2000-01-01"),
   READINGS_MAX_DAYS_AHEAD: z.coerce.number().min(0).max(366).default(2),
-  CORS_ORIGIN: z.string().min(1).default("*"),
+  CORS_ORIGIN: z.string().min(1).optional(),
+  API_KEYS: z.string().min(1).optional(),
+  API_KEYS_FILE: z.string().min(1).optional(),
+  JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  JWT_JWKS_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
+  JWT_ISSUER: z.string().min(1).optional(),
+  JWT_AUDIENCE: z.string().min(1).optional(),
+  JWT_CLOCK_SKEW_SECONDS: int(0, 600).default(30),
+  STREAM_TOKEN_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  STREAM_TOKEN_AFTER_END_SECONDS: int(0, 7 * 86_400).default(3600),
+  STREAM_TOKEN_MAX_SECONDS: int(60, 30 * 86_400).default(86_400),
   UPSTASH_REDIS_REST_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" })
     .optional(),
   UPSTASH_REDIS_REST_TOKEN: z.string().min(1).optional(),
@@ -85,8 +98,18 @@ export interface Config {
   readingsEarliest: number;
   /** Days after the server's clock a reading's timestamp may be (clock skew, time zones). */
   readingsMaxDaysAhead: number;
-  /** Value of `Access-Control-Allow-Origin` (`*` or one origin). */
-  corsOrigin: string;
+  /** Value of `Access-Control-Allow-Origin` (`*` or one origin); null: `*` while authentication is off, none once on. */
+  corsOrigin: string | null;
+  /** API key records from `API_KEYS` (JSON), for hosts with no disk. */
+  apiKeys: ApiKeyRecord[];
+  /** The API key file `deno task keys` writes; null when there is no data directory. */
+  apiKeysFile: string | null;
+  /** How JWTs from the team's identity provider are checked; null for no JWTs. */
+  jwt: JwtSettings | null;
+  /** The key stream tokens are signed with; null: made and kept in the data directory (or per process). */
+  streamTokenSecret: string | null;
+  /** Seconds after its task ends that a stream token still opens the stream, and at most. */
+  streamTokenTimes: { afterEndSeconds: number; maxSeconds: number };
   /** The REST endpoint of Redis (Upstash, or this project's gateway). */
   redisRestUrl: string | null;
   /** Bearer token of the REST endpoint (and the token the gateway accepts). */
@@ -145,6 +168,16 @@ export function parseConfig(
     );
   }
   const c = parsed.data;
+  let apiKeys: ApiKeyRecord[] = [];
+  try {
+    if (c.API_KEYS) apiKeys = parseKeyRecords(c.API_KEYS, "API_KEYS");
+  } catch (error) {
+    throw new ConfigError(
+      `Invalid configuration: ${
+        (error as Error).message
+      } Make records with deno task keys create, or leave API_KEYS unset.`,
+    );
+  }
   if (c.UPSTASH_REDIS_REST_URL && !c.UPSTASH_REDIS_REST_TOKEN) {
     throw new ConfigError(
       "Invalid configuration: UPSTASH_REDIS_REST_URL is set but UPSTASH_REDIS_REST_TOKEN is not; set both (from the Upstash console, or the token your gateway uses).",
@@ -169,7 +202,24 @@ export function parseConfig(
     seedDemoMeters: c.SEED_DEMO_METERS,
     readingsEarliest: Date.parse(`${c.READINGS_EARLIEST}T00:00:00Z`),
     readingsMaxDaysAhead: c.READINGS_MAX_DAYS_AHEAD,
-    corsOrigin: c.CORS_ORIGIN,
+    corsOrigin: c.CORS_ORIGIN ?? null,
+    apiKeys,
+    apiKeysFile: c.API_KEYS_FILE ??
+      (c.DATA_DIR === "off" ? null : `${c.DATA_DIR.replace(/\/+$/, "")}/api_keys.json`),
+    jwt: c.JWT_SECRET || c.JWT_JWKS_URL
+      ? {
+        secret: c.JWT_SECRET ?? null,
+        jwksUrl: c.JWT_JWKS_URL ?? null,
+        issuer: c.JWT_ISSUER ?? null,
+        audience: c.JWT_AUDIENCE ?? null,
+        clockToleranceSeconds: c.JWT_CLOCK_SKEW_SECONDS,
+      }
+      : null,
+    streamTokenSecret: c.STREAM_TOKEN_SECRET ?? null,
+    streamTokenTimes: {
+      afterEndSeconds: c.STREAM_TOKEN_AFTER_END_SECONDS,
+      maxSeconds: c.STREAM_TOKEN_MAX_SECONDS,
+    },
     redisRestUrl: c.UPSTASH_REDIS_REST_URL?.replace(/\/+$/, "") ?? null,
     redisRestToken: c.UPSTASH_REDIS_REST_TOKEN ?? null,
     redisUrl: c.REDIS_URL ?? null,

@@ -16,6 +16,8 @@ import { createModelStore } from "./models/model_store.ts";
 import { createTracker } from "./tracker/tracker.ts";
 import { createForecaster } from "./forecast/forecaster.ts";
 import { createJobRunner, type JobRunner } from "./jobs/job_runner.ts";
+import { openAuthenticator } from "./auth/open_authenticator.ts";
+import type { Authenticator } from "./auth/authenticator.ts";
 
 /** A running service. */
 export interface ServiceHandle {
@@ -35,8 +37,8 @@ export interface ServiceOptions {
   runJobs: boolean;
   /** Name of the mode for `/health`, such as `embedded`. */
   mode: string;
-  /** Called once listening. */
-  onListen?(url: string): void;
+  /** Called once listening, with what is worth a line at start-up (such as whether authentication is on). */
+  onListen?(url: string, notes: string[]): void;
 }
 
 /** Starts the HTTP service (and a job runner when asked) on the broker. */
@@ -67,6 +69,7 @@ export async function startService(
     streamMaxMs: config.streamMaxMs,
   });
   const forecaster = createForecaster({ broker, models });
+  const { auth, keySource } = await openAuthenticator(config);
 
   const app = createApp({
     broker,
@@ -83,6 +86,8 @@ export async function startService(
     readingsSpan: { earliest: config.readingsEarliest, maxDaysAhead: config.readingsMaxDaysAhead },
     corsOrigin: config.corsOrigin,
     debug: config.debug,
+    auth,
+    streamTokenTimes: config.streamTokenTimes,
     info: { service: "wattcast", mode: options.mode },
     health: [
       {
@@ -138,7 +143,7 @@ export async function startService(
   });
   // Only once listening: a process that cannot listen claims no job.
   await runner?.start();
-  options.onListen?.(server.url);
+  options.onListen?.(server.url, await authNotes(auth, config, keySource));
 
   return {
     url: server.url,
@@ -155,4 +160,33 @@ export async function startService(
       await broker.close();
     },
   };
+}
+
+/** What the start-up line says of authentication; loudly when it is off beyond loopback. */
+async function authNotes(
+  auth: Authenticator,
+  config: Config,
+  keySource: "configured" | "data_dir" | "process",
+): Promise<string[]> {
+  if (!await auth.enabled()) {
+    const loopback = ["127.0.0.1", "localhost", "::1"].includes(config.host);
+    return [
+      loopback
+        ? "authentication off"
+        : `WARNING: authentication is off and the service listens on ${config.host}: anyone who can reach it may train, read and forecast every meter. Create an API key (deno task keys create) or set JWT_SECRET / JWT_JWKS_URL`,
+    ];
+  }
+  const ways = [
+    ...(config.jwt?.secret ? ["HS256 JWTs"] : []),
+    ...(config.jwt?.jwksUrl ? ["JWTs from the JWKS URL"] : []),
+    "API keys",
+  ];
+  return [
+    `authentication on (${ways.join(", ")})`,
+    ...(keySource === "process"
+      ? [
+        "stream tokens are signed with a key of this process only: set STREAM_TOKEN_SECRET when several API instances serve the same clients",
+      ]
+      : []),
+  ];
 }

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { openAuthenticator } from "../src/auth/open_authenticator.ts";
 import assert from "node:assert/strict";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { Ajv2020 } from "ajv/dist/2020.js";
@@ -27,7 +28,7 @@ type Document = {
 type Response31 = { content?: Record<string, { schema: unknown }> };
 
 /** The app on an in-memory broker, as the service builds it. */
-function testApp() {
+async function testApp() {
   const broker = createMemoryBroker({ taskTtlSeconds: 60 });
   const tracker = createTracker(broker);
   const hub = createEventHub(broker);
@@ -47,6 +48,14 @@ function testApp() {
     taskTtlSeconds: 3600,
     readingsSpan: { earliest: 0, maxDaysAhead: 2 },
     corsOrigin: "*",
+    auth: (await openAuthenticator({
+      apiKeys: [],
+      apiKeysFile: null,
+      jwt: null,
+      streamTokenSecret: null,
+      dataDir: null,
+    })).auth,
+    streamTokenTimes: { afterEndSeconds: 3600, maxSeconds: 86_400 },
     debug: false,
   });
   return {
@@ -85,7 +94,7 @@ async function fetchDocument(app: OpenAPIHono): Promise<Document> {
 }
 
 Deno.test("every route the app serves is in the document, and every documented one is served", async () => {
-  const { app, close } = testApp();
+  const { app, close } = await testApp();
   try {
     const document = await fetchDocument(app);
     const served = servedRoutes(app);
@@ -99,7 +108,7 @@ Deno.test("every route the app serves is in the document, and every documented o
 });
 
 Deno.test("the document is valid OpenAPI 3.1, with the shared shapes as components", async () => {
-  const { app, close } = testApp();
+  const { app, close } = await testApp();
   try {
     const document = await fetchDocument(app);
     assert.match(document.openapi, /^3\.1\.\d+$/);
@@ -133,24 +142,60 @@ Deno.test("the document is valid OpenAPI 3.1, with the shared shapes as componen
 });
 
 Deno.test("each route documents its status codes; errors in the one shape, streams as text/event-stream", async () => {
-  const { app, close } = testApp();
+  const { app, close } = await testApp();
   try {
     const { paths } = await fetchDocument(app);
     const codes = (path: string, method: string) =>
       Object.keys(paths[path]?.[method]?.responses ?? {}).sort();
     const expected: Array<[string, string, string[]]> = [
-      ["/trainmodel", "post", ["202", "409", "413", "422", "500"]],
-      ["/trainmodel/tasks", "get", ["200", "400", "422", "500"]],
-      ["/trainmodel/status/{task_id}", "get", ["200", "404", "500"]],
-      ["/trainmodel/stream/{task_id}", "get", ["200", "204", "400", "404", "422", "500", "503"]],
-      ["/trainmodel/stream", "get", ["200", "204", "400", "404", "422", "500", "503"]],
-      ["/trainmodel/events", "get", ["200", "422", "500", "503"]],
-      ["/trainmodel/{task_id}", "delete", ["202", "404", "409", "500"]],
-      ["/meters/{meter_type}/{meter_id}/readings", "post", ["200", "413", "422", "500"]],
-      ["/meters", "get", ["200", "400", "422", "500"]],
-      ["/meters/{meter_type}", "get", ["200", "400", "422", "500"]],
-      ["/meters/{meter_type}/{meter_id}", "get", ["200", "404", "422", "500"]],
-      ["/forecast/{meter_type}/{meter_id}", "get", ["200", "404", "409", "422", "500"]],
+      ["/trainmodel", "post", ["202", "401", "403", "409", "413", "422", "500"]],
+      ["/trainmodel/tasks", "get", ["200", "400", "401", "403", "422", "500"]],
+      ["/trainmodel/status/{task_id}", "get", ["200", "401", "403", "404", "500"]],
+      ["/trainmodel/stream/{task_id}", "get", [
+        "200",
+        "204",
+        "400",
+        "401",
+        "403",
+        "404",
+        "422",
+        "500",
+        "503",
+      ]],
+      ["/trainmodel/stream", "get", [
+        "200",
+        "204",
+        "400",
+        "401",
+        "403",
+        "404",
+        "422",
+        "500",
+        "503",
+      ]],
+      ["/trainmodel/events", "get", ["200", "401", "403", "422", "500", "503"]],
+      ["/trainmodel/{task_id}", "delete", ["202", "401", "403", "404", "409", "500"]],
+      ["/meters/{meter_type}/{meter_id}/readings", "post", [
+        "200",
+        "401",
+        "403",
+        "413",
+        "422",
+        "500",
+      ]],
+      ["/meters", "get", ["200", "400", "401", "403", "422", "500"]],
+      ["/meters/{meter_type}", "get", ["200", "400", "401", "403", "422", "500"]],
+      ["/meters/{meter_type}/{meter_id}", "get", ["200", "401", "403", "404", "422", "500"]],
+      ["/forecast/{meter_type}/{meter_id}", "get", [
+        "200",
+        "401",
+        "403",
+        "404",
+        "409",
+        "422",
+        "500",
+      ]],
+      ["/auth/stream-token", "post", ["201", "401", "403", "404", "422", "500"]],
       ["/health", "get", ["200", "500", "503"]],
     ];
     for (const [path, method, want] of expected) {
@@ -183,7 +228,7 @@ Deno.test("each route documents its status codes; errors in the one shape, strea
 });
 
 Deno.test("real answers match their documented schemas", async () => {
-  const { app, tracker, close } = testApp();
+  const { app, tracker, close } = await testApp();
   try {
     const document = await fetchDocument(app);
     const ajv = new Ajv2020({ strict: false, validateFormats: false });
@@ -242,7 +287,7 @@ Deno.test("real answers match their documented schemas", async () => {
 });
 
 Deno.test("zod-validated routes answer bad values in the one error shape, naming each field", async () => {
-  const { app, close } = testApp();
+  const { app, close } = await testApp();
   try {
     const cases: Array<[string, string[], RegExp]> = [
       ["/meters/plutonium/x..y", ["meter_type", "meter_id"], /must be one of: electricity/],
@@ -267,7 +312,7 @@ Deno.test("zod-validated routes answer bad values in the one error shape, naming
 });
 
 Deno.test("/docs is HTML whose assets all come from the app, served with their types and a long cache", async () => {
-  const { app, close } = testApp();
+  const { app, close } = await testApp();
   try {
     const page = await app.request("/docs");
     assert.equal(page.status, 200);
@@ -320,7 +365,7 @@ Deno.test({
   ignore: chromium === undefined,
   fn: async () => {
     const { default: puppeteer } = await import("puppeteer-core");
-    const { app, close } = testApp();
+    const { app, close } = await testApp();
     const server = await serveApp(app, { kind: "node", port: 0, hostname: "127.0.0.1" });
     const browser = await puppeteer.launch({
       executablePath: chromium,

@@ -30,14 +30,14 @@ export interface SseStream {
   lastEventId(): string | undefined;
 }
 
-/** Opens an event stream; `lastEventId` sets the `Last-Event-ID` header. */
+/** Opens an event stream; `lastEventId` sets the `Last-Event-ID` header, `headers` adds others. */
 export async function openStream(
   url: string,
-  options: { lastEventId?: string } = {},
+  options: { lastEventId?: string; headers?: Record<string, string> } = {},
 ): Promise<SseStream> {
   const controller = new AbortController();
   let lastId: string | undefined;
-  const headers: Record<string, string> = { Accept: "text/event-stream" };
+  const headers: Record<string, string> = { Accept: "text/event-stream", ...options.headers };
   if (options.lastEventId) headers["Last-Event-ID"] = options.lastEventId;
   const response = await fetch(url, { headers, signal: controller.signal });
   async function* messages(): AsyncGenerator<SseMessage> {

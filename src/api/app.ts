@@ -5,7 +5,6 @@
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
-import { logger } from "hono/logger";
 import type { Broker } from "../broker/broker.ts";
 import type { EventHub } from "../broker/event_hub.ts";
 import type { TaskTracker } from "../tracker/tracker.ts";
@@ -21,6 +20,11 @@ import type { OpenStreams } from "./open_streams.ts";
 import { createDocsRoutes } from "./docs_routes.ts";
 import { jsonContent, serveOpenApiDocument, validationHook } from "./openapi.ts";
 import { endpointListSchema } from "./openapi_schemas.ts";
+import type { Authenticator } from "../auth/authenticator.ts";
+import { authenticate } from "./authenticate.ts";
+import { requestLog } from "./request_log.ts";
+import { createAuthRoutes, type StreamTokenTimes } from "./auth_routes.ts";
+import { TASK_ID_PATTERN } from "./request_schemas.ts";
 
 /** Everything the app needs. */
 export interface AppDeps {
@@ -45,8 +49,13 @@ export interface AppDeps {
   taskTtlSeconds: number;
   /** The span readings may fall in: from `earliest`, to `maxDaysAhead` days after now. */
   readingsSpan: { earliest: number; maxDaysAhead: number };
-  corsOrigin: string;
+  /** `Access-Control-Allow-Origin`: `*` or one origin; null: `*` while authentication is off, same-origin only once it is on. */
+  corsOrigin: string | null;
   debug: boolean;
+  /** Proves callers; off until configured. */
+  auth: Authenticator;
+  /** How long stream tokens hold. */
+  streamTokenTimes: StreamTokenTimes;
 }
 
 /** `GET /`: the list of endpoints. */
@@ -67,13 +76,18 @@ export const endpointListRoute = createRoute({
 /** Builds the HTTP API. */
 export function createApp(deps: AppDeps): OpenAPIHono {
   const app = new OpenAPIHono({ strict: false, defaultHook: validationHook });
-  if (deps.debug) app.use(logger());
+  if (deps.debug) app.use(requestLog());
   app.use(cors({
-    origin: deps.corsOrigin,
+    origin: deps.corsOrigin ?? (() => deps.auth.enabledNow() ? null : "*"),
     allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
     allowHeaders: ["Content-Type", "Last-Event-ID", "Authorization"],
     exposeHeaders: ["Location"],
     maxAge: 600,
+  }));
+  app.use(authenticate({
+    auth: deps.auth,
+    taskOf: async (id) =>
+      TASK_ID_PATTERN.test(id) ? (await deps.tracker.get(id))?.task ?? null : null,
   }));
 
   app.openapi(endpointListRoute, (c) =>
@@ -91,15 +105,18 @@ export function createApp(deps: AppDeps): OpenAPIHono {
         upload_readings: "POST /meters/{meter_type}/{meter_id}/readings",
         meter: "GET /meters/{meter_type}/{meter_id}",
         forecast: "GET /forecast/{meter_type}/{meter_id}?horizon=24",
+        stream_token: "POST /auth/stream-token",
         health: "GET /health/",
         docs: "GET /docs",
         openapi: "GET /openapi.json",
       },
     }, 200));
-  app.route("/trainmodel", createTrainRoutes(deps));
+  const tokens = { tokens: deps.auth.tokens, times: deps.streamTokenTimes };
+  app.route("/trainmodel", createTrainRoutes({ ...deps, ...tokens }));
   app.route("/trainmodel", createEventsRoutes({ ...deps, log: deps.broker }));
   app.route("/meters", createMeterRoutes(deps));
   app.route("/forecast", createForecastRoutes(deps.forecaster));
+  app.route("/auth", createAuthRoutes({ ...tokens, taskOf: deps.tracker.get }));
   app.route("/health", createHealthRoutes(deps.info, deps.health));
   app.route("/docs", createDocsRoutes());
   serveOpenApiDocument(app);

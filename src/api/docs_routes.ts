@@ -102,7 +102,7 @@ export const docsAssetRoute = createRoute({
         "text/css": { schema: z.string() },
       },
     },
-    ...errorResponses({ 404: "No such file (`not_found`)" }),
+    ...errorResponses({ 404: "No such file (`not_found`)" }, { open: true }),
   },
 });
 

@@ -24,6 +24,7 @@ import { isEventId } from "../broker/event_id.ts";
 import type { TaskEvent } from "../domain/task.ts";
 import { followAllTasks } from "./all_tasks_feed.ts";
 import { ApiError } from "./errors.ts";
+import { maySee } from "./access.ts";
 import { sseFrame } from "./sse_frame.ts";
 import { passes, type TaskFilters } from "./task_filters.ts";
 import { eventsRoute } from "./openapi_events.ts";
@@ -74,6 +75,7 @@ export function createEventsRoutes(deps: EventsRoutesDeps): OpenAPIHono {
       status: taskStatuses(query.status),
       meterType: query.meter_type,
       meterId: query.meter_id,
+      visible: maySee(c),
     };
     const after = c.req.valid("header")["Last-Event-ID"]?.trim() || null;
     if (after !== null && !isEventId(after)) {

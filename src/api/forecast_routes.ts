@@ -6,6 +6,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { type Forecaster, ForecastError } from "../forecast/forecaster.ts";
 import { ApiError } from "./errors.ts";
+import { checkMeter } from "./access.ts";
 import { errorResponses, jsonContent, requestHook, validationHook } from "./openapi.ts";
 import { forecastSchema } from "./openapi_schemas.ts";
 import { meterParamsSchema, problemCheck } from "./request_schemas.ts";
@@ -53,6 +54,7 @@ export function createForecastRoutes(forecaster: Forecaster): OpenAPIHono {
   const routes = new OpenAPIHono({ strict: false, defaultHook: validationHook });
   routes.openapi(forecastRoute, async (c) => {
     const meter = c.req.valid("param");
+    checkMeter(c, meter);
     const horizon = Number(c.req.valid("query").horizon ?? "24");
     try {
       return c.json(await forecaster.forecast(meter, horizon), 200);

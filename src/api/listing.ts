@@ -74,3 +74,30 @@ function badCursor(): ApiError {
     "The cursor is not one this listing handed out. Start again without it, and pass on the next_cursor of each page as it is.",
   );
 }
+
+/** Broker reads a listing makes at most for one page when some items are left out. */
+const FILL_READS = 10;
+
+/**
+ * A page of the items `keep` lets through (those a meter-restricted caller
+ * may see): reads on until `limit` items are kept or the listing ends, each
+ * read asking only for the items still missing, so the broker's cursor after
+ * the last read is exact. After `FILL_READS` reads the page may be short;
+ * `next` still goes on from there.
+ */
+export async function keptPage<T>(
+  read: (after: string | null, limit: number) => Promise<{ items: T[]; next: string | null }>,
+  keep: (item: T) => boolean,
+  limit: number,
+  after: string | null,
+): Promise<{ items: T[]; next: string | null }> {
+  const items: T[] = [];
+  let next = after;
+  for (let reads = 0; reads < FILL_READS; reads++) {
+    const page = await listing(() => read(next, limit - items.length));
+    items.push(...page.items.filter(keep));
+    next = page.next;
+    if (next === null || items.length >= limit) break;
+  }
+  return { items, next };
+}

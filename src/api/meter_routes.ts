@@ -15,7 +15,8 @@ import { summarize } from "../meters/summary.ts";
 import { parseUpload } from "../meters/upload.ts";
 import type { MeterRef, MeterType } from "../domain/meter.ts";
 import { ApiError, fieldProblems, validationError } from "./errors.ts";
-import { listing, openCursor, pageLimit, sealCursor } from "./listing.ts";
+import { keptPage, openCursor, pageLimit, sealCursor } from "./listing.ts";
+import { checkMeter, maySee } from "./access.ts";
 import { requestHook, validationHook } from "./openapi.ts";
 import {
   listMetersOfTypeRoute,
@@ -72,6 +73,7 @@ export function createMeterRoutes(deps: MeterRoutesDeps): OpenAPIHono {
     }),
     async (c) => {
       const meter = meterFromParams(c.req.param("meter_type"), c.req.param("meter_id"));
+      checkMeter(c, meter);
       const json = /json/i.test(c.req.header("Content-Type") ?? "");
       const upload = parseUpload(await c.req.text(), json, {
         earliest: deps.readingsSpan.earliest,
@@ -160,12 +162,18 @@ export function createMeterRoutes(deps: MeterRoutesDeps): OpenAPIHono {
   const listMeters = async (
     meterType: MeterType | undefined,
     query: { limit?: string; cursor?: string },
+    visible: (meter: MeterRef) => boolean,
   ) => {
-    const limit = pageLimit(query.limit);
-    const page = await listing(() =>
-      deps.broker.listMeters({ limit, after: openCursor(query.cursor), meterType })
+    const page = await keptPage(
+      async (after, limit) => {
+        const page = await deps.broker.listMeters({ limit, after, meterType });
+        return { items: page.meters, next: page.next };
+      },
+      visible,
+      pageLimit(query.limit),
+      openCursor(query.cursor),
     );
-    const meters = await Promise.all(page.meters.map(async (meter) => {
+    const meters = await Promise.all(page.items.map(async (meter) => {
       const [count, trainedAt] = await Promise.all([
         deps.broker.countReadings(meter),
         deps.broker.modelTrainedAt(meter),
@@ -183,16 +191,17 @@ export function createMeterRoutes(deps: MeterRoutesDeps): OpenAPIHono {
 
   routes.openapi(
     listMetersRoute,
-    async (c) => c.json(await listMeters(undefined, c.req.valid("query")), 200),
+    async (c) => c.json(await listMeters(undefined, c.req.valid("query"), maySee(c)), 200),
   );
 
   routes.openapi(listMetersOfTypeRoute, async (c) => {
     const { meter_type } = c.req.valid("param");
-    return c.json(await listMeters(meter_type, c.req.valid("query")), 200);
+    return c.json(await listMeters(meter_type, c.req.valid("query"), maySee(c)), 200);
   }, requestHook(listMetersOfTypeRoute.request));
 
   routes.openapi(meterRoute, async (c) => {
     const meter = c.req.valid("param");
+    checkMeter(c, meter);
     const [series, model] = await Promise.all([
       deps.broker.getReadings(meter),
       deps.models.describe(meter),

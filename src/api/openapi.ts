@@ -23,6 +23,10 @@ export const API_VERSION = "1.0.0";
 /** Status codes the API answers with the error body, and what each means in general. */
 const ERROR_MEANINGS = {
   400: "Bad request",
+  401:
+    "No credentials, or bad ones (`unauthorized`, `invalid_credentials`, `stream_token_expired`), when authentication is on",
+  403:
+    "Valid credentials without the route's scope, or for another meter or task (`forbidden_scope`, `forbidden_meter`, `forbidden_task`)",
   404: "Not found",
   409: "Conflict",
   413: "The body is too large",
@@ -42,18 +46,34 @@ export function jsonContent<T extends ZodType>(schema: T) {
 
 /**
  * The error answers of a route, each in the one error shape with what it
- * means for this route; `500` is added to every route.
+ * means for this route; `500` is added to every route, `401` and `403` to
+ * every route that needs credentials when authentication is on (all but
+ * `open` ones).
  */
-export function errorResponses(meanings: Partial<Record<ErrorStatus, string>>) {
+export function errorResponses(
+  meanings: Partial<Record<ErrorStatus, string>>,
+  { open = false }: { open?: boolean } = {},
+) {
   const responses: Record<string, {
     description: string;
     content: ReturnType<typeof jsonContent<typeof errorBodySchema>>;
-    headers?: Record<string, { description: string; schema: { type: "integer" } }>;
+    headers?: Record<string, { description: string; schema: { type: "integer" | "string" } }>;
   }> = {};
-  for (const [status, meaning] of Object.entries({ ...meanings, 500: ERROR_MEANINGS[500] })) {
+  const auth = open ? {} : { 401: ERROR_MEANINGS[401], 403: ERROR_MEANINGS[403] };
+  for (
+    const [status, meaning] of Object.entries({ ...auth, ...meanings, 500: ERROR_MEANINGS[500] })
+  ) {
     responses[status] = {
       description: meaning ?? ERROR_MEANINGS[Number(status) as ErrorStatus],
       content: jsonContent(errorBodySchema),
+    };
+  }
+  if (responses[401]) {
+    responses[401].headers = {
+      "WWW-Authenticate": {
+        description: 'The scheme: `Bearer realm="wattcast"`',
+        schema: { type: "string" },
+      },
     };
   }
   if (responses[503]) {
@@ -128,6 +148,7 @@ const DOCUMENT_CONFIG = {
     { name: "training", description: "Start, follow and cancel training tasks" },
     { name: "meters", description: "Readings and what is stored of each meter" },
     { name: "forecasts", description: "Forecasts from trained models" },
+    { name: "auth", description: "Stream tokens for browsers, when authentication is on" },
     { name: "service", description: "Health, the endpoint list and this documentation" },
   ],
 } as const;

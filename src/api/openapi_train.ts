@@ -52,7 +52,15 @@ export const startTaskRoute = createRoute({
           schema: { type: "string" },
         },
       },
-      content: jsonContent(taskStatusSchema),
+      content: jsonContent(z.intersection(
+        taskStatusSchema,
+        z.object({
+          stream_token: z.string().optional().meta({
+            description:
+              "Only when authentication is on: opens this task's stream as `?token=` (an EventSource cannot send headers); read-only, it stops opening it an hour after the task ends",
+          }),
+        }),
+      )),
     },
     ...errorResponses({
       409:

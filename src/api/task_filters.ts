@@ -13,11 +13,14 @@ export interface TaskFilters {
   status?: TaskStatus[];
   meterType?: MeterType;
   meterId?: string;
+  /** The meters the client may see (its principal's restriction). */
+  visible?: (meter: { meter_id: string }) => boolean;
 }
 
 /** True when `task` passes the filters. */
 export function passes(task: Task, filters: TaskFilters): boolean {
   return (!filters.status || filters.status.includes(task.status)) &&
     (!filters.meterType || task.meter_type === filters.meterType) &&
-    (!filters.meterId || task.meter_id === filters.meterId);
+    (!filters.meterId || task.meter_id === filters.meterId) &&
+    (!filters.visible || filters.visible(task));
 }

@@ -1,3 +1,4 @@
+import { openAuthenticator } from "../auth/open_authenticator.ts";
 import assert from "node:assert/strict";
 import { createMemoryBroker } from "../broker/memory_broker.ts";
 import { createEventHub } from "../broker/event_hub.ts";
@@ -37,6 +38,14 @@ for (const kind of ["node", "deno"] as const) {
       taskTtlSeconds: 3600,
       readingsSpan: { earliest: 0, maxDaysAhead: 2 },
       corsOrigin: "*",
+      auth: (await openAuthenticator({
+        apiKeys: [],
+        apiKeysFile: null,
+        jwt: null,
+        streamTokenSecret: null,
+        dataDir: null,
+      })).auth,
+      streamTokenTimes: { afterEndSeconds: 3600, maxSeconds: 86_400 },
       debug: false,
     });
     const originalError = console.error;

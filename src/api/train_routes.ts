@@ -16,7 +16,11 @@ import { isFinal, type TaskEvent } from "../domain/task.ts";
 import { meterKey } from "../domain/meter.ts";
 import type { TaskTracker } from "../tracker/tracker.ts";
 import { ApiError, fieldProblems, validationError } from "./errors.ts";
-import { listing, openCursor, pageLimit, sealCursor } from "./listing.ts";
+import { keptPage, openCursor, pageLimit, sealCursor } from "./listing.ts";
+import { checkMeter, maySee, principalOf } from "./access.ts";
+import { mintFor, type StreamTokenTimes } from "./auth_routes.ts";
+import type { Authenticator } from "../auth/authenticator.ts";
+import type { StreamTokens } from "../auth/stream_tokens.ts";
 import type { OpenStreams } from "./open_streams.ts";
 import { streamTask } from "./task_stream.ts";
 import { tooManyStreams } from "./stream_requests.ts";
@@ -51,6 +55,10 @@ export interface TrainRoutesDeps {
   /** Seconds a finished task is kept, for the "unknown or expired" message. */
   taskTtlSeconds: number;
   debug: boolean;
+  /** Whether authentication is on (a started task then comes with its stream token). */
+  auth: Pick<Authenticator, "enabledNow">;
+  tokens: StreamTokens;
+  times: StreamTokenTimes;
 }
 
 /** Largest training request body accepted. */
@@ -129,6 +137,7 @@ export function createTrainRoutes(deps: TrainRoutesDeps): OpenAPIHono {
       const parsed = trainRequestSchema.safeParse(body);
       if (!parsed.success) throw validationError(fieldProblems(parsed.error));
       const { meter, options } = toTrainRequest(parsed.data);
+      checkMeter(c, meter);
       // Counted, not read: a meter may hold years of readings (HLEN in Redis).
       if (await deps.broker.countReadings(meter) === 0) {
         throw validationError([{
@@ -153,26 +162,36 @@ export function createTrainRoutes(deps: TrainRoutesDeps): OpenAPIHono {
         );
       }
       c.header("Location", `/trainmodel/status/${outcome.task.task_id}`);
-      return c.json(outcome.task, 202);
+      if (!deps.auth.enabledNow()) return c.json(outcome.task, 202);
+      const principal = principalOf(c);
+      const grant = await mintFor(deps, principal.name, principal.meters, [outcome.task.task_id]);
+      return c.json({ ...outcome.task, stream_token: grant.token }, 202);
     },
   );
 
   routes.openapi(listTasksRoute, async (c) => {
     const query = c.req.valid("query");
-    const page = await listing(() =>
-      deps.broker.listTasks({
-        limit: pageLimit(query.limit),
-        after: openCursor(query.cursor),
-        status: taskStatuses(query.status),
-        meterType: query.meter_type,
-        meterId: query.meter_id,
-      })
+    const page = await keptPage(
+      async (after, limit) => {
+        const page = await deps.broker.listTasks({
+          limit,
+          after,
+          status: taskStatuses(query.status),
+          meterType: query.meter_type,
+          meterId: query.meter_id,
+        });
+        return { items: page.tasks, next: page.next };
+      },
+      maySee(c),
+      pageLimit(query.limit),
+      openCursor(query.cursor),
     );
-    return c.json({ tasks: page.tasks, next_cursor: sealCursor(page.next) }, 200);
+    return c.json({ tasks: page.items, next_cursor: sealCursor(page.next) }, 200);
   });
 
   routes.openapi(taskStatusRoute, async (c) => {
     const current = await taskOr404(c.req.valid("param").task_id);
+    checkMeter(c, current.task);
     return c.json(current.task, 200);
   });
 
@@ -182,6 +201,7 @@ export function createTrainRoutes(deps: TrainRoutesDeps): OpenAPIHono {
     const ids = taskIds(query.task_ids);
     const currents = await Promise.all(ids.map((id) => streamSettings.broker.getTask(id)));
     const unknown = ids.filter((_, i) => !currents[i]);
+    for (const current of currents) if (current) checkMeter(c, current.task);
     if (unknown.length) {
       throw new ApiError(
         404,
@@ -223,6 +243,7 @@ export function createTrainRoutes(deps: TrainRoutesDeps): OpenAPIHono {
     const taskId = c.req.valid("param").task_id;
     const kinds = eventKinds(c.req.valid("query").events);
     let current = await taskOr404(taskId, streamSettings.broker.getTask);
+    checkMeter(c, current.task);
     let lastEventId = c.req.valid("header")["Last-Event-ID"]?.trim() || null;
     if (lastEventId !== null && !isEventId(lastEventId)) {
       throw new ApiError(
@@ -256,7 +277,7 @@ export function createTrainRoutes(deps: TrainRoutesDeps): OpenAPIHono {
 
   routes.openapi(cancelTaskRoute, async (c) => {
     const taskId = c.req.valid("param").task_id;
-    await taskOr404(taskId);
+    checkMeter(c, (await taskOr404(taskId)).task);
     const outcome = await deps.tracker.cancel(taskId);
     if (outcome.outcome === "cancelled") return c.json(outcome.task, 202);
     if (outcome.outcome === "already_final") {

@@ -50,6 +50,8 @@ export interface KeyStore {
   get(id: string): Promise<ApiKeyRecord | undefined>;
   /** Records known now (for the start-up line: whether authentication is on). */
   count(): number;
+  /** Records in force, the file read again first when it has changed. */
+  size(): Promise<number>;
 }
 
 /** Opens the store; the file is read at once, and again when it has changed. */
@@ -74,20 +76,25 @@ export async function openKeyStore(
   if (options.file) stamp = await fileStamp();
   await load();
   let lastCheck = Date.now();
+  const recheck = async () => {
+    if (!options.file || Date.now() - lastCheck < (options.recheckMs ?? 2000)) return;
+    lastCheck = Date.now();
+    const now = await fileStamp();
+    if (now === stamp) return;
+    stamp = now;
+    await load().catch((error) =>
+      console.error("Could not read the API key file; the keys read before stay:", error)
+    );
+  };
   return {
     async get(id) {
-      if (options.file && Date.now() - lastCheck >= (options.recheckMs ?? 2000)) {
-        lastCheck = Date.now();
-        const now = await fileStamp();
-        if (now !== stamp) {
-          stamp = now;
-          await load().catch((error) =>
-            console.error("Could not read the API key file; the keys read before stay:", error)
-          );
-        }
-      }
+      await recheck();
       return byId.get(id);
     },
     count: () => byId.size,
+    async size() {
+      await recheck();
+      return byId.size;
+    },
   };
 }

@@ -1,0 +1,41 @@
+/**
+ * Which scope each route needs once authentication is on, in one table, and
+ * which routes need none. A route missing from the table needs `read` when
+ * it only reads (GET, HEAD) and `admin` otherwise, so a new route is never
+ * open by accident.
+ *
+ * @module
+ */
+import type { Scope } from "../domain/principal.ts";
+
+/**
+ * Paths answered to anyone: the health probe, and static pages a browser
+ * opens without a way to send a header: the dashboard's page and assets,
+ * the API documentation (`/docs`, `/openapi.json`; the contract is no
+ * secret, and the data behind it still needs credentials).
+ */
+export function isPublic(method: string, path: string): boolean {
+  if (method === "OPTIONS") return true; // CORS preflights carry no credentials
+  if (path === "/health" || path.startsWith("/health/")) return true;
+  if (method !== "GET" && method !== "HEAD") return false;
+  return path === "/" || path.startsWith("/assets/") || path === "/openapi.json" ||
+    path === "/docs" || path.startsWith("/docs/");
+}
+
+/** The stream endpoints: the only ones that take a `?token=` stream token. */
+export function isStreamPath(path: string): boolean {
+  return /^\/trainmodel\/(stream(\/[^/]+)?|events)\/?$/.test(path);
+}
+
+const TABLE: [method: string, path: RegExp, scope: Scope][] = [
+  ["POST", /^\/trainmodel\/?$/, "train"],
+  ["DELETE", /^\/trainmodel\/[^/]+\/?$/, "train"],
+  ["POST", /^\/meters\/[^/]+\/[^/]+\/readings\/?$/, "train"],
+  ["POST", /^\/auth\/stream-token\/?$/, "read"],
+];
+
+/** The scope a request needs. */
+export function scopeFor(method: string, path: string): Scope {
+  for (const [m, pattern, scope] of TABLE) if (m === method && pattern.test(path)) return scope;
+  return method === "GET" || method === "HEAD" ? "read" : "admin";
+}
