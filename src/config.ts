@@ -46,6 +46,8 @@ const schema = z.object({
   STREAM_TOKEN_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   STREAM_TOKEN_AFTER_END_SECONDS: int(0, 7 * 86_400).default(3600),
   STREAM_TOKEN_MAX_SECONDS: int(60, 30 * 86_400).default(86_400),
+  MAX_QUEUED_TASKS: int(1, 1_000_000).default(1000),
+  MAX_QUEUED_TASKS_PER_PRINCIPAL: int(1, 1_000_000).default(100),
   UPSTASH_REDIS_REST_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" })
     .optional(),
   UPSTASH_REDIS_REST_TOKEN: z.string().min(1).optional(),
@@ -108,6 +110,8 @@ export interface Config {
   jwt: JwtSettings | null;
   /** The key stream tokens are signed with; null: made and kept in the data directory (or per process). */
   streamTokenSecret: string | null;
+  /** Active training tasks (queued or training) there may be, in all and per principal. */
+  queueBounds: { total: number; perPrincipal: number };
   /** Seconds after its task ends that a stream token still opens the stream, and at most. */
   streamTokenTimes: { afterEndSeconds: number; maxSeconds: number };
   /** The REST endpoint of Redis (Upstash, or this project's gateway). */
@@ -216,6 +220,7 @@ export function parseConfig(
       }
       : null,
     streamTokenSecret: c.STREAM_TOKEN_SECRET ?? null,
+    queueBounds: { total: c.MAX_QUEUED_TASKS, perPrincipal: c.MAX_QUEUED_TASKS_PER_PRINCIPAL },
     streamTokenTimes: {
       afterEndSeconds: c.STREAM_TOKEN_AFTER_END_SECONDS,
       maxSeconds: c.STREAM_TOKEN_MAX_SECONDS,

@@ -88,6 +88,7 @@ export async function startService(
     debug: config.debug,
     auth,
     streamTokenTimes: config.streamTokenTimes,
+    queueBounds: config.queueBounds,
     info: { service: "wattcast", mode: options.mode },
     health: [
       {

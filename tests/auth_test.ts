@@ -4,6 +4,7 @@
  * and their expiry, and no credential in the logs of a real process.
  */
 import assert from "node:assert/strict";
+import { SignJWT, UnsecuredJWT } from "jose";
 import { createApiKey } from "../src/auth/api_keys.ts";
 import { startTestService, type TestService } from "./harness.ts";
 import { openStream, readUntil } from "./sse_client.ts";
@@ -293,3 +294,92 @@ Deno.test("no API key or token appears in the output of a real process, even wit
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+Deno.test("JWTs from the identity provider: scopes and meters from their claims; forged, expired and alg none refused", async () => {
+  const secret = "the-identity-providers-shared-secret-0123456789";
+  const service = await startTestService({
+    JWT_SECRET: secret,
+    JWT_ISSUER: "https://idp.example",
+    JWT_AUDIENCE: "wattcast",
+  });
+  const sign = (claims: Record<string, unknown>, options: { key?: string; exp?: string } = {}) =>
+    new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).setIssuer("https://idp.example")
+      .setAudience("wattcast").setSubject("ana").setIssuedAt()
+      .setExpirationTime(options.exp ?? "5m").sign(new TextEncoder().encode(options.key ?? secret));
+  try {
+    const good = await sign({ scope: "openid read", meters: ["meter_test_*"] });
+    const meters = await call(service, "GET", "/meters", good);
+    assert.equal(meters.status, 200);
+    assert.deepEqual(
+      (meters.json.meters as { meter_id: string }[]).map((m) => m.meter_id).sort(),
+      ["meter_test_001", "meter_test_002"],
+    );
+    const train = await call(service, "POST", "/trainmodel/", good, {
+      meter_id: "meter_test_001",
+      meter_type: "electricity",
+    });
+    assert.equal(train.status, 403, "read only");
+    const refused = [
+      await sign({ scope: "read" }, { key: "another-secret-another-secret-another-secret" }),
+      await sign({ scope: "read" }, { exp: "1 minute ago" }),
+      new UnsecuredJWT({ sub: "ana", scope: "read admin" }).setIssuer("https://idp.example")
+        .setAudience("wattcast").encode(),
+    ];
+    for (const token of refused) {
+      const answer = await call(service, "GET", "/meters", token);
+      assert.equal(answer.status, 401, token);
+      assert.equal((answer.json.error as { code: string }).code, "invalid_credentials");
+    }
+  } finally {
+    await service.close();
+  }
+});
+
+for (const kind of ["sqlite", "redis"] as const) {
+  Deno.test(`${kind}: the queue is bounded per principal (429) and in all (503), with Retry-After, and nothing is queued past them`, async () => {
+    const third = await createApiKey({ name: "third", scopes: ["read", "train"], meters: null });
+    const service = await startTestService({
+      API_KEYS: JSON.stringify([admin.record, gasTeam.record, third.record]),
+      MAX_QUEUED_TASKS: "2",
+      MAX_QUEUED_TASKS_PER_PRINCIPAL: "1",
+    }, kind);
+    const start = (key: string, meter_id: string, meter_type = "electricity") =>
+      call(service, "POST", "/trainmodel/", key, {
+        meter_id,
+        meter_type,
+        epochs: 500,
+        batch_size: 8,
+      });
+    try {
+      const first = await start(admin.key, "meter_test_001");
+      assert.equal(first.status, 202);
+      assert.equal(first.json.requested_by, "ops");
+      const mine = await start(admin.key, "meter_test_002");
+      assert.equal(mine.status, 429);
+      assert.equal((mine.json.error as { code: string }).code, "too_many_queued_tasks");
+      assert.ok(Number(mine.headers.get("Retry-After")) > 0);
+      assert.equal((await start(gasTeam.key, "meter_gas_001", "gas")).status, 202);
+      const full = await start(third.key, "meter_test_002");
+      assert.equal(full.status, 503);
+      assert.equal((full.json.error as { code: string }).code, "queue_full");
+      assert.ok(Number(full.headers.get("Retry-After")) > 0);
+      const tasks = await call(service, "GET", "/trainmodel/tasks", admin.key);
+      assert.equal((tasks.json.tasks as unknown[]).length, 2, "nothing queued past the bounds");
+
+      assert.equal(
+        (await call(service, "DELETE", `/trainmodel/${first.json.task_id}`, admin.key)).status,
+        202,
+      );
+      const again = await start(admin.key, "meter_test_002");
+      assert.equal(again.status, 202, "a cancelled task frees its place");
+      for (const id of [again.json.task_id]) {
+        await call(service, "DELETE", `/trainmodel/${id}`, admin.key);
+      }
+      const gas = (tasks.json.tasks as { task_id: string; meter_id: string }[])
+        .find((t) => t.meter_id === "meter_gas_001")!;
+      await call(service, "DELETE", `/trainmodel/${gas.task_id}`, admin.key);
+    } finally {
+      await service.close();
+    }
+  });
+}

@@ -56,6 +56,7 @@ async function testApp() {
       dataDir: null,
     })).auth,
     streamTokenTimes: { afterEndSeconds: 3600, maxSeconds: 86_400 },
+    queueBounds: { total: 1000, perPrincipal: 100 },
     debug: false,
   });
   return {
@@ -148,7 +149,7 @@ Deno.test("each route documents its status codes; errors in the one shape, strea
     const codes = (path: string, method: string) =>
       Object.keys(paths[path]?.[method]?.responses ?? {}).sort();
     const expected: Array<[string, string, string[]]> = [
-      ["/trainmodel", "post", ["202", "401", "403", "409", "413", "422", "500"]],
+      ["/trainmodel", "post", ["202", "401", "403", "409", "413", "422", "429", "500", "503"]],
       ["/trainmodel/tasks", "get", ["200", "400", "401", "403", "422", "500"]],
       ["/trainmodel/status/{task_id}", "get", ["200", "401", "403", "404", "500"]],
       ["/trainmodel/stream/{task_id}", "get", [

@@ -24,6 +24,7 @@ import type { Authenticator } from "../auth/authenticator.ts";
 import { authenticate } from "./authenticate.ts";
 import { requestLog } from "./request_log.ts";
 import { createAuthRoutes, type StreamTokenTimes } from "./auth_routes.ts";
+import type { QueueBounds } from "./queue_bounds.ts";
 import { TASK_ID_PATTERN } from "./request_schemas.ts";
 
 /** Everything the app needs. */
@@ -56,6 +57,8 @@ export interface AppDeps {
   auth: Authenticator;
   /** How long stream tokens hold. */
   streamTokenTimes: StreamTokenTimes;
+  /** Active training tasks there may be, in all and per principal. */
+  queueBounds: QueueBounds;
 }
 
 /** `GET /`: the list of endpoints. */

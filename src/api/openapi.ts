@@ -32,6 +32,7 @@ const ERROR_MEANINGS = {
   413: "The body is too large",
   415: "Unsupported media type",
   422: "Invalid request: `error.details.fields` names each bad field",
+  429: "Too many requests from this caller; `Retry-After` says when to try again",
   500: "The server failed; the error is in the service log",
   503: "Unavailable",
 } as const;
@@ -76,8 +77,9 @@ export function errorResponses(
       },
     };
   }
-  if (responses[503]) {
-    responses[503].headers = {
+  for (const status of [429, 503]) {
+    if (!responses[status]) continue;
+    responses[status].headers = {
       "Retry-After": {
         description: "Seconds to wait before trying again",
         schema: { type: "integer" },

@@ -66,6 +66,10 @@ export const taskStatusSchema = z.object({
     val_loss: z.number().nullable(),
     evaluation: z.unknown().optional(),
   }).nullable().meta({ description: "Training metrics; null before training starts" }),
+  requested_by: z.string().optional().meta({
+    description:
+      "Who started the task (an API key's name, a JWT's sub); only with authentication on",
+  }),
 }).meta({
   id: "TaskStatus",
   description:

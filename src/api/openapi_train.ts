@@ -66,6 +66,9 @@ export const startTaskRoute = createRoute({
       409:
         "The meter already has an active task (`task_already_active`): its id is in `error.details.task_id`",
       413: "The body is over 16 KiB (`body_too_large`)",
+      429:
+        "The caller already has MAX_QUEUED_TASKS_PER_PRINCIPAL tasks waiting or training (`too_many_queued_tasks`); nothing was queued",
+      503: "The queue holds MAX_QUEUED_TASKS tasks (`queue_full`); nothing was queued",
       422:
         "A bad field, a key given twice, a body that is not JSON, or a meter without readings (`validation_failed`, naming each)",
     }),

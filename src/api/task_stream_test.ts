@@ -46,6 +46,7 @@ for (const kind of ["node", "deno"] as const) {
         dataDir: null,
       })).auth,
       streamTokenTimes: { afterEndSeconds: 3600, maxSeconds: 86_400 },
+      queueBounds: { total: 1000, perPrincipal: 100 },
       debug: false,
     });
     const originalError = console.error;

@@ -19,6 +19,7 @@ import { ApiError, fieldProblems, validationError } from "./errors.ts";
 import { keptPage, openCursor, pageLimit, sealCursor } from "./listing.ts";
 import { checkMeter, maySee, principalOf } from "./access.ts";
 import { mintFor, type StreamTokenTimes } from "./auth_routes.ts";
+import { checkQueueRoom, type QueueBounds } from "./queue_bounds.ts";
 import type { Authenticator } from "../auth/authenticator.ts";
 import type { StreamTokens } from "../auth/stream_tokens.ts";
 import type { OpenStreams } from "./open_streams.ts";
@@ -59,6 +60,8 @@ export interface TrainRoutesDeps {
   auth: Pick<Authenticator, "enabledNow">;
   tokens: StreamTokens;
   times: StreamTokenTimes;
+  /** Active tasks there may be, in all and per principal. */
+  queueBounds: QueueBounds;
 }
 
 /** Largest training request body accepted. */
@@ -147,7 +150,13 @@ export function createTrainRoutes(deps: TrainRoutesDeps): OpenAPIHono {
           }); upload the meter's readings before training`,
         }]);
       }
-      const outcome = await deps.tracker.create(meter, options);
+      const principal = principalOf(c);
+      await checkQueueRoom(deps.broker, principal, deps.queueBounds);
+      const outcome = await deps.tracker.create(
+        meter,
+        options,
+        principal.via === "anonymous" ? undefined : principal.name,
+      );
       if (!outcome.created) {
         throw new ApiError(
           409,
@@ -163,7 +172,6 @@ export function createTrainRoutes(deps: TrainRoutesDeps): OpenAPIHono {
       }
       c.header("Location", `/trainmodel/status/${outcome.task.task_id}`);
       if (!deps.auth.enabledNow()) return c.json(outcome.task, 202);
-      const principal = principalOf(c);
       const grant = await mintFor(deps, principal.name, principal.meters, [outcome.task.task_id]);
       return c.json({ ...outcome.task, stream_token: grant.token }, 202);
     },

@@ -100,6 +100,8 @@ export interface Task extends MeterRef {
   attempt: number;
   options: TrainingOptions;
   metrics: TrainingMetrics | null;
+  /** Who started it (the principal's name), when authentication is on. */
+  requested_by?: string;
 }
 
 /** One entry of a task's event log: a status change and its event id. */

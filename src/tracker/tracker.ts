@@ -57,7 +57,8 @@ export type CancelOutcome =
 /** Owns every change to every task. */
 export interface TaskTracker {
   /** Creates a `PENDING` task and queues its job, unless the meter is busy. */
-  create(meter: MeterRef, options: TrainingOptions): Promise<CreateOutcome>;
+  /** Creates a task and queues its job; `requestedBy` names who asked, when known. */
+  create(meter: MeterRef, options: TrainingOptions, requestedBy?: string): Promise<CreateOutcome>;
   /** The task's current state and event id, or null if unknown. */
   get(taskId: string): Promise<TaskEvent | null>;
   /**
@@ -164,7 +165,7 @@ export function createTracker(
   }
 
   return {
-    async create(meter, options) {
+    async create(meter, options, requestedBy) {
       const at = now().toISOString();
       const task: Task = {
         task_id: crypto.randomUUID(),
@@ -182,6 +183,7 @@ export function createTracker(
         attempt: 1,
         options,
         metrics: null,
+        ...(requestedBy === undefined ? {} : { requested_by: requestedBy }),
       };
       const result = await broker.createTask(task, {
         task_id: task.task_id,
