@@ -185,3 +185,18 @@ for (const server of ["node", "deno"] as const) {
     }
   });
 }
+
+Deno.test("a URL over the limit is a 414 in the one error shape", async () => {
+  const service = await startTestService();
+  try {
+    const response = await fetch(
+      `${service.url}/trainmodel/tasks?status=${"PENDING,".repeat(1200)}`,
+    );
+    assert.equal(response.status, 414);
+    const body = await response.json();
+    assert.equal(body.error.code, "url_too_long");
+    assert.match(body.error.message, /at most 8192/);
+  } finally {
+    await service.close();
+  }
+});

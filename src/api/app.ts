@@ -61,6 +61,9 @@ export interface AppDeps {
   queueBounds: QueueBounds;
 }
 
+/** Longest request URL read (path and query); a longer one is a `414`. Headers are capped by the HTTP server (16 KiB). */
+export const MAX_URL_LENGTH = 8192;
+
 /** `GET /`: the list of endpoints. */
 export const endpointListRoute = createRoute({
   method: "get",
@@ -80,6 +83,14 @@ export const endpointListRoute = createRoute({
 export function createApp(deps: AppDeps): OpenAPIHono {
   const app = new OpenAPIHono({ strict: false, defaultHook: validationHook });
   if (deps.debug) app.use(requestLog());
+  app.use(async (c, next) => {
+    if (c.req.url.length <= MAX_URL_LENGTH) return await next();
+    throw new ApiError(
+      414,
+      "url_too_long",
+      `The URL is ${c.req.url.length} characters; at most ${MAX_URL_LENGTH} are read. Send fewer task ids or filters at once.`,
+    );
+  });
   app.use(cors({
     origin: deps.corsOrigin ?? (() => deps.auth.enabledNow() ? null : "*"),
     allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],

@@ -76,6 +76,18 @@ export const taskStatusSchema = z.object({
     "The task status object. Statuses: PENDING → FETCHING_DATA → PREPROCESSING → TRAINING_MODEL → SAVING_MODEL → SUCCESS, or FAILURE or CANCELLED (RETRYING when a job is delivered again).",
 });
 
+/** `POST /trainmodel/`'s answer: the task status object, and a stream token when authentication is on. */
+export const startedTaskSchema = taskStatusSchema.extend({
+  stream_token: z.string().optional().meta({
+    description:
+      "Only when authentication is on: opens this task's stream as `?token=` (an EventSource cannot send headers); read-only, it stops opening it STREAM_TOKEN_AFTER_END_SECONDS after the task ends",
+  }),
+}).meta({
+  id: "StartedTask",
+  description:
+    "The new task's status object (PENDING at 0%), and its stream token when authentication is on.",
+});
+
 /** The one error shape of the API. */
 export const errorBodySchema = z.object({
   error: z.object({

@@ -8,7 +8,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { pageQuerySchema } from "./listing.ts";
 import { errorResponses, eventStreamResponse, jsonContent } from "./openapi.ts";
-import { taskPageSchema, taskStatusSchema } from "./openapi_schemas.ts";
+import { startedTaskSchema, taskPageSchema, taskStatusSchema } from "./openapi_schemas.ts";
 import {
   eventsParam,
   lastEventIdHeaderSchema,
@@ -52,15 +52,7 @@ export const startTaskRoute = createRoute({
           schema: { type: "string" },
         },
       },
-      content: jsonContent(z.intersection(
-        taskStatusSchema,
-        z.object({
-          stream_token: z.string().optional().meta({
-            description:
-              "Only when authentication is on: opens this task's stream as `?token=` (an EventSource cannot send headers); read-only, it stops opening it an hour after the task ends",
-          }),
-        }),
-      )),
+      content: jsonContent(startedTaskSchema),
     },
     ...errorResponses({
       409:
