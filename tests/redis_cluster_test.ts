@@ -150,7 +150,7 @@ Deno.test({
             body: JSON.stringify({
               meter_id: "meter_test_002",
               meter_type: "electricity",
-              epochs: 400,
+              epochs: 250, // long enough for both restarts, short enough for a loaded machine
               batch_size: 256,
             }),
           });
