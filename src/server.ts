@@ -174,7 +174,7 @@ async function authNotes(
     return [
       loopback
         ? "authentication off"
-        : `WARNING: authentication is off and the service listens on ${config.host}: anyone who can reach it may train, read and forecast every meter. Create an API key (deno task keys create) or set JWT_SECRET / JWT_JWKS_URL`,
+        : `authentication OFF on ${config.host}: anyone who can reach this port may use every meter (README: "Authentication and limits")`,
     ];
   }
   const ways = [
