@@ -19,6 +19,7 @@ import type { Forecaster } from "../forecast/forecaster.ts";
 import type { ModelStore } from "../models/model_store.ts";
 import type { OpenStreams } from "./open_streams.ts";
 import { createDocsRoutes } from "./docs_routes.ts";
+import { createDashboardRoutes } from "./dashboard_routes.ts";
 import { jsonContent, serveOpenApiDocument, validationHook } from "./openapi.ts";
 import { endpointListSchema } from "./openapi_schemas.ts";
 
@@ -49,7 +50,7 @@ export interface AppDeps {
   debug: boolean;
 }
 
-/** `GET /`: the list of endpoints. */
+/** `GET /`: the list of endpoints (browsers get the dashboard, `dashboard_routes.ts`). */
 export const endpointListRoute = createRoute({
   method: "get",
   path: "/",
@@ -76,6 +77,8 @@ export function createApp(deps: AppDeps): OpenAPIHono {
     maxAge: 600,
   }));
 
+  // Browsers get the dashboard at `/`; other clients, the endpoint list below.
+  app.route("/", createDashboardRoutes());
   app.openapi(endpointListRoute, (c) =>
     c.json({
       service: "wattcast",
@@ -89,6 +92,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
         tasks: "GET /trainmodel/tasks?status=&meter_type=&meter_id=&limit=50&cursor=",
         meters: "GET /meters/{meter_type}?limit=50&cursor=",
         upload_readings: "POST /meters/{meter_type}/{meter_id}/readings",
+        readings: "GET /meters/{meter_type}/{meter_id}/readings?hours=168",
         meter: "GET /meters/{meter_type}/{meter_id}",
         forecast: "GET /forecast/{meter_type}/{meter_id}?horizon=24",
         health: "GET /health/",
