@@ -80,25 +80,30 @@ function escapeHtml(text: string): string {
 }
 
 /** The page, with asset URLs, meter types and demo meters filled in. */
-export const DASHBOARD_PAGE: string = indexHtml.replace(/\{\{\s*([a-z_.]+)\s*\}\}/g, (_, key: string) => {
-  const asset = DASHBOARD_ASSETS.get(key);
-  if (asset) return asset.url;
-  if (key === "meter_type_options") {
-    return METER_TYPES.map((t) => `<option value="${t}">${t}</option>`).join("");
-  }
-  if (key === "demo_options") {
-    return DEMO_METERS.map((m) => `<option value="${escapeHtml(m.meter_id)}"></option>`).join("");
-  }
-  if (key === "demo_buttons") {
-    return DEMO_METERS.map((m) => {
-      const value = escapeHtml(JSON.stringify({ meter_id: m.meter_id, meter_type: m.meter_type }));
-      return `<button type="button" class="secondary" data-demo-meter="${value}">${
-        escapeHtml(m.meter_id)
-      } (${m.meter_type})</button>`;
-    }).join("\n      ");
-  }
-  throw new Error(`dashboard: index.html names an unknown {{${key}}}`);
-});
+export const DASHBOARD_PAGE: string = indexHtml.replace(
+  /\{\{\s*([a-z_.]+)\s*\}\}/g,
+  (_, key: string) => {
+    const asset = DASHBOARD_ASSETS.get(key);
+    if (asset) return asset.url;
+    if (key === "meter_type_options") {
+      return METER_TYPES.map((t) => `<option value="${t}">${t}</option>`).join("");
+    }
+    if (key === "demo_options") {
+      return DEMO_METERS.map((m) => `<option value="${escapeHtml(m.meter_id)}"></option>`).join("");
+    }
+    if (key === "demo_buttons") {
+      return DEMO_METERS.map((m) => {
+        const value = escapeHtml(
+          JSON.stringify({ meter_id: m.meter_id, meter_type: m.meter_type }),
+        );
+        return `<button type="button" class="secondary" data-demo-meter="${value}">${
+          escapeHtml(m.meter_id)
+        } (${m.meter_type})</button>`;
+      }).join("\n      ");
+    }
+    throw new Error(`dashboard: index.html names an unknown {{${key}}}`);
+  },
+);
 
 /** Scripts, styles and connections to this origin only (uPlot sets inline styles). */
 const PAGE_POLICY =

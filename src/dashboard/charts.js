@@ -35,6 +35,7 @@ export function lossChart(container) {
         {
           title: "Loss per epoch",
           height: 160,
+          legend: { live: false },
           scales: { x: { time: false } },
           axes: [{ label: "epoch" }, { size: 50 }],
           series: [
