@@ -50,6 +50,8 @@ async function startDev(env: Record<string, string>) {
   };
 }
 
+type Dev = Awaited<ReturnType<typeof startDev>>;
+
 /** A fresh data directory and free port, as `deno task dev` takes them. */
 async function devEnv(extra: Record<string, string> = {}) {
   const dataDir = await Deno.makeTempDir({ prefix: "wattcast-dashboard-" });
@@ -151,10 +153,11 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    const { env, dataDir, url } = await devEnv();
-    const dev = await startDev(env);
     const browser = await launchBrowser();
+    const { env, dataDir, url } = await devEnv();
+    let dev: Dev | undefined;
     try {
+      dev = await startDev(env);
       const page = await browser.newPage();
       const problems = await openDashboard(page, url);
       const taskId = await startByClicking(page, 60);
@@ -250,7 +253,7 @@ Deno.test({
       assert.deepEqual(problems, []);
     } finally {
       await browser.close();
-      await dev.kill();
+      await dev?.kill();
       await Deno.remove(dataDir, { recursive: true });
     }
   },
@@ -265,9 +268,10 @@ Deno.test({
   fn: async () => {
     // The server ends every stream after 2 s, and is killed and restarted mid-training.
     const { env, dataDir, url } = await devEnv({ STREAM_MAX_SECONDS: "2" });
-    let dev = await startDev(env);
     const browser = await launchBrowser();
+    let dev: Dev | undefined;
     try {
+      dev = await startDev(env);
       const page = await browser.newPage();
       const problems = await openDashboard(page, url);
       const taskId = await startByClicking(page, 80);
@@ -299,7 +303,7 @@ Deno.test({
       assert.deepEqual(problems, []);
     } finally {
       await browser.close();
-      await dev.kill();
+      await dev?.kill();
       await Deno.remove(dataDir, { recursive: true });
     }
   },
