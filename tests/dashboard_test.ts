@@ -92,3 +92,22 @@ Deno.test("assets: served with their types, cached for a year, nothing from anot
     await service.close();
   }
 });
+
+Deno.test("GET /: Vary names Accept beside the CORS middleware's Origin", async () => {
+  const service = await startTestService({
+    SEED_DEMO_METERS: "false",
+    CORS_ORIGIN: "https://dash.example",
+  });
+  try {
+    for (const accept of [BROWSER_ACCEPT, "application/json"]) {
+      const response = await fetch(`${service.url}/`, {
+        headers: { Accept: accept, Origin: "https://dash.example" },
+      });
+      await response.body?.cancel();
+      const vary = (response.headers.get("Vary") ?? "").split(/\s*,\s*/);
+      assert.ok(vary.includes("Accept") && vary.includes("Origin"), `${accept}: ${vary}`);
+    }
+  } finally {
+    await service.close();
+  }
+});

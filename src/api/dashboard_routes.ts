@@ -171,10 +171,11 @@ async function negotiate(c: Context, next: Next): Promise<Response | void> {
     c.res.headers.append("Vary", "Accept");
     return;
   }
+  // Appended, so that a `Vary: Origin` from the CORS middleware stays.
+  c.header("Vary", "Accept", { append: true });
   return c.html(DASHBOARD_PAGE, 200, {
     "Content-Security-Policy": PAGE_POLICY,
     "Cache-Control": "no-cache",
-    Vary: "Accept",
   });
 }
 
