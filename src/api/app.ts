@@ -18,6 +18,7 @@ import type { Forecaster } from "../forecast/forecaster.ts";
 import type { ModelStore } from "../models/model_store.ts";
 import type { OpenStreams } from "./open_streams.ts";
 import { createDocsRoutes } from "./docs_routes.ts";
+import { createDashboardRoutes } from "./dashboard_routes.ts";
 import { jsonContent, serveOpenApiDocument, validationHook } from "./openapi.ts";
 import { endpointListSchema } from "./openapi_schemas.ts";
 import type { Authenticator } from "../auth/authenticator.ts";
@@ -64,7 +65,7 @@ export interface AppDeps {
 /** Longest request URL read (path and query); a longer one is a `414`. Headers are capped by the HTTP server (16 KiB). */
 export const MAX_URL_LENGTH = 8192;
 
-/** `GET /`: the list of endpoints. */
+/** `GET /`: the list of endpoints (browsers get the dashboard, `dashboard_routes.ts`). */
 export const endpointListRoute = createRoute({
   method: "get",
   path: "/",
@@ -104,6 +105,8 @@ export function createApp(deps: AppDeps): OpenAPIHono {
       TASK_ID_PATTERN.test(id) ? (await deps.tracker.get(id))?.task ?? null : null,
   }));
 
+  // Browsers get the dashboard at `/`; other clients, the endpoint list below.
+  app.route("/", createDashboardRoutes());
   app.openapi(endpointListRoute, (c) =>
     c.json({
       service: "wattcast",
@@ -117,6 +120,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
         tasks: "GET /trainmodel/tasks?status=&meter_type=&meter_id=&limit=50&cursor=",
         meters: "GET /meters/{meter_type}?limit=50&cursor=",
         upload_readings: "POST /meters/{meter_type}/{meter_id}/readings",
+        readings: "GET /meters/{meter_type}/{meter_id}/readings?hours=168",
         meter: "GET /meters/{meter_type}/{meter_id}",
         forecast: "GET /forecast/{meter_type}/{meter_id}?horizon=24",
         stream_token: "POST /auth/stream-token",

@@ -18,10 +18,12 @@ import { ApiError, fieldProblems, validationError } from "./errors.ts";
 import { keptPage, openCursor, pageLimit, sealCursor } from "./listing.ts";
 import { checkMeter, maySee } from "./access.ts";
 import { requestHook, validationHook } from "./openapi.ts";
+import { HOUR_MS } from "../domain/series.ts";
 import {
   listMetersOfTypeRoute,
   listMetersRoute,
   meterRoute,
+  recentReadingsRoute,
   uploadReadingsRoute,
 } from "./openapi_meters.ts";
 import { meterParamsSchema } from "./request_schemas.ts";
@@ -220,6 +222,29 @@ export function createMeterRoutes(deps: MeterRoutesDeps): OpenAPIHono {
       model: model ? { exists: true, ...model } : { exists: false },
     }, 200);
   });
+
+  routes.openapi(recentReadingsRoute, async (c) => {
+    const meter = c.req.valid("param");
+    checkMeter(c, meter);
+    const hours = Number(c.req.valid("query").hours ?? "168");
+    const series = await deps.broker.getReadings(meter);
+    const last = series?.timestamps.at(-1);
+    if (!series || last === undefined) {
+      throw new ApiError(
+        404,
+        "meter_not_found",
+        `No readings are stored for ${meter.meter_type} meter "${meter.meter_id}". Upload them with POST /meters/${meter.meter_type}/${meter.meter_id}/readings.`,
+      );
+    }
+    const from = last - (hours - 1) * HOUR_MS;
+    let start = series.timestamps.length;
+    while (start > 0 && series.timestamps[start - 1] >= from) start--;
+    const points = series.timestamps.slice(start).map((t, i) => ({
+      timestamp: new Date(t).toISOString(),
+      value: series.values[start + i],
+    }));
+    return c.json({ meter_id: meter.meter_id, meter_type: meter.meter_type, hours, points }, 200);
+  }, requestHook(recentReadingsRoute.request));
 
   return routes;
 }

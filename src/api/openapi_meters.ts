@@ -13,9 +13,10 @@ import {
   meterPageSchema,
   readingsCsvSchema,
   readingsJsonSchema,
+  recentReadingsSchema,
   uploadResultSchema,
 } from "./openapi_schemas.ts";
-import { meterParamsSchema, meterTypeParam } from "./request_schemas.ts";
+import { meterParamsSchema, meterTypeParam, problemCheck } from "./request_schemas.ts";
 
 /**
  * `POST /meters/{meter_type}/{meter_id}/readings`. Its handler reads the
@@ -94,6 +95,45 @@ export const meterRoute = createRoute({
     ...errorResponses({
       404: "Nothing is stored for the meter (`meter_not_found`)",
       422: "Bad path parameters (`validation_failed`, naming each)",
+    }),
+  },
+});
+
+/** Most hours of readings `GET …/readings` answers (92 days). */
+export const MAX_RECENT_HOURS = 2208;
+
+/** What is wrong with an `hours` value, in words; null when it is fine. */
+function hoursProblem(value: string): string | null {
+  const hours = Number(value);
+  if (/^\d+$/.test(value) && hours >= 1 && hours <= MAX_RECENT_HOURS) return null;
+  return `must be a whole number of hours from 1 to ${MAX_RECENT_HOURS}`;
+}
+
+/** `GET /meters/{meter_type}/{meter_id}/readings`. */
+export const recentReadingsRoute = createRoute({
+  method: "get",
+  path: "/{meter_type}/{meter_id}/readings",
+  tags: ["meters"],
+  summary: "A meter's latest readings",
+  description:
+    "The readings of the last `hours` hours up to the meter's latest reading (not up to now: a meter's data may be old), as the dashboard charts them beside the forecast.",
+  request: {
+    params: meterParamsSchema,
+    query: z.object({
+      hours: z.string().check(problemCheck(hoursProblem)).optional().meta({
+        description: "Hours back from the latest reading",
+        type: "integer",
+        minimum: 1,
+        maximum: MAX_RECENT_HOURS,
+        default: 168,
+      }),
+    }),
+  },
+  responses: {
+    200: { description: "The readings", content: jsonContent(recentReadingsSchema) },
+    ...errorResponses({
+      404: "The meter has no readings (`meter_not_found`)",
+      422: "Bad path or query values (`validation_failed`, naming each)",
     }),
   },
 });

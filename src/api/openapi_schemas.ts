@@ -209,6 +209,16 @@ export const readingsCsvSchema = z.string().meta({
   example: "timestamp,value\n2024-01-01 00:00:00,12.5\n2024-01-01 01:00:00,11.9\n",
 });
 
+/** A meter's latest readings, for a chart. */
+export const recentReadingsSchema = z.object({
+  meter_id: z.string(),
+  meter_type: meterType,
+  hours: z.int().meta({ description: "The span asked for, ending at the latest reading" }),
+  points: z.array(z.object({ timestamp, value: z.number() })).meta({
+    description: "The readings in that span, oldest first; hours with no reading are left out",
+  }),
+}).meta({ id: "RecentReadings" });
+
 /** A forecast. */
 export const forecastSchema = z.object({
   meter_id: z.string(),

@@ -1,0 +1,310 @@
+/**
+ * The dashboard in a real browser (headless Chromium, `browser.ts`) against
+ * the real service started as `deno task dev` in its own process: a task
+ * started by clicking is watched to SUCCESS with its loss curve and result;
+ * and after the server drops the stream (ending it at STREAM_MAX_SECONDS,
+ * and a SIGKILL and restart of the process mid-training), the page resumes
+ * with no event lost or repeated. A screenshot mid-training goes to
+ * `test-artifacts/`.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import type { Page } from "puppeteer-core";
+import type { Task } from "../src/domain/task.ts";
+import { browserTestsRun, launchBrowser } from "./browser.ts";
+import { spawnProcess } from "./processes.ts";
+import { freePort } from "./redis_server.ts";
+import { openStream, readUntil } from "./sse_client.ts";
+
+/** The few DOM shapes the page-side functions below use (they run in the browser). */
+interface PageNode {
+  textContent: string | null;
+}
+declare const document: {
+  querySelector(selector: string): PageNode | null;
+  querySelectorAll(selector: string): Iterable<PageNode> & { length: number };
+  documentElement: { scrollWidth: number };
+};
+interface Canvas {
+  width: number;
+  height: number;
+  getContext(kind: "2d"): { getImageData(...box: number[]): { data: Uint8ClampedArray } };
+}
+
+const root = new URL("..", import.meta.url).pathname;
+const ARTIFACTS = `${root}test-artifacts`;
+const run = browserTestsRun();
+
+/** `deno task dev` in its own process group, so SIGKILL reaches the server under the task runner. */
+async function startDev(env: Record<string, string>) {
+  const dev = spawnProcess("deno task dev", "setsid", [Deno.execPath(), "task", "dev"], env);
+  await dev.waitFor(/listening on/, 90_000);
+  return {
+    output: dev.output,
+    /** Kills the whole process group at once: no shutdown code runs, streams drop mid-way. */
+    async kill() {
+      await new Deno.Command("kill", { args: ["-KILL", "--", `-${dev.child.pid}`] }).output();
+      await dev.stop();
+    },
+  };
+}
+
+type Dev = Awaited<ReturnType<typeof startDev>>;
+
+/** A fresh data directory and free port, as `deno task dev` takes them. */
+async function devEnv(extra: Record<string, string> = {}) {
+  const dataDir = await Deno.makeTempDir({ prefix: "wattcast-dashboard-" });
+  const port = freePort();
+  const env = { PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, ...extra };
+  return { env, dataDir, url: `http://127.0.0.1:${port}` };
+}
+
+/** A page that records script errors and any request leaving the origin. */
+async function openDashboard(page: Page, url: string) {
+  const problems: string[] = [];
+  page.on("pageerror", (error) => problems.push(String(error)));
+  page.on("console", (message) => {
+    // Chromium logs network failures itself (a dropped stream, a refused reconnect, the 422 of
+    // a bad upload): expected, and the page shows them; script errors are not.
+    const network = /net::ERR_|Failed to load resource/.test(message.text());
+    if (message.type() === "error" && !network) {
+      problems.push(message.text());
+    }
+  });
+  page.on("request", (request) => {
+    const target = request.url();
+    if (!target.startsWith(url) && !target.startsWith("data:")) problems.push(`left: ${target}`);
+  });
+  await page.setViewport({ width: 1280, height: 800 });
+  await page.goto(`${url}/`, { waitUntil: "domcontentloaded" });
+  await page.waitForSelector("#connection[data-state=live]", { timeout: 30_000 });
+  await page.waitForSelector('#meters tr[data-meter="electricity/meter_test_001"]');
+  return problems;
+}
+
+/** Starts training the demo meter by clicking, as a person would; returns the new task's id. */
+async function startByClicking(page: Page, epochs: number): Promise<string> {
+  await page.click('[data-demo-meter*="meter_test_001"]');
+  assert.equal(
+    await page.$eval(
+      "#train-form [name=meter_id]",
+      (e) => (e as unknown as { value: string }).value,
+    ),
+    "meter_test_001",
+  );
+  await page.type("#train-form [name=epochs]", String(epochs));
+  await page.click("#train-form button[type=submit]");
+  const card = await page.waitForSelector("li.task[data-task-id]", { timeout: 30_000 });
+  return await card!.evaluate((node) => node.getAttribute("data-task-id")!);
+}
+
+/** The events the page shows it received for a task, in order. */
+function eventsShown(page: Page, taskId: string): Promise<string[]> {
+  return page.$$eval(
+    `li.task[data-task-id="${taskId}"] .events li`,
+    (items) => items.map((item) => item.textContent ?? ""),
+  );
+}
+
+/** The task's whole event log from the service, in the page's words. */
+async function eventLog(url: string, taskId: string): Promise<Task[]> {
+  const stream = await openStream(`${url}/trainmodel/stream/${taskId}`, { lastEventId: "0-0" });
+  assert.equal(stream.response.status, 200);
+  const messages = await readUntil(stream, (m) => {
+    const status = m.id ? JSON.parse(m.data).status : null;
+    return ["SUCCESS", "FAILURE", "CANCELLED"].includes(status);
+  });
+  stream.close();
+  return messages.filter((m) => m.id).map((m) => JSON.parse(m.data));
+}
+
+const asShown = (task: Task) => `${task.status} ${task.progress}% ${task.message}`;
+
+/** Pixels of the loss line's colour (#0b5cad) drawn on a task's loss chart. */
+function lossPixels(page: Page, taskId: string): Promise<number> {
+  return page.$eval(`li.task[data-task-id="${taskId}"] .loss canvas`, (canvas) => {
+    const c = canvas as unknown as Canvas;
+    const data = c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data;
+    let count = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      const near = Math.abs(data[i] - 11) + Math.abs(data[i + 1] - 92) +
+        Math.abs(data[i + 2] - 173);
+      if (data[i + 3] > 200 && near < 60) count++;
+    }
+    return count;
+  });
+}
+
+async function waitForSuccess(page: Page, taskId: string) {
+  const card = `li.task[data-task-id="${taskId}"]`;
+  await page.waitForSelector(`${card}[data-status=SUCCESS]`, { timeout: 240_000 });
+  assert.equal(await page.$eval(`${card} .progress-value`, (e) => e.textContent), "100%");
+  assert.equal(
+    await page.$eval(`${card} progress`, (e) => (e as unknown as { value: number }).value),
+    100,
+  );
+}
+
+Deno.test({
+  name:
+    "dashboard: start a task by clicking, watch it live to SUCCESS with its loss curve and result",
+  ignore: !run,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const browser = await launchBrowser();
+    const { env, dataDir, url } = await devEnv();
+    let dev: Dev | undefined;
+    try {
+      dev = await startDev(env);
+      const page = await browser.newPage();
+      const problems = await openDashboard(page, url);
+      const taskId = await startByClicking(page, 60);
+      const card = `li.task[data-task-id="${taskId}"]`;
+
+      // Mid-training: a loss curve growing, a progress bar below 100%.
+      await page.waitForFunction(
+        (selector) => document.querySelectorAll(`${selector} .events li`).length >= 8,
+        { timeout: 120_000 },
+        card,
+      );
+      await page.waitForSelector(`${card} .loss canvas`);
+      await Deno.mkdir(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: `${ARTIFACTS}/dashboard_training.png` });
+
+      await waitForSuccess(page, taskId);
+      const task: Task = await (await fetch(`${url}/trainmodel/status/${taskId}`)).json();
+      assert.equal(task.status, "SUCCESS");
+      assert.ok(await lossPixels(page, taskId) > 50, "the loss curve is drawn");
+      const facts = await page.$$eval(`${card} .result dd`, (d) => d.map((e) => e.textContent));
+      const details = task.result!.details as Record<string, unknown>;
+      assert.equal(facts[0], String(details.data_points), "data points, as the result says");
+      assert.equal(facts[1], String(details.epochs));
+      const rows = await page.$$eval(
+        `${card} .accuracy tbody th`,
+        (t) => t.map((e) => e.textContent),
+      );
+      assert.ok(rows.includes("Model") && rows.includes("Persistence ensemble"), `${rows}`);
+
+      // Every event of the task, each once, in order.
+      const log = await eventLog(url, taskId);
+      assert.deepEqual(await eventsShown(page, taskId), log.map(asShown));
+      const epochs = log.filter((t) => t.status === "TRAINING_MODEL" && t.metrics?.loss != null);
+      assert.equal(epochs.length, 60, "one event per epoch");
+
+      // The meter is now trained; its readings and forecast on one chart.
+      await page.waitForFunction(() =>
+        document.querySelector('#meters tr[data-meter="electricity/meter_test_001"]')
+          ?.textContent?.includes("trained ")
+      );
+      await page.click(`${card} .actions button`);
+      await page.waitForSelector("#chart-panel:not([hidden]) #meter-chart canvas");
+      await page.waitForFunction(() =>
+        /168 hourly readings and a 24-hour forecast/.test(
+          document.querySelector("#chart-message")?.textContent ?? "",
+        )
+      );
+
+      // An upload with a bad line shows the API's own message; a good one is stored.
+      const bad = "timestamp,value\n2024-01-01 00:00:00,12.5\n2024-01-01 01:00:00,abc\n";
+      const expected = await (await fetch(`${url}/meters/gas/upload_1/readings`, {
+        method: "POST",
+        headers: { "Content-Type": "text/csv" },
+        body: bad,
+      })).json();
+      const file = `${dataDir}/bad.csv`;
+      await Deno.writeTextFile(file, bad);
+      await page.type("#upload-form [name=meter_id]", "upload_1");
+      await page.select("#upload-form [name=meter_type]", "gas");
+      const input = await page.$("#upload-form [name=file]");
+      await (input as unknown as { uploadFile(path: string): Promise<void> }).uploadFile(file);
+      await page.click("#upload-form button[type=submit]");
+      await page.waitForSelector("#upload-message .error");
+      const shown = await page.$eval("#upload-message", (e) => e.textContent ?? "");
+      assert.ok(shown.includes(expected.error.message), shown);
+      assert.match(shown, /line 3: /, "the bad line named");
+      await Deno.writeTextFile(file, "timestamp,value\n2024-01-01 00:00:00,12.5\n");
+      await (input as unknown as { uploadFile(path: string): Promise<void> }).uploadFile(file);
+      await page.click("#upload-form button[type=submit]");
+      await page.waitForSelector("#upload-message .success");
+      await page.waitForSelector('#meters tr[data-meter="gas/upload_1"]');
+
+      // Keyboard and phone: every control focusable and named, no sideways scrolling.
+      const unnamed = await page.$$eval(
+        "button, input, select, a[href]",
+        (controls) =>
+          controls.filter((c) => {
+            const e = c as unknown as {
+              labels?: { length: number };
+              tabIndex: number;
+              textContent: string | null;
+              getAttribute(name: string): string | null;
+            };
+            const named = (e.labels?.length ?? 0) > 0 || e.textContent?.trim() ||
+              e.getAttribute("aria-label");
+            return e.tabIndex < 0 || !named;
+          }).map((c) => c.outerHTML.slice(0, 80)),
+      );
+      assert.deepEqual(unnamed, []);
+      await page.setViewport({ width: 390, height: 844 });
+      await page.waitForFunction(() => document.documentElement.scrollWidth <= 390);
+
+      assert.deepEqual(problems, []);
+    } finally {
+      await browser.close();
+      await dev?.kill();
+      await Deno.remove(dataDir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "dashboard: after the server drops the stream, the page resumes with no event lost or repeated",
+  ignore: !run,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    // The server ends every stream after 2 s, and is killed and restarted mid-training.
+    const { env, dataDir, url } = await devEnv({ STREAM_MAX_SECONDS: "2" });
+    const browser = await launchBrowser();
+    let dev: Dev | undefined;
+    try {
+      dev = await startDev(env);
+      const page = await browser.newPage();
+      const problems = await openDashboard(page, url);
+      const taskId = await startByClicking(page, 80);
+      const card = `li.task[data-task-id="${taskId}"]`;
+      await page.waitForFunction(
+        (selector) =>
+          [...document.querySelectorAll(`${selector} .events li`)]
+            .filter((li) => li.textContent?.startsWith("TRAINING_MODEL")).length >= 5,
+        { timeout: 120_000 },
+        card,
+      );
+
+      await dev.kill();
+      await page.waitForSelector("#connection[data-state=reconnecting]", { timeout: 30_000 });
+      dev = await startDev(env);
+      await page.waitForSelector("#connection[data-state=live]", { timeout: 60_000 });
+      await waitForSuccess(page, taskId);
+
+      const log = await eventLog(url, taskId);
+      const statuses = log.map((t) => t.status);
+      assert.ok(statuses.includes("RETRYING"), `the killed task was retried: ${statuses}`);
+      const shown = await eventsShown(page, taskId);
+      assert.deepEqual(shown, log.map(asShown), "every event once, in order, across the drops");
+      const epochsShown = shown.filter((s) => s.startsWith("TRAINING_MODEL")).length;
+      const epochsLogged = log.filter((t) => t.status === "TRAINING_MODEL").length;
+      assert.equal(epochsShown, epochsLogged);
+      assert.ok(epochsLogged >= 80, `every epoch of the final attempt, ${epochsLogged}`);
+      assert.ok(await lossPixels(page, taskId) > 50, "the loss curve is drawn");
+      assert.deepEqual(problems, []);
+    } finally {
+      await browser.close();
+      await dev?.kill();
+      await Deno.remove(dataDir, { recursive: true });
+    }
+  },
+});
