@@ -13,6 +13,7 @@ import assert from "node:assert/strict";
 import type { Page } from "puppeteer-core";
 import type { Task } from "../src/domain/task.ts";
 import { browserTestsRun, launchBrowser } from "./browser.ts";
+import { createApiKey } from "../src/auth/api_keys.ts";
 import { spawnProcess } from "./processes.ts";
 import { freePort } from "./redis_server.ts";
 import { openStream, readUntil } from "./sse_client.ts";
@@ -304,6 +305,54 @@ Deno.test({
     } finally {
       await browser.close();
       await dev?.kill();
+      await Deno.remove(dataDir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "dashboard with authentication on: it asks for a key, then lists and streams with a stream token",
+  ignore: !run,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const made = await createApiKey({
+      name: "facilities",
+      scopes: ["read", "train"],
+      meters: null,
+    });
+    const browser = await launchBrowser();
+    const { env, dataDir, url } = await devEnv({ API_KEYS: JSON.stringify([made.record]) });
+    let dev: Dev | undefined;
+    try {
+      dev = await startDev(env);
+      const page = await browser.newPage();
+      const streams: string[] = [];
+      page.on("request", (request) => {
+        if (request.url().includes("/trainmodel/events")) streams.push(request.url());
+      });
+      await page.setViewport({ width: 1280, height: 800 });
+      await page.goto(`${url}/`, { waitUntil: "domcontentloaded" });
+      await page.waitForSelector("#key-form:not([hidden])", { timeout: 30_000 });
+      await page.type("#key-form [name=credential]", made.key);
+      await page.click("#key-form button[type=submit]");
+      await page.waitForSelector("#connection[data-state=live]", { timeout: 30_000 });
+      await page.waitForSelector('#meters tr[data-meter="electricity/meter_test_001"]');
+      assert.ok(
+        streams.some((s) => /[?&]token=ey/.test(s)),
+        `the stream opened with a stream token: ${streams}`,
+      );
+      const taskId = await startByClicking(page, 5);
+      await waitForSuccess(page, taskId);
+      const status = await fetch(`${url}/trainmodel/status/${taskId}`, {
+        headers: { Authorization: `Bearer ${made.key}` },
+      }).then((r) => r.json());
+      assert.equal(status.requested_by, "facilities");
+      assert.ok(!dev.output().includes(made.key), "the key is not in the service's output");
+    } finally {
+      await dev?.kill();
+      await browser.close();
       await Deno.remove(dataDir, { recursive: true });
     }
   },

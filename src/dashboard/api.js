@@ -10,11 +10,26 @@ export class ApiProblem extends Error {
   }
 }
 
-/** Calls the API; resolves to the JSON answer, rejects with an ApiProblem. */
+const KEY = "wattcast.credential";
+
+/** The API key or JWT the person gave (kept for this browser tab only); null for none. */
+export function credential() {
+  return sessionStorage.getItem(KEY);
+}
+
+/** Keeps (or, with null, forgets) the credential sent with every call. */
+export function setCredential(value) {
+  if (value) sessionStorage.setItem(KEY, value);
+  else sessionStorage.removeItem(KEY);
+}
+
+/** Calls the API; resolves to the JSON answer, rejects with an ApiProblem. A 401 asks for a key. */
 export async function api(path, options = {}) {
   let response;
+  const headers = { Accept: "application/json", ...options.headers };
+  if (credential()) headers.Authorization = `Bearer ${credential()}`;
   try {
-    response = await fetch(path, { headers: { Accept: "application/json" }, ...options });
+    response = await fetch(path, { ...options, headers });
   } catch {
     throw new ApiProblem(0, {
       error: { code: "offline", message: "The service cannot be reached." },
@@ -27,6 +42,7 @@ export async function api(path, options = {}) {
   } catch {
     body = null;
   }
+  if (response.status === 401) dispatchEvent(new CustomEvent("wattcast:unauthorized"));
   if (!response.ok) throw new ApiProblem(response.status, body);
   return body;
 }

@@ -1,5 +1,5 @@
 // The dashboard's entry: lists, the training and upload forms, the live stream.
-import { api, el, send, showError, showSuccess } from "./api.js";
+import { api, credential, el, send, setCredential, showError, showSuccess } from "./api.js";
 import { readingsChart } from "./charts.js";
 import { openLive } from "./live.js";
 import { isFinal, setUpTasks, showTask } from "./tasks.js";
@@ -161,7 +161,7 @@ for (const button of document.querySelectorAll("[data-demo-meter]")) {
   button.addEventListener("click", () => fill(trainForm, JSON.parse(button.dataset.demoMeter)));
 }
 
-openLive({
+const live = openLive({
   onTask(task) {
     showTask(task, true);
     if (isFinal(task)) loadMeters();
@@ -178,3 +178,19 @@ openLive({
 });
 loadTasks();
 loadMeters();
+
+// With authentication on, the first 401 asks for an API key (or a JWT).
+const keyForm = $("key-form");
+addEventListener("wattcast:unauthorized", () => {
+  keyForm.hidden = false;
+  if (!credential()) keyForm.elements.credential.focus();
+});
+keyForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  setCredential(keyForm.elements.credential.value.trim() || null);
+  keyForm.elements.credential.value = "";
+  keyForm.hidden = true;
+  live.reopen();
+  loadTasks();
+  loadMeters();
+});

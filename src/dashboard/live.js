@@ -1,5 +1,9 @@
 // One EventSource on every task's events. The browser reconnects by itself
-// and sends Last-Event-ID, so the stream resumes where it left off.
+// and sends Last-Event-ID, so the stream resumes where it left off. With
+// authentication on, an EventSource cannot send the key: the page mints a
+// stream token (POST /auth/stream-token) and puts it in the URL, and mints
+// a new one when the old one is refused.
+import { credential, send } from "./api.js";
 
 const STATES = {
   connecting: "Connecting…",
@@ -10,9 +14,23 @@ const STATES = {
 /** Opens the stream; calls onTask(status) per status event, onExpired() when events were lost. */
 export function openLive({ onTask, onExpired, onState }) {
   let source;
+  // Each open() is one generation; a retry of an older one does nothing.
+  let generation = 0;
   const setState = (state) => onState(state, STATES[state]);
-  const open = () => {
-    source = new EventSource("/trainmodel/events");
+  const open = async () => {
+    const mine = ++generation;
+    let url = "/trainmodel/events";
+    if (credential()) {
+      try {
+        url = (await send("POST", "/auth/stream-token")).stream_url;
+      } catch {
+        setState("reconnecting");
+        setTimeout(() => mine === generation && open(), 3000);
+        return;
+      }
+    }
+    if (mine !== generation) return;
+    source = new EventSource(url);
     setState("connecting");
     source.onopen = () => setState("live");
     source.onerror = () => {
@@ -20,6 +38,7 @@ export function openLive({ onTask, onExpired, onState }) {
       // Refused for good (a 503, say): open a new stream, and reload what it missed.
       setState("reconnecting");
       setTimeout(() => {
+        if (mine !== generation) return;
         open();
         onExpired();
       }, 3000);
@@ -40,5 +59,12 @@ export function openLive({ onTask, onExpired, onState }) {
     };
   };
   open();
-  return { close: () => source.close() };
+  return {
+    close: () => source?.close(),
+    /** Opens the stream again (after the credential changed). */
+    reopen() {
+      source?.close();
+      open();
+    },
+  };
 }
