@@ -11,7 +11,6 @@
 import {
   type LimitKind,
   type LimitPolicies,
-  type LimitResult,
   type RateLimiter,
   unlimited,
   windowResult,
