@@ -32,6 +32,7 @@ try {
 
 const service = await startService(config, connection.broker, {
   runJobs: !apiOnly,
+  rest: connection.rest,
   mode: apiOnly ? "api" : connection.mode,
   onListen: (url, notes) =>
     console.log(

@@ -60,6 +60,11 @@ const schema = z.object({
   JOB_LEASE_SECONDS: z.coerce.number().min(1).max(3600).default(30),
   JOB_MAX_ATTEMPTS: int(1, 100).default(3),
   WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(3600).default(20),
+  RATE_LIMIT_TRAIN_PER_MINUTE: int(0, 1_000_000).default(30),
+  RATE_LIMIT_UPLOAD_PER_MINUTE: int(0, 1_000_000).default(60),
+  RATE_LIMIT_FORECAST_PER_MINUTE: int(0, 1_000_000).default(120),
+  RATE_LIMIT_STREAM_PER_MINUTE: int(0, 1_000_000).default(60),
+  STREAM_LIMIT_PER_PRINCIPAL: int(0, 1_000_000).default(20),
 });
 
 /** The validated configuration of one process. */
@@ -134,6 +139,14 @@ export interface Config {
   workerShutdownGraceMs: number;
   /** Quiet milliseconds after which the Redis subscription is checked with a ping. */
   subscriptionCheckMs: number;
+  /**
+   * Requests per minute per principal (per client address without
+   * authentication), by kind: tasks started, readings uploads, forecasts,
+   * event streams opened; 0 for no limit (`src/limits/rate_limits.ts`).
+   */
+  rateLimitsPerMinute: { train: number; upload: number; forecast: number; stream: number };
+  /** Event streams one principal may hold open at once; 0 for no cap (`src/limits/stream_slots.ts`). */
+  streamLimitPerPrincipal: number;
 }
 
 /** Thrown when an environment variable has a bad value. */
@@ -235,5 +248,12 @@ export function parseConfig(
     jobMaxAttempts: c.JOB_MAX_ATTEMPTS,
     workerShutdownGraceMs: Math.round(c.WORKER_SHUTDOWN_GRACE_SECONDS * 1000),
     subscriptionCheckMs: Math.round(c.SUBSCRIPTION_CHECK_SECONDS * 1000),
+    rateLimitsPerMinute: {
+      train: c.RATE_LIMIT_TRAIN_PER_MINUTE,
+      upload: c.RATE_LIMIT_UPLOAD_PER_MINUTE,
+      forecast: c.RATE_LIMIT_FORECAST_PER_MINUTE,
+      stream: c.RATE_LIMIT_STREAM_PER_MINUTE,
+    },
+    streamLimitPerPrincipal: c.STREAM_LIMIT_PER_PRINCIPAL,
   };
 }

@@ -70,3 +70,27 @@ Deno.test("parseConfig picks the HTTP server and the stream buffer limit", () =>
   assert.throws(() => parseConfig({ HTTP_SERVER: "express" }), /HTTP_SERVER="express"/);
   assert.throws(() => parseConfig({ STREAM_BUFFER_KB: "0" }), /STREAM_BUFFER_KB="0"/);
 });
+
+Deno.test("parseConfig reads the rate limits and the stream cap, 0 turning one off", () => {
+  const defaults = parseConfig({});
+  assert.deepEqual(defaults.rateLimitsPerMinute, {
+    train: 30,
+    upload: 60,
+    forecast: 120,
+    stream: 60,
+  });
+  assert.equal(defaults.streamLimitPerPrincipal, 20);
+  const c = parseConfig({
+    RATE_LIMIT_TRAIN_PER_MINUTE: "5",
+    RATE_LIMIT_UPLOAD_PER_MINUTE: "0",
+    RATE_LIMIT_FORECAST_PER_MINUTE: "1000",
+    RATE_LIMIT_STREAM_PER_MINUTE: "7",
+    STREAM_LIMIT_PER_PRINCIPAL: "3",
+  });
+  assert.deepEqual(c.rateLimitsPerMinute, { train: 5, upload: 0, forecast: 1000, stream: 7 });
+  assert.equal(c.streamLimitPerPrincipal, 3);
+  assert.throws(
+    () => parseConfig({ RATE_LIMIT_TRAIN_PER_MINUTE: "-1", STREAM_LIMIT_PER_PRINCIPAL: "lots" }),
+    /RATE_LIMIT_TRAIN_PER_MINUTE="-1"[\s\S]*STREAM_LIMIT_PER_PRINCIPAL="lots"/,
+  );
+});

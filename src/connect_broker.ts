@@ -24,6 +24,12 @@ export interface BrokerConnection {
   mode: "embedded" | "redis";
   /** One line for the start-up log. */
   description: string;
+  /**
+   * Redis's REST endpoint and token in Redis mode (Upstash, or the
+   * in-process gateway), for what else keeps state in Redis (the limits:
+   * `src/limits/limits.ts`); null in embedded mode.
+   */
+  rest: { url: string; token: string } | null;
 }
 
 /** What a process may fall back to. */
@@ -53,7 +59,12 @@ export async function connectBroker(
         `Could not reach Redis at UPSTASH_REDIS_REST_URL=${config.redisRestUrl}: ${error.message}. Check the URL and token, and that the gateway or Upstash database is up.`,
       );
     });
-    return { broker, mode: "redis", description: `Redis over REST at ${config.redisRestUrl}` };
+    return {
+      broker,
+      mode: "redis",
+      description: `Redis over REST at ${config.redisRestUrl}`,
+      rest: { url: config.redisRestUrl, token: config.redisRestToken },
+    };
   }
   if (config.redisUrl && options.allowLocalGateway) {
     const token = crypto.randomUUID();
@@ -80,6 +91,7 @@ export async function connectBroker(
       broker,
       mode: "redis",
       description: `Redis at ${config.redisUrl}, through an in-process REST gateway`,
+      rest: { url: gateway.url, token },
     };
   }
   if (options.allowEmbedded && config.dataDir === null) {
@@ -88,6 +100,7 @@ export async function connectBroker(
       mode: "embedded",
       description:
         "embedded mode: in memory, nothing is kept when the process stops (DATA_DIR=off); training in this process",
+      rest: null,
     };
   }
   if (options.allowEmbedded && config.dataDir !== null) {
@@ -96,6 +109,7 @@ export async function connectBroker(
       broker: openSqliteBroker({ path, ...settings }),
       mode: "embedded",
       description: `embedded mode: SQLite at ${path}; training in this process`,
+      rest: null,
     };
   }
   throw new ConfigError(

@@ -148,7 +148,7 @@ async function serveOnDeno(app: FetchHandler, options: ServeOptions): Promise<Ru
   const { promise: listening, resolve } = Promise.withResolvers<Deno.NetAddr>();
   const server = Deno.serve(
     { port: options.port, hostname: options.hostname, onListen: resolve },
-    (request) => app.fetch(request),
+    (request, info) => app.fetch(request, { remoteAddr: info.remoteAddr }),
   );
   const address = await listening;
   return {

@@ -17,6 +17,7 @@ import { createTracker } from "./tracker/tracker.ts";
 import { createForecaster } from "./forecast/forecaster.ts";
 import { createJobRunner, type JobRunner } from "./jobs/job_runner.ts";
 import { openAuthenticator } from "./auth/open_authenticator.ts";
+import { openLimits, type RedisRest } from "./limits/limits.ts";
 import type { Authenticator } from "./auth/authenticator.ts";
 
 /** A running service. */
@@ -37,6 +38,8 @@ export interface ServiceOptions {
   runJobs: boolean;
   /** Name of the mode for `/health`, such as `embedded`. */
   mode: string;
+  /** Redis over REST for the limits, shared by every instance; null or absent: kept in process. */
+  rest?: RedisRest | null;
   /** Called once listening, with what is worth a line at start-up (such as whether authentication is on). */
   onListen?(url: string, notes: string[]): void;
 }
@@ -70,6 +73,7 @@ export async function startService(
   });
   const forecaster = createForecaster({ broker, models });
   const { auth, keySource } = await openAuthenticator(config);
+  const limits = openLimits(config, options.rest ?? null);
 
   const app = createApp({
     broker,
@@ -89,6 +93,7 @@ export async function startService(
     auth,
     streamTokenTimes: config.streamTokenTimes,
     queueBounds: config.queueBounds,
+    limits,
     info: { service: "wattcast", mode: options.mode },
     health: [
       {
@@ -156,6 +161,7 @@ export async function startService(
       streams.close();
       await server.close();
       await runner?.stop();
+      await limits.close();
       forecaster.close();
       hub.close();
       await broker.close();

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { openLimits } from "../src/limits/limits.ts";
 import { openAuthenticator } from "../src/auth/open_authenticator.ts";
 import assert from "node:assert/strict";
 import { Validator } from "@seriousme/openapi-schema-validator";
@@ -57,6 +58,10 @@ async function testApp() {
     })).auth,
     streamTokenTimes: { afterEndSeconds: 3600, maxSeconds: 86_400 },
     queueBounds: { total: 1000, perPrincipal: 100 },
+    limits: openLimits({
+      rateLimitsPerMinute: { train: 30, upload: 60, forecast: 120, stream: 60 },
+      streamLimitPerPrincipal: 20,
+    }, null),
     debug: false,
   });
   return {

@@ -26,6 +26,8 @@ import { authenticate } from "./authenticate.ts";
 import { requestLog } from "./request_log.ts";
 import { createAuthRoutes, type StreamTokenTimes } from "./auth_routes.ts";
 import type { QueueBounds } from "./queue_bounds.ts";
+import type { Limits } from "../limits/limits.ts";
+import { rateLimits } from "./rate_limit.ts";
 import { TASK_ID_PATTERN } from "./request_schemas.ts";
 
 /** Everything the app needs. */
@@ -60,6 +62,8 @@ export interface AppDeps {
   streamTokenTimes: StreamTokenTimes;
   /** Active training tasks there may be, in all and per principal. */
   queueBounds: QueueBounds;
+  /** Request rates and open streams per principal. */
+  limits: Limits;
 }
 
 /** Longest request URL read (path and query); a longer one is a `414`. Headers are capped by the HTTP server (16 KiB). */
@@ -104,6 +108,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
     taskOf: async (id) =>
       TASK_ID_PATTERN.test(id) ? (await deps.tracker.get(id))?.task ?? null : null,
   }));
+  app.use(rateLimits(deps.limits));
 
   // Browsers get the dashboard at `/`; other clients, the endpoint list below.
   app.route("/", createDashboardRoutes());

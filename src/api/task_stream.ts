@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { takeStreamEnd } from "./rate_limit.ts";
 import type { Context } from "hono";
 import type { TaskEvent } from "../domain/task.ts";
 import type { OpenStreams } from "./open_streams.ts";
@@ -83,6 +84,7 @@ export function openEventStream(
   });
   const stop = new AbortController();
   sink.onClose(() => stop.abort());
+  sink.onClose(takeStreamEnd(c)); // gives back the caller's stream slot
   settings.streams.add({ taskId, sink, heartbeats: kinds.has("heartbeat") });
   return { sink, stop };
 }

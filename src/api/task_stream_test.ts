@@ -1,3 +1,4 @@
+import { openLimits } from "../limits/limits.ts";
 import { openAuthenticator } from "../auth/open_authenticator.ts";
 import assert from "node:assert/strict";
 import { createMemoryBroker } from "../broker/memory_broker.ts";
@@ -47,6 +48,10 @@ for (const kind of ["node", "deno"] as const) {
       })).auth,
       streamTokenTimes: { afterEndSeconds: 3600, maxSeconds: 86_400 },
       queueBounds: { total: 1000, perPrincipal: 100 },
+      limits: openLimits({
+        rateLimitsPerMinute: { train: 30, upload: 60, forecast: 120, stream: 60 },
+        streamLimitPerPrincipal: 20,
+      }, null),
       debug: false,
     });
     const originalError = console.error;

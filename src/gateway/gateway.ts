@@ -22,6 +22,9 @@
  *   `FUNCTION KILL` go on a connection of their own so they reach Redis
  *   while a script runs, batches and subscriptions are capped, and a
  *   subscriber that stops reading is dropped by unread bytes.
+ * - Scripts whose shebang names flags Redis does not know (Upstash's
+ *   `allow-key-locking`, which `@upstash/ratelimit` sends) run with those
+ *   flags dropped, under their original SHA-1 (`script_shebang.ts`).
  *
  * @module
  */
@@ -31,7 +34,8 @@ import { Command, Redis as IORedis } from "ioredis";
 import { timingSafeEqual } from "node:crypto";
 import { Buffer } from "node:buffer";
 import { checkReadOnly, encodeReply, type RedisCommand, toRedisCommand } from "./commands.ts";
-import { checkScript, type ScriptPolicy } from "./script_policy.ts";
+import { checkScript, PROJECT_SCRIPTS, type ScriptPolicy } from "./script_policy.ts";
+import { createScriptShebangs } from "./script_shebang.ts";
 import { createSharedSubscriber, type SubscriptionKind } from "./shared_subscriber.ts";
 
 /** Gateway settings. */
@@ -110,6 +114,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     token !== null && given.length === token.length && timingSafeEqual(given, token);
   const subscriptions = new Set<{ close(): void }>();
   const shared = createSharedSubscriber(redis, sseData);
+  const shebangs = createScriptShebangs(PROJECT_SCRIPTS);
   let commandCount = 0;
 
   const app = new Hono<{ Variables: { readOnly: boolean } }>();
@@ -167,13 +172,14 @@ export function createGateway(options: GatewayOptions): Gateway {
     return command;
   }
 
-  async function run(command: string[], base64: boolean) {
+  async function run(given: RedisCommand, base64: boolean) {
     commandCount++;
+    const { command, reply } = shebangs.forward(given);
     const raw = new RawCommand(command[0], command.slice(1));
     const kill = ["SCRIPT", "FUNCTION"].includes(command[0].toUpperCase()) &&
       command[1]?.toUpperCase() === "KILL";
     (kill ? control : redis).sendCommand(raw);
-    return encodeReply(await raw.promise, base64);
+    return encodeReply(reply(await raw.promise), base64);
   }
 
   const errorText = (error: unknown) => error instanceof Error ? error.message : String(error);
@@ -226,7 +232,10 @@ export function createGateway(options: GatewayOptions): Gateway {
       sendCommand(command: Command): void;
       exec(): Promise<[Error | null, unknown][] | null>;
     };
-    for (const [name, ...args] of commands) transaction.sendCommand(new RawCommand(name, args));
+    const forwarded = commands.map((command) => shebangs.forward(command));
+    for (const { command: [name, ...args] } of forwarded) {
+      transaction.sendCommand(new RawCommand(name, args));
+    }
     commandCount += commands.length;
     let replies;
     try {
@@ -237,8 +246,10 @@ export function createGateway(options: GatewayOptions): Gateway {
     if (!replies) throw new GatewayError(400, "EXECABORT Transaction discarded");
     const base64 = wantsBase64(c.req.raw);
     return c.json(
-      replies.map(([error, reply]) =>
-        error ? { error: error.message } : { result: encodeReply(reply, base64) }
+      replies.map(([error, reply], i) =>
+        error
+          ? { error: error.message }
+          : { result: encodeReply(forwarded[i].reply(reply), base64) }
       ),
     );
   });

@@ -2,8 +2,12 @@
  * Which Lua scripts the gateway runs. Redis runs one script at a time and
  * nothing else meanwhile: one `while true do end` holds every client of the
  * server until it is killed. So by default (`project`) the gateway runs only
- * the Redis broker's own scripts (`src/broker/redis_scripts.ts`), recognised
- * by their SHA-1 whether sent as `EVAL` or `EVALSHA`, and refuses other
+ * the project's own scripts (`PROJECT_SCRIPTS`: the Redis broker's in
+ * `src/broker/redis_scripts.ts`, the stream slots' in
+ * `src/limits/stream_slot_scripts.ts`, and the `@upstash/ratelimit` scripts
+ * the rate limiter sends, read from the library in
+ * `src/limits/ratelimit_scripts.ts`), recognised by their SHA-1 as the
+ * client sent them, whether as `EVAL` or `EVALSHA`, and refuses other
  * scripts and Redis functions. `any` runs every script: Redis never stops
  * one by itself; past `busy-reply-threshold` it answers other clients BUSY
  * and accepts `SCRIPT KILL`, which the gateway sends on a connection of its
@@ -14,6 +18,8 @@
  */
 import { createHash } from "node:crypto";
 import { REDIS_SCRIPTS } from "../broker/redis_scripts.ts";
+import { RATELIMIT_SCRIPTS } from "../limits/ratelimit_scripts.ts";
+import { STREAM_SLOT_SCRIPTS } from "../limits/stream_slot_scripts.ts";
 import { type RedisCommand, RefusedCommand } from "./commands.ts";
 
 /** `project`: only the Redis broker's scripts; `any`: every script. */
@@ -24,8 +30,15 @@ export function scriptSha(script: string): string {
   return createHash("sha1").update(script).digest("hex");
 }
 
-/** The SHA-1s of the scripts the project's Redis broker runs. */
-export const PROJECT_SCRIPT_SHAS: ReadonlySet<string> = new Set(REDIS_SCRIPTS.map(scriptSha));
+/** The scripts the project runs: the broker's, the stream slots', and `@upstash/ratelimit`'s. */
+export const PROJECT_SCRIPTS: readonly string[] = [
+  ...REDIS_SCRIPTS,
+  ...STREAM_SLOT_SCRIPTS,
+  ...RATELIMIT_SCRIPTS.map((s) => s.script),
+];
+
+/** The SHA-1s of the project's scripts. */
+export const PROJECT_SCRIPT_SHAS: ReadonlySet<string> = new Set(PROJECT_SCRIPTS.map(scriptSha));
 
 /**
  * Refuses a script or function call the policy does not allow.
