@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { UNLIMITED } from "./unlimited.ts";
 import { freePort, startRedis } from "../tests/redis_server.ts";
 import { type Proc, spawnDeno } from "../tests/processes.ts";
 import { percentile } from "./stats.ts";
@@ -129,6 +130,7 @@ async function serviceAbuse(quick: boolean): Promise<AbuseResult[]> {
     const port = freePort();
     const url = `http://127.0.0.1:${port}`;
     const dev = spawnDeno("dev", "main.ts", {
+      ...UNLIMITED,
       PORT: String(port),
       HOST: "127.0.0.1",
       DATA_DIR: dataDir,

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { UNLIMITED } from "./unlimited.ts";
 import { createParser } from "eventsource-parser";
 import { createMemoryBroker } from "../src/broker/memory_broker.ts";
 import { openSqliteBroker } from "../src/broker/sqlite_broker.ts";
@@ -54,6 +55,7 @@ export async function measureEventDelay(
     cleanups.push(() => workerBroker.close());
   }
   const config = parseConfig({
+    ...UNLIMITED,
     PORT: "0",
     HOST: "127.0.0.1",
     DATA_DIR: dataDir,

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { UNLIMITED } from "./unlimited.ts";
 import { createRedisBroker } from "../src/broker/redis_broker.ts";
 import { createTracker } from "../src/tracker/tracker.ts";
 import { freePort, startRedis } from "../tests/redis_server.ts";
@@ -169,6 +170,7 @@ export async function measureFanout(streams = 10_000, events = 5): Promise<Fanou
       for (const kind of ["node", "deno"] as const) {
         const port = freePort();
         const api = spawnDeno(`api (${kind})`, "main.ts", {
+          ...UNLIMITED,
           UPSTASH_REDIS_REST_URL: gatewayUrl,
           UPSTASH_REDIS_REST_TOKEN: "bench",
           PORT: String(port),

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { UNLIMITED } from "./unlimited.ts";
 import { openSqliteBroker } from "../src/broker/sqlite_broker.ts";
 import { parseConfig } from "../src/config.ts";
 import { startService } from "../src/server.ts";
@@ -20,6 +21,7 @@ Deno.addSignalListener("SIGTERM", () => {
   Deno.exit(0);
 });
 const config = parseConfig({
+  ...UNLIMITED,
   ...Deno.env.toObject(),
   PORT: String(port),
   HOST: "127.0.0.1",

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { UNLIMITED } from "./unlimited.ts";
 import { serveGateway } from "../src/gateway/serve_gateway.ts";
 import { freePort, startRedis } from "../tests/redis_server.ts";
 import { type Proc, spawnDeno } from "../tests/processes.ts";
@@ -32,6 +33,7 @@ export async function measureRedisCommands(
   const gateway = await serveGateway({ redisUrl: redis.url, token: "bench", port: 0 });
   const dataDir = await Deno.makeTempDir();
   const env = {
+    ...UNLIMITED,
     UPSTASH_REDIS_REST_URL: gateway.url,
     UPSTASH_REDIS_REST_TOKEN: "bench",
     DATA_DIR: dataDir,

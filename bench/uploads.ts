@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { UNLIMITED } from "./unlimited.ts";
 import type { Broker } from "../src/broker/broker.ts";
 import { createMemoryBroker } from "../src/broker/memory_broker.ts";
 import { openSqliteBroker } from "../src/broker/sqlite_broker.ts";
@@ -41,6 +42,7 @@ export async function measureUploads(
     ? openSqliteBroker({ path: `${dataDir}/wattcast.db`, taskTtlSeconds: 600 })
     : createMemoryBroker({ taskTtlSeconds: 600 });
   const config = parseConfig({
+    ...UNLIMITED,
     PORT: "0",
     HOST: "127.0.0.1",
     DATA_DIR: dataDir,
