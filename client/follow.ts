@@ -32,6 +32,9 @@ export interface FollowOptions {
   signal?: AbortSignal;
 }
 
+/** How long a stream may go on after the last final event before the client closes it. */
+const END_GRACE_MS = 2000;
+
 /** The path of the stream of these tasks. */
 export function streamPath(taskIds: readonly string[]): string {
   return taskIds.length === 1
@@ -118,6 +121,7 @@ export async function followTasks(
         },
       });
       let partial = "";
+      let ending: ReturnType<typeof setTimeout> | undefined;
       try {
         for await (const chunk of answer.chunks) {
           // An `id:` with no data (a cursor frame) still moves the position.
@@ -125,9 +129,13 @@ export async function followTasks(
           partial = lines.pop()!;
           for (const line of lines) if (line.startsWith("id:")) lastEventId = line.slice(3).trim();
           parser.feed(chunk);
-          if (expired || finals.size === taskIds.length) break;
+          if (expired) break;
+          // The server ends the stream after the last final event; read to
+          // its end (so every byte sent is counted), but not for long.
+          if (finals.size === taskIds.length) ending ??= setTimeout(stop, END_GRACE_MS);
         }
       } finally {
+        clearTimeout(ending);
         options.signal?.removeEventListener("abort", stop);
         answer.close();
       }
