@@ -239,7 +239,7 @@ await section("compare", "## Watching a task: polling every 2 s against the stre
     "`deno task client --compare` does. Bytes: everything received, as read from the socket (status lines,",
   );
   out(
-    "headers, chunked framing, bodies; both ask for gzip). Delay: from a status change's `updated_at` to",
+    `headers, chunked framing, bodies; both ask for gzip: ${polling.gzipped} of ${polling.requests} polling responses and ${stream.gzipped} of ${stream.requests} stream came gzipped). Delay: from a status change's \`updated_at\` to`,
   );
   out("the client having it, median over the changes each method saw.");
   out();

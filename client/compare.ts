@@ -21,6 +21,8 @@ export interface MethodReport {
   changes: number;
   /** Milliseconds from each change's `updated_at` to its receipt. */
   delaysMs: number[];
+  /** Responses that came gzipped. */
+  gzipped: number;
 }
 
 /** Both ways of watching one task. */
@@ -61,7 +63,14 @@ function changeRecorder(method: string, count: WireCount) {
       delaysMs.push(Math.max(0, receivedAt - Date.parse(task.updated_at)));
     },
     report(): MethodReport {
-      return { method, requests: count.requests, bytes: count.bytes, changes: seen.size, delaysMs };
+      return {
+        method,
+        requests: count.requests,
+        bytes: count.bytes,
+        changes: seen.size,
+        delaysMs,
+        gzipped: count.gzipped ?? 0,
+      };
     },
   };
 }

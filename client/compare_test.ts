@@ -19,8 +19,16 @@ Deno.test("the table shows each method's numbers and the ratios between them", (
       bytes: 120_500,
       changes: 40,
       delaysMs: [900, 1100, 1000],
+      gzipped: 0,
     },
-    stream: { method: "stream", requests: 1, bytes: 12_050, changes: 200, delaysMs: [2, 3] },
+    stream: {
+      method: "stream",
+      requests: 1,
+      bytes: 12_050,
+      changes: 200,
+      delaysMs: [2, 3],
+      gzipped: 0,
+    },
   };
   const lines = compareTable(report);
   assert.equal(lines[2], "| polling every 2 s | 150 | 120,500 | 40 | 1,000 |");

@@ -18,6 +18,8 @@ import { ClientExit, EXIT } from "./exit_codes.ts";
 export interface WireCount {
   requests: number;
   bytes: number;
+  /** Responses that came gzipped. */
+  gzipped?: number;
 }
 
 /** A JSON answer. */
@@ -116,6 +118,7 @@ export function createHttpClient(base: string, token: string | null): HttpClient
         response.on("end", wireBytes);
         response.on("close", wireBytes);
         const gzip = /\bgzip\b/i.test(String(response.headers["content-encoding"] ?? ""));
+        if (count && gzip) count.gzipped = (count.gzipped ?? 0) + 1;
         const decoded: Readable = gzip ? response.pipe(zlib.createGunzip()) : response;
         resolve({ response, decoded, wireBytes });
       });

@@ -58,6 +58,7 @@ Deno.test("JSON answers: parsed, gzip inflated, every byte on the wire counted",
       const plain = await client.json("GET", "/plain", undefined, count);
       assert.deepEqual(plain.body, { ok: 1 });
       assert.equal(count.requests, 2);
+      assert.equal(count.gzipped, 1, "one answer came gzipped");
       assert.ok(count.bytes < 5000, `gzip kept it small: ${count.bytes}`);
       await new Promise((r) => setTimeout(r, 50));
       assert.equal(count.bytes, sent(), "the client counted what the proxy forwarded");
