@@ -193,6 +193,37 @@ Deno.test("deno task client: exit codes, plain lines, --json, --new, --batch and
       }
     });
 
+    await t.step("Ctrl-C: exit 130, and the task goes on on the server", async () => {
+      const proc = spawnDeno("client", "client/main.ts", {}, [
+        "--url",
+        url,
+        "--new",
+        "--meter-id",
+        "meter_test_002",
+        "--meter-type",
+        "electricity",
+        "--epochs",
+        "500",
+        "--batch-size",
+        "32",
+      ]);
+      try {
+        await waitForOutput(proc, /TRAINING_MODEL/);
+        const id = /Started task (\S+) for/.exec(proc.output())![1];
+        proc.child.kill("SIGINT");
+        const status = await proc.child.status;
+        assert.equal(status.code, 130, proc.output());
+        assert.match(proc.output(), /Interrupted/);
+        const task = await (await fetch(`${url}/trainmodel/status/${id}`)).json();
+        assert.equal(task.status, "TRAINING_MODEL");
+        const cancel = await fetch(`${url}/trainmodel/${id}`, { method: "DELETE" });
+        assert.equal(cancel.status, 202);
+        await cancel.body?.cancel();
+      } finally {
+        await proc.stop();
+      }
+    });
+
     const proxy = startCountingProxy(port);
     try {
       await t.step("--batch: one task per meter, all on one stream", async () => {
