@@ -228,7 +228,7 @@ await section("compare", "## Watching a task: polling every 2 s against the stre
   const c = await measureCompare(minutes * 60);
   const { polling, stream } = c.report;
   out(
-    `One training task of about ${minutes} minutes (${c.epochs} epochs at batch size ${c.batchSize}, ${
+    `One training task sized to run ${minutes} minutes (${c.epochs} epochs at batch size ${c.batchSize}, ${
       fixed(c.secondsPerEpoch, 2)
     } s an epoch when calibrated), watched at once by`,
   );
