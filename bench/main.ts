@@ -1,7 +1,7 @@
 /**
  * `deno task bench`: runs the benchmarks and writes `BENCHMARKS.md` with the
  * machine and the date. Timings on a shared 2-core machine are noisy:
- * compare the ratios measured in one run. `--only=accuracy,delay,uploads,fanout,commands,abuse`
+ * compare the ratios measured in one run. `--only=accuracy,delay,uploads,fanout,commands,abuse,compare`
  * reruns those sections and keeps the others from the previous report;
  * `--quick` makes the runs smaller.
  *
@@ -9,6 +9,7 @@
  */
 import { measureAbuse } from "./abuse.ts";
 import { measureAccuracy } from "./accuracy.ts";
+import { measureCompare } from "./compare.ts";
 import { measureEventDelay } from "./event_delay.ts";
 import { FANOUT_SERVERS, measureFanout } from "./fanout.ts";
 import { measureRedisCommands } from "./redis_commands.ts";
@@ -220,6 +221,61 @@ await section("abuse", "## Responsiveness under abuse", async () => {
       } |`,
     );
   }
+});
+
+await section("compare", "## Watching a task: polling every 2 s against the stream", async () => {
+  const minutes = quick ? 1 : 5;
+  const c = await measureCompare(minutes * 60);
+  const { polling, stream } = c.report;
+  out(
+    `One training task sized to run ${minutes} minutes (${c.epochs} epochs at batch size ${c.batchSize}, ${
+      fixed(c.secondsPerEpoch, 2)
+    } s an epoch when calibrated), watched at once by`,
+  );
+  out(
+    "polling `GET /trainmodel/status/{id}` every 2 s (one kept-alive connection) and by its event stream, as",
+  );
+  out(
+    "`deno task client --compare` does. Bytes: everything received, as read from the socket (status lines,",
+  );
+  out(
+    `headers, chunked framing, bodies; both ask for gzip: ${polling.gzipped} of ${polling.requests} polling responses and ${stream.gzipped} of ${stream.requests} stream came gzipped). Delay: from a status change's \`updated_at\` to`,
+  );
+  out("the client having it, median over the changes each method saw.");
+  out();
+  out("| method | HTTP requests | bytes received | status changes seen | median delay, ms |");
+  out("| --- | ---: | ---: | ---: | ---: |");
+  for (const m of [polling, stream]) {
+    out(
+      `| ${m.method} | ${m.requests} | ${m.bytes.toLocaleString("en")} | ${m.changes} | ${
+        fixed(median(m.delaysMs), 0)
+      } |`,
+    );
+  }
+  const requests = polling.requests / stream.requests;
+  const bytes = polling.bytes / stream.bytes;
+  out();
+  out(
+    `The task ran ${
+      fixed(c.report.seconds, 0)
+    } s and ended ${c.report.final.status}. Targets for the stream: at least 100× fewer requests (${
+      fixed(requests, 0)
+    }×: ${requests >= 100 ? "met" : "missed"}), at least 10× fewer bytes (${fixed(bytes, 2)}×: ${
+      bytes >= 10 ? "met" : "missed"
+    }). The stream sends every status change (${stream.changes}, one an epoch,`,
+  );
+  out(
+    `about ${
+      fixed(c.eventBytes, 0)
+    } bytes each as a whole status object) and a heartbeat every ${c.heartbeatSeconds} s;`,
+  );
+  out(
+    `polling saw ${polling.changes} of them. Per change seen, the stream received ${
+      fixed((polling.bytes / polling.changes) / (stream.bytes / stream.changes), 1)
+    }× fewer bytes than polling; per task, ${
+      bytes >= 1 ? `${fixed(bytes, 2)}× fewer` : `${fixed(1 / bytes, 2)}× more`
+    }.`,
+  );
 });
 
 await section("accuracy", "## Forecast accuracy on real meters", async () => {

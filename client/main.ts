@@ -1,0 +1,110 @@
+/**
+ * `deno task client`: follows training tasks from a terminal, starts them
+ * (`--new`, `--batch`), or compares polling with the stream (`--compare`).
+ * This file only wires the parts together; see `args.ts` for the options
+ * and `exit_codes.ts` for how it ends.
+ *
+ * @module
+ */
+import { parseClientArgs, USAGE } from "./args.ts";
+import { compareMethods, compareTable } from "./compare.ts";
+import { ClientExit, EXIT, exitCodeForStatus } from "./exit_codes.ts";
+import { followTasks } from "./follow.ts";
+import { createHttpClient, errorMessage, type HttpClient } from "./http.ts";
+import { exitCodeOf } from "./outcome.ts";
+import { createView, type View } from "./view.ts";
+import type { MeterRef } from "../src/domain/meter.ts";
+import type { Task } from "../src/domain/task.ts";
+
+/** Starts a task for each meter; returns their ids. */
+async function startTasks(
+  client: HttpClient,
+  meters: readonly MeterRef[],
+  training: Record<string, number | undefined>,
+  say: (line: string) => void,
+): Promise<string[]> {
+  const ids: string[] = [];
+  for (const meter of meters) {
+    const answer = await client.json("POST", "/trainmodel/", { ...meter, ...training });
+    if (answer.status !== 202) {
+      const started = ids.length ? ` (already started: ${ids.join(", ")})` : "";
+      throw new ClientExit(
+        exitCodeForStatus(answer.status),
+        `${meter.meter_type}/${meter.meter_id}: ${
+          errorMessage(answer.body, `the server answered ${answer.status}`)
+        }${started}`,
+      );
+    }
+    const task = answer.body as Task;
+    say(`Started task ${task.task_id} for ${meter.meter_type}/${meter.meter_id}.`);
+    ids.push(task.task_id);
+  }
+  return ids;
+}
+
+/** Runs the client with `args`; resolves to the exit code. */
+export async function runClient(args: string[]): Promise<number> {
+  const print = (line: string) => console.log(line);
+  const options = parseClientArgs(args, { WATTCAST_TOKEN: Deno.env.get("WATTCAST_TOKEN") });
+  if (options.help) {
+    print(USAGE);
+    return EXIT.success;
+  }
+  const client = createHttpClient(options.url, options.token);
+  const interrupt = new AbortController();
+  const onSigint = () => interrupt.abort();
+  Deno.addSignalListener("SIGINT", onSigint);
+  const mode = options.json ? "json" : Deno.stdout.isTerminal() ? "bar" : "lines";
+  // Progress notes go to stderr with --json, so stdout holds only events.
+  const say = options.json ? (l: string) => console.error(l) : print;
+  let view: View | null = null;
+  try {
+    const taskIds = options.meters.length
+      ? await startTasks(client, options.meters, options.training, say)
+      : options.taskIds;
+    view = createView(mode, print);
+    if (options.compare) {
+      say(`Watching task ${taskIds[0]} by polling every 2 s and by its stream…`);
+      const report = await compareMethods(client, taskIds[0], {
+        onStreamEvent: (e) => view!.event(e),
+        signal: interrupt.signal,
+      });
+      view.end([report.final]);
+      if (options.json) print(JSON.stringify({ compare: report }));
+      else for (const line of ["", ...compareTable(report)]) print(line);
+      return exitCodeOf([report.final]);
+    }
+    const finals = await followTasks(client, taskIds, {
+      onEvent: (e) => view!.event(e),
+      signal: interrupt.signal,
+    });
+    view.end(finals);
+    return exitCodeOf(finals);
+  } catch (error) {
+    view?.stop();
+    if (interrupt.signal.aborted) {
+      console.error("Interrupted; the tasks go on on the server.");
+      return EXIT.interrupted;
+    }
+    if (error instanceof ClientExit) {
+      console.error(error.message);
+      return error.code;
+    }
+    throw error;
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSigint);
+    client.close();
+  }
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await runClient(Deno.args));
+  } catch (error) {
+    if (error instanceof ClientExit) {
+      console.error(error.message);
+      Deno.exit(error.code);
+    }
+    throw error;
+  }
+}
