@@ -17,11 +17,16 @@
  * long replay goes out as fast as the client reads it, never faster), and
  * drops a client that makes no progress in time (`drop`).
  *
+ * With `gzip` on, a client that accepts gzip gets the stream compressed,
+ * each frame flushed as written (`sse_gzip.ts`); the limit then counts
+ * compressed bytes.
+ *
  * @module
  */
 import type { Context } from "hono";
 import type { HttpBindings } from "@hono/node-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
+import { acceptsGzip, createFlushingGzip } from "./sse_gzip.ts";
 
 /** One open event stream's output. */
 export interface SseSink {
@@ -49,6 +54,8 @@ export interface SinkOptions {
   headers: Record<string, string>;
   /** Unread bytes a client may hold before the sink counts as full. */
   maxBufferedBytes: number;
+  /** Gzip the stream for clients that accept it (`sse_gzip.ts`). */
+  gzip?: boolean;
 }
 
 /** Opens the sink for the stream this request answers. */
@@ -58,9 +65,14 @@ export function openSseSink(c: Context, options: SinkOptions): SseSink {
   // Hono's cors() adds Vary after the handler, too late for a response
   // written here: an origin-specific answer must say it varies.
   const origin = headers.get("Access-Control-Allow-Origin");
-  if (origin && origin !== "*") headers.set("Vary", "Origin");
+  const vary = origin && origin !== "*" ? ["Origin"] : [];
+  const gzip = options.gzip === true && acceptsGzip(c.req.header("Accept-Encoding"));
+  if (options.gzip) vary.push("Accept-Encoding");
+  if (vary.length) headers.set("Vary", vary.join(", "));
+  if (gzip) headers.set("Content-Encoding", "gzip");
   const outgoing = (c.env as Partial<HttpBindings> | undefined)?.outgoing;
-  return outgoing ? nodeSink(outgoing, headers, options) : webSink(headers, options);
+  const sink = outgoing ? nodeSink(outgoing, headers, options) : webSink(headers, options);
+  return gzip ? gzipSink(sink, options.maxBufferedBytes) : sink;
 }
 
 /**
@@ -180,5 +192,63 @@ function webSink(headers: Headers, options: SinkOptions): SseSink {
       state.close();
     },
     onClose: state.onClose,
+  };
+}
+
+/**
+ * Wraps the sink of a response sent with `Content-Encoding: gzip`: frames
+ * written here reach `inner` compressed, each flushed as it is written;
+ * ending writes the gzip trailer first. The compressor is freed once the
+ * stream closes, by either side.
+ */
+function gzipSink(
+  inner: SseSink,
+  maxBufferedBytes: number,
+): SseSink {
+  const gzip = createFlushingGzip();
+  // Frames written and not yet compressed, and who waits for them.
+  let pending = 0;
+  const waiters: (() => void)[] = [];
+  const settle = () => {
+    for (const wake of waiters.splice(0)) wake();
+  };
+  const compressed = () => {
+    if (--pending === 0) settle();
+  };
+  gzip.on("data", (chunk: Uint8Array) => inner.write(chunk));
+  gzip.on("end", () => inner.end());
+  gzip.on("error", () => inner.drop());
+  inner.onClose(() => {
+    gzip.destroy();
+    settle();
+  });
+  return {
+    response: inner.response,
+    get open() {
+      return inner.open;
+    },
+    get full() {
+      // Compressed bytes the client has not read, or a replay still
+      // waiting for the compressor.
+      return inner.full || gzip.writableLength > maxBufferedBytes;
+    },
+    write(frame) {
+      if (!inner.open || gzip.writableEnded || gzip.destroyed) return;
+      pending++;
+      gzip.write(frame, compressed);
+    },
+    async drained() {
+      if (pending > 0 && inner.open) await new Promise<void>((wake) => waiters.push(wake));
+      return inner.drained();
+    },
+    end() {
+      if (inner.open && !gzip.writableEnded && !gzip.destroyed) gzip.end();
+      else inner.end();
+    },
+    drop() {
+      gzip.destroy();
+      inner.drop();
+    },
+    onClose: inner.onClose,
   };
 }
