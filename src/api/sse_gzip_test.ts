@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { constants, gunzipSync } from "node:zlib";
-import { acceptsGzip, createFlushingGzip } from "./sse_gzip.ts";
+import { acceptsGzip, createGzipEncoder, STORED_MAX_BYTES } from "./sse_gzip.ts";
 import { sseFrame } from "./sse_frame.ts";
 
 Deno.test("acceptsGzip reads Accept-Encoding with its weights", () => {
@@ -29,50 +29,100 @@ Deno.test("acceptsGzip reads Accept-Encoding with its weights", () => {
 
 /** Inflates what a client has received so far, without the end of the stream. */
 function inflateSoFar(parts: Uint8Array[]): string {
-  const all = Buffer.concat(parts);
-  return gunzipSync(all, { finishFlush: constants.Z_SYNC_FLUSH }).toString();
+  return gunzipSync(Buffer.concat(parts), { finishFlush: constants.Z_SYNC_FLUSH }).toString();
 }
 
-Deno.test("each frame written comes out whole, and the stream ends as valid gzip", async () => {
-  const gzip = createFlushingGzip();
+const statusFrame = (epoch: number, padding = 0) =>
+  sseFrame({
+    task_id: "0b6f2c4e-2a57-4a63-9d0e-6c1f0f1f4a11",
+    meter_id: "meter_test_001",
+    meter_type: "electricity",
+    status: "TRAINING_MODEL",
+    updated_at: new Date(1_768_000_000_000 + epoch * 800).toISOString(),
+    created_at: "2026-01-10T00:00:00.000Z",
+    estimated_completion: new Date(1_768_000_300_000 + epoch * 7).toISOString(),
+    options: { epochs: 400, batch_size: 256, learning_rate: 0.003 },
+    progress: 20 + (epoch % 70),
+    message: `Training: epoch ${epoch} of 400`,
+    metrics: { epoch, epochs: 400, loss: 1 / (epoch + Math.random()), val_loss: null },
+    padding: "x".repeat(padding),
+  }, `17000000${epoch}-0`);
+
+Deno.test("each frame is readable once written, and the member ends as valid gzip", async () => {
   const received: Uint8Array[] = [];
-  gzip.on("data", (chunk: Uint8Array) => received.push(chunk));
+  const encoder = createGzipEncoder((bytes) => received.push(bytes));
   const frames = [
-    sseFrame({ status: "PENDING", progress: 0 }, "1-0"),
+    // A heartbeat on a stream without a compressor yet: stored.
     sseFrame({ type: "heartbeat", timestamp: new Date().toISOString() }),
-    sseFrame({ status: "TRAINING_MODEL", progress: 40, metrics: { epoch: 1, loss: 0.123 } }, "2-0"),
+    statusFrame(1),
+    sseFrame({ type: "heartbeat", timestamp: new Date().toISOString() }),
+    statusFrame(2, 40_000), // a replay's burst: several output buffers
+    statusFrame(3),
     sseFrame({ type: "error", error: "The server could not read this task's events." }),
   ];
   let expected = "";
   for (const frame of frames) {
-    await new Promise<void>((done) => gzip.write(frame, () => done()));
+    encoder.write(frame);
+    await encoder.settled();
     expected += new TextDecoder().decode(frame);
     // Everything written so far is readable now, before the next frame.
     assert.equal(inflateSoFar(received), expected);
   }
-  const ended = new Promise((done) => gzip.once("end", done));
-  gzip.end();
-  await ended;
-  // With the trailer, a strict decoder accepts the whole stream.
+  await new Promise<void>((done) => encoder.end(done));
+  // With the trailer (CRC-32 and length), a strict decoder takes the whole member.
   assert.equal(gunzipSync(Buffer.concat(received)).toString(), expected);
 });
 
-Deno.test("repeated status events cost a fraction of their size", async () => {
-  const gzip = createFlushingGzip();
-  let compressed = 0;
-  gzip.on("data", (chunk: Uint8Array) => (compressed += chunk.byteLength));
+Deno.test("a small frame without a compressor is stored; status events cost a fraction", async () => {
+  const received: Uint8Array[] = [];
+  const encoder = createGzipEncoder((bytes) => received.push(bytes));
+  const heartbeat = sseFrame({ type: "heartbeat", timestamp: new Date().toISOString() });
+  assert.ok(heartbeat.byteLength <= STORED_MAX_BYTES);
+  const before = received.length;
+  encoder.write(heartbeat);
+  assert.equal(encoder.compressing, false);
+  assert.equal(received.length, before + 1, "written at once, no compressor turn");
+  assert.equal(received.at(-1)!.byteLength, heartbeat.byteLength + 5);
+
   let raw = 0;
+  const start = received.reduce((n, b) => n + b.byteLength, 0);
   for (let epoch = 1; epoch <= 50; epoch++) {
-    const frame = sseFrame({
-      task_id: "0b6f2c4e-2a57-4a63-9d0e-6c1f0f1f4a11",
-      status: "TRAINING_MODEL",
-      progress: 20 + epoch,
-      message: `Training: epoch ${epoch} of 50`,
-      metrics: { epoch, epochs: 50, loss: 1 / (epoch + Math.random()), val_loss: null },
-    }, `17000000${epoch}-0`);
+    const frame = statusFrame(epoch);
     raw += frame.byteLength;
-    await new Promise<void>((done) => gzip.write(frame, () => done()));
+    encoder.write(frame);
+    await encoder.settled();
   }
-  gzip.destroy();
+  assert.equal(encoder.compressing, true);
+  const compressed = received.reduce((n, b) => n + b.byteLength, 0) - start;
   assert.ok(compressed < raw / 2, `${compressed} compressed bytes for ${raw}`);
+  encoder.destroy();
+  assert.equal(encoder.compressing, false);
+});
+
+Deno.test("an idle stream's compressor is freed, and the member goes on valid", async () => {
+  const received: Uint8Array[] = [];
+  const idleMs = 200;
+  const encoder = createGzipEncoder((bytes) => received.push(bytes), undefined, idleMs);
+  let expected = "";
+  const write = async (frame: Uint8Array) => {
+    encoder.write(frame);
+    await encoder.settled();
+    expected += new TextDecoder().decode(frame);
+  };
+  await write(statusFrame(1));
+  await write(statusFrame(2));
+  assert.equal(encoder.compressing, true);
+  // The process's sweep (every second) frees compressors idle for idleMs.
+  const deadline = Date.now() + idleMs + 5000;
+  while (encoder.compressing && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(encoder.compressing, false, "freed once idle");
+  await write(sseFrame({ type: "heartbeat", timestamp: new Date().toISOString() }));
+  assert.equal(encoder.compressing, false, "a heartbeat does not bring one back");
+  await write(statusFrame(3)); // a fresh compressor
+  assert.equal(encoder.compressing, true);
+  await new Promise<void>((done) => encoder.end(done));
+  assert.equal(encoder.compressing, false);
+  assert.equal(gunzipSync(Buffer.concat(received)).toString(), expected);
 });

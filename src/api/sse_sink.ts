@@ -26,7 +26,7 @@
 import type { Context } from "hono";
 import type { HttpBindings } from "@hono/node-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
-import { acceptsGzip, createFlushingGzip } from "./sse_gzip.ts";
+import { acceptsGzip, createGzipEncoder } from "./sse_gzip.ts";
 
 /** One open event stream's output. */
 export interface SseSink {
@@ -197,56 +197,37 @@ function webSink(headers: Headers, options: SinkOptions): SseSink {
 
 /**
  * Wraps the sink of a response sent with `Content-Encoding: gzip`: frames
- * written here reach `inner` compressed, each flushed as it is written;
- * ending writes the gzip trailer first. The compressor is freed once the
- * stream closes, by either side.
+ * written here reach `inner` as one gzip member (`sse_gzip.ts`), each
+ * readable by the client as soon as it is written; ending writes the
+ * member's trailer first. The compressor is freed once the stream closes,
+ * by either side.
  */
-function gzipSink(
-  inner: SseSink,
-  maxBufferedBytes: number,
-): SseSink {
-  const gzip = createFlushingGzip();
-  // Frames written and not yet compressed, and who waits for them.
-  let pending = 0;
-  const waiters: (() => void)[] = [];
-  const settle = () => {
-    for (const wake of waiters.splice(0)) wake();
-  };
-  const compressed = () => {
-    if (--pending === 0) settle();
-  };
-  gzip.on("data", (chunk: Uint8Array) => inner.write(chunk));
-  gzip.on("end", () => inner.end());
-  gzip.on("error", () => inner.drop());
-  inner.onClose(() => {
-    gzip.destroy();
-    settle();
-  });
+function gzipSink(inner: SseSink, maxBufferedBytes: number): SseSink {
+  const encoder = createGzipEncoder((bytes) => inner.write(bytes));
+  inner.onClose(() => encoder.destroy());
   return {
     response: inner.response,
     get open() {
       return inner.open;
     },
     get full() {
-      // Compressed bytes the client has not read, or a replay still
-      // waiting for the compressor.
-      return inner.full || gzip.writableLength > maxBufferedBytes;
+      // Compressed bytes the client has not read, or a replay's burst
+      // still waiting for the compressor.
+      return inner.full || encoder.pendingBytes > maxBufferedBytes;
     },
     write(frame) {
-      if (!inner.open || gzip.writableEnded || gzip.destroyed) return;
-      pending++;
-      gzip.write(frame, compressed);
+      if (inner.open) encoder.write(frame);
     },
     async drained() {
-      if (pending > 0 && inner.open) await new Promise<void>((wake) => waiters.push(wake));
+      await encoder.settled();
       return inner.drained();
     },
     end() {
-      if (inner.open && !gzip.writableEnded && !gzip.destroyed) gzip.end();
+      if (inner.open) encoder.end(() => inner.end());
       else inner.end();
     },
     drop() {
-      gzip.destroy();
+      encoder.destroy();
       inner.drop();
     },
     onClose: inner.onClose,
