@@ -6,7 +6,8 @@
  * Here every frame is flushed as it is written (`Z_SYNC_FLUSH`), so each
  * event leaves whole at once, while the compressor keeps its window across
  * events: a status event repeats most of the previous one, so it costs a
- * fraction of its size.
+ * fraction of its size. Compression is synchronous: a frame's bytes are on
+ * the connection when `write` returns, as without gzip.
  *
  * Memory: a compressor costs about 150 KB whatever its window (Deno's
  * zlib), ten times an idle stream without one, and most open streams are
@@ -20,7 +21,7 @@
  *
  * @module
  */
-import { constants, crc32, createDeflateRaw, type DeflateRaw } from "node:zlib";
+import { constants, crc32, createDeflateRaw } from "node:zlib";
 
 /** How each stream's compressor is set up. */
 export interface GzipSettings {
@@ -30,7 +31,7 @@ export interface GzipSettings {
   windowBits: number;
   /** Memory for the match finder's hash, 1 (least) to 9. */
   memLevel: number;
-  /** Bytes of each output buffer the compressor allocates. */
+  /** Bytes of output space per pass of the compressor. */
   chunkSize: number;
 }
 
@@ -43,7 +44,7 @@ export const GZIP_SETTINGS: GzipSettings = {
   level: 6,
   windowBits: 12,
   memLevel: 4,
-  chunkSize: 2048,
+  chunkSize: 16 * 1024,
 };
 
 /** A stream's compressor is freed after this long without a compressed frame. */
@@ -76,17 +77,13 @@ export function acceptsGzip(header: string | null | undefined): boolean {
 
 /** One gzip member written frame by frame. */
 export interface GzipEncoder {
-  /** Encodes one frame; its bytes reach `emit` whole (now, or after a compressor's turn). */
+  /** Encodes one frame; its bytes reach `emit` whole before this returns. */
   write(frame: Uint8Array): void;
-  /** Bytes of frames written that have not reached `emit` yet (uncompressed). */
-  readonly pendingBytes: number;
   /** True while the stream holds a compressor. */
   readonly compressing: boolean;
-  /** Resolves once every frame written has reached `emit`. */
-  settled(): Promise<void>;
-  /** Writes the end of the member (after every pending frame), then calls `done`. */
-  end(done: () => void): void;
-  /** Frees the compressor at once; nothing more is written. */
+  /** Writes the end of the member; nothing more is written. */
+  end(): void;
+  /** Frees the compressor; nothing more is written. */
   destroy(): void;
 }
 
@@ -98,8 +95,9 @@ const FINAL_BLOCK = [0x03, 0x00];
 
 /**
  * Starts a gzip member whose bytes go to `emit` in order, the header at
- * once; its compressor is freed after `idleMs` without a compressed frame. Each frame is either compressed and flushed by the stream's
- * compressor, or (no compressor, small frame) stored as it is.
+ * once; its compressor is freed after `idleMs` without a compressed frame.
+ * Each frame is either compressed and flushed by the stream's compressor,
+ * or (no compressor, small frame) stored as it is.
  */
 export function createGzipEncoder(
   emit: (bytes: Uint8Array) => void,
@@ -108,28 +106,15 @@ export function createGzipEncoder(
 ): GzipEncoder {
   let crc = 0;
   let size = 0;
-  let deflate: DeflateRaw | null = null;
-  let pending = 0;
-  let pendingBytes = 0;
+  let deflate: Compressor | null = null;
   let lastCompressedAt = 0;
   let closed = false;
-  const waiters: (() => void)[] = [];
-  const settle = () => {
-    for (const wake of waiters.splice(0)) wake();
-  };
-  const compressed = (bytes: number) => {
-    pendingBytes -= bytes;
-    if (--pending === 0) settle();
-  };
   const release = () => {
-    deflate?.destroy();
+    deflate?.close();
     deflate = null;
     idle.delete(encoder);
   };
-  const encoder: GzipEncoder & { releaseIfIdle(now: number): void } = {
-    get pendingBytes() {
-      return pendingBytes;
-    },
+  const encoder: GzipEncoder & Sweepable = {
     get compressing() {
       return deflate !== null;
     },
@@ -142,52 +127,99 @@ export function createGzipEncoder(
         return;
       }
       if (!deflate) {
-        deflate = createDeflateRaw({
-          level: settings.level,
-          windowBits: settings.windowBits,
-          memLevel: settings.memLevel,
-          chunkSize: settings.chunkSize,
-          flush: constants.Z_SYNC_FLUSH,
-        });
-        deflate.on("data", (chunk: Uint8Array) => closed || emit(chunk));
-        deflate.on("error", () => {}); // only after destroy(); the stream is ending then
+        deflate = openCompressor(settings);
         watchIdle(encoder);
       }
       lastCompressedAt = Date.now();
-      pending++;
-      pendingBytes += frame.byteLength;
-      deflate.write(frame, () => compressed(frame.byteLength));
+      for (const chunk of compressFlushed(deflate, frame, settings.chunkSize)) emit(chunk);
     },
-    settled() {
-      if (pending === 0 || closed) return Promise.resolve();
-      return new Promise((wake) => waiters.push(wake));
-    },
-    end(done) {
-      if (closed) return done();
-      void this.settled().then(() => {
-        if (closed) return done();
-        release();
-        const trailer = new Uint8Array(10);
-        trailer.set(FINAL_BLOCK);
-        const view = new DataView(trailer.buffer);
-        view.setUint32(2, crc >>> 0, true);
-        view.setUint32(6, size, true);
-        emit(trailer);
-        closed = true;
-        done();
-      });
+    end() {
+      if (closed) return;
+      release();
+      closed = true;
+      const trailer = new Uint8Array(10);
+      trailer.set(FINAL_BLOCK);
+      const view = new DataView(trailer.buffer);
+      view.setUint32(2, crc >>> 0, true);
+      view.setUint32(6, size, true);
+      emit(trailer);
     },
     destroy() {
       closed = true;
       release();
-      settle();
     },
     releaseIfIdle(now) {
-      if (deflate && pending === 0 && now - lastCompressedAt >= idleMs) release();
+      if (deflate && now - lastCompressedAt >= idleMs) release();
     },
   };
   emit(HEADER);
   return encoder;
+}
+
+/**
+ * The parts of a `node:zlib` stream used here: its native handle, driven
+ * synchronously as `zlib.deflateRawSync` drives it (Node's and Deno's
+ * `processChunkSync`), but kept open across frames, so that each frame is
+ * compressed and flushed before `write` returns: no turn of the event loop
+ * between an event and its bytes.
+ */
+interface Compressor {
+  _handle: {
+    writeSync(
+      flush: number,
+      input: Uint8Array,
+      inOffset: number,
+      inLength: number,
+      output: Uint8Array,
+      outOffset: number,
+      outLength: number,
+    ): void;
+  };
+  /** After each `writeSync`: output space left, input left. */
+  _writeState: Uint32Array;
+  close(): void;
+}
+
+function openCompressor(settings: GzipSettings): Compressor {
+  const stream = createDeflateRaw({
+    level: settings.level,
+    windowBits: settings.windowBits,
+    memLevel: settings.memLevel,
+    chunkSize: 64, // the stream's own output buffer is never used: keep it small
+  }) as unknown as Compressor;
+  if (typeof stream._handle?.writeSync !== "function" || !stream._writeState) {
+    throw new Error("node:zlib has no synchronous handle here; set STREAM_GZIP=false");
+  }
+  return stream;
+}
+
+/** Output space for one pass of the compressor, shared: each pass copies out what it made. */
+let scratch = new Uint8Array(0);
+
+/** Compresses `frame` and flushes it (`Z_SYNC_FLUSH`): the bytes that carry it, whole. */
+function compressFlushed(deflate: Compressor, frame: Uint8Array, chunkSize: number): Uint8Array[] {
+  if (scratch.byteLength !== chunkSize) scratch = new Uint8Array(chunkSize);
+  const out: Uint8Array[] = [];
+  let inOffset = 0;
+  let inLength = frame.byteLength;
+  while (true) {
+    deflate._handle.writeSync(
+      constants.Z_SYNC_FLUSH,
+      frame,
+      inOffset,
+      inLength,
+      scratch,
+      0,
+      scratch.byteLength,
+    );
+    const [outLeft, inLeft] = deflate._writeState;
+    const made = scratch.byteLength - outLeft;
+    if (made > 0) out.push(scratch.slice(0, made));
+    // Output space left over: the frame is in, and flushed.
+    if (outLeft !== 0) return out;
+    inOffset += inLength - inLeft;
+    inLength = inLeft;
+  }
 }
 
 /**
@@ -210,11 +242,16 @@ function storedBlock(frame: Uint8Array): Uint8Array {
 /** How often the process looks for idle compressors. */
 const SWEEP_MS = 1000;
 
+/** A stream whose compressor the sweep may free. */
+interface Sweepable {
+  releaseIfIdle(now: number): void;
+}
+
 /** Streams holding a compressor, checked for idleness by one timer for the process. */
-const idle = new Set<{ releaseIfIdle(now: number): void }>();
+const idle = new Set<Sweepable>();
 let sweeper: ReturnType<typeof setInterval> | undefined;
 
-function watchIdle(encoder: { releaseIfIdle(now: number): void }): void {
+function watchIdle(encoder: Sweepable): void {
   idle.add(encoder);
   if (sweeper !== undefined) return;
   const timer = setInterval(() => {

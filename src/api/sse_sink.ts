@@ -72,7 +72,7 @@ export function openSseSink(c: Context, options: SinkOptions): SseSink {
   if (gzip) headers.set("Content-Encoding", "gzip");
   const outgoing = (c.env as Partial<HttpBindings> | undefined)?.outgoing;
   const sink = outgoing ? nodeSink(outgoing, headers, options) : webSink(headers, options);
-  return gzip ? gzipSink(sink, options.maxBufferedBytes) : sink;
+  return gzip ? gzipSink(sink) : sink;
 }
 
 /**
@@ -197,12 +197,12 @@ function webSink(headers: Headers, options: SinkOptions): SseSink {
 
 /**
  * Wraps the sink of a response sent with `Content-Encoding: gzip`: frames
- * written here reach `inner` as one gzip member (`sse_gzip.ts`), each
- * readable by the client as soon as it is written; ending writes the
- * member's trailer first. The compressor is freed once the stream closes,
- * by either side.
+ * written here reach `inner` at once as one gzip member (`sse_gzip.ts`),
+ * so the buffer limit and the slow-client rule count compressed bytes;
+ * ending writes the member's trailer first. The compressor is freed once
+ * the stream closes, by either side.
  */
-function gzipSink(inner: SseSink, maxBufferedBytes: number): SseSink {
+function gzipSink(inner: SseSink): SseSink {
   const encoder = createGzipEncoder((bytes) => inner.write(bytes));
   inner.onClose(() => encoder.destroy());
   return {
@@ -211,20 +211,15 @@ function gzipSink(inner: SseSink, maxBufferedBytes: number): SseSink {
       return inner.open;
     },
     get full() {
-      // Compressed bytes the client has not read, or a replay's burst
-      // still waiting for the compressor.
-      return inner.full || encoder.pendingBytes > maxBufferedBytes;
+      return inner.full;
     },
     write(frame) {
       if (inner.open) encoder.write(frame);
     },
-    async drained() {
-      await encoder.settled();
-      return inner.drained();
-    },
+    drained: () => inner.drained(),
     end() {
-      if (inner.open) encoder.end(() => inner.end());
-      else inner.end();
+      if (inner.open) encoder.end();
+      inner.end();
     },
     drop() {
       encoder.destroy();
