@@ -352,7 +352,12 @@ await section("compression", "## Gzip on event streams (`STREAM_GZIP`)", async (
       kb(memory.gzipIdleBytesPerStream)
     } once idle for ${
       IDLE_MS / 1000
-    } s with heartbeats only (compressors freed; heartbeats go out as stored blocks).`,
+    } s with heartbeats only (compressors freed; heartbeats go out as stored blocks; the allocator`,
+  );
+  out(
+    `  keeps freed pages, so RSS does not fall, but as many new gzip streams, each with a compressor, then grew it by only ${
+      kb(memory.gzipAgainBytesPerStream)
+    } each: they reused them).`,
   );
   out(
     `  The compressor alone: ${kb(memory.compressorBytes)} at the stream's settings, ${
