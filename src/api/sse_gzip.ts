@@ -47,7 +47,7 @@ export const GZIP_SETTINGS: GzipSettings = {
   chunkSize: 16 * 1024,
 };
 
-/** A stream's compressor is freed after this long without a compressed frame. */
+/** A stream's compressor is freed after this long without a frame bigger than a heartbeat. */
 export const IDLE_MS = 10_000;
 
 /** Frames up to this size go out stored, uncompressed, on a stream that has no compressor. */
@@ -95,7 +95,9 @@ const FINAL_BLOCK = [0x03, 0x00];
 
 /**
  * Starts a gzip member whose bytes go to `emit` in order, the header at
- * once; its compressor is freed after `idleMs` without a compressed frame.
+ * once; its compressor is freed after `idleMs` without a frame bigger than
+ * `STORED_MAX_BYTES` (heartbeats go through it while it is there, but do
+ * not keep it).
  * Each frame is either compressed and flushed by the stream's compressor,
  * or (no compressor, small frame) stored as it is.
  */
@@ -122,7 +124,8 @@ export function createGzipEncoder(
       if (closed) return;
       crc = crc32(frame, crc);
       size = (size + frame.byteLength) >>> 0;
-      if (!deflate && frame.byteLength <= STORED_MAX_BYTES) {
+      const small = frame.byteLength <= STORED_MAX_BYTES;
+      if (!deflate && small) {
         emit(storedBlock(frame));
         return;
       }
@@ -130,7 +133,8 @@ export function createGzipEncoder(
         deflate = openCompressor(settings);
         watchIdle(encoder);
       }
-      lastCompressedAt = Date.now();
+      // Heartbeats do not keep a compressor: only status events do.
+      if (!small) lastCompressedAt = Date.now();
       for (const chunk of compressFlushed(deflate, frame, settings.chunkSize)) emit(chunk);
     },
     end() {
