@@ -317,7 +317,7 @@ await section("compression", "## Gzip on event streams (`STREAM_GZIP`)", async (
   out(
     `- CPU: ${
       fixed(task.cpuUsPerEvent, 1)
-    } µs per event (process user + system time over the sequence, repeated).`,
+    } µs per event (process user + system time compressing the sequence back to back, repeated).`,
   );
   out(
     `- Added delay, from a frame's write to its compressed bytes: p50 ${
