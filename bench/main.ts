@@ -341,7 +341,7 @@ await section("compression", "## Gzip on event streams (`STREAM_GZIP`)", async (
       fixed(percentile(live.laterMs, 50), 2)
     } ms, p99 ${
       fixed(percentile(live.laterMs, 99), 2)
-    } ms (both clients on this machine, same server).`,
+    } ms (both clients in the bench process, beside the server and the training: this includes the gzip client's own inflating, a \`createGunzip\` stream that takes a turn of that busy event loop per chunk; the server's part is the added delay above).`,
   );
   out(
     `- Memory per stream (${
