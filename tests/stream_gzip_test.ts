@@ -7,6 +7,11 @@ import { request } from "node:http";
 import { createGunzip } from "node:zlib";
 import { createParser } from "eventsource-parser";
 import { startTestService } from "./harness.ts";
+import { testBroker } from "./test_brokers.ts";
+import { parseConfig } from "../src/config.ts";
+import { startService } from "../src/server.ts";
+import { createTracker } from "../src/tracker/tracker.ts";
+import { encodeBase64 } from "../src/util/base64.ts";
 import type { Task } from "../src/domain/task.ts";
 
 /** One event as parsed from the inflated stream. */
@@ -233,5 +238,61 @@ Deno.test("identity for clients that do not accept gzip, and with STREAM_GZIP of
   } finally {
     await on.close();
     await off.close();
+  }
+});
+
+Deno.test("a gzip client that stops reading is dropped by its unread compressed bytes", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "wattcast-gzip-" });
+  const config = parseConfig({
+    PORT: "0",
+    HOST: "127.0.0.1",
+    DATA_DIR: dataDir,
+    SEED_DEMO_METERS: "false",
+    STREAM_BUFFER_KB: "64",
+    HEARTBEAT_INTERVAL_SECONDS: "0.5",
+  });
+  const broker = await testBroker("sqlite", 600);
+  const service = await startService(config, broker, { runJobs: false, mode: "embedded" });
+  const health = async () =>
+    (await (await fetch(`${service.url}/health`)).json()).dependencies.event_streams;
+  const stuck = await Deno.connect({ hostname: "127.0.0.1", port: service.port });
+  try {
+    const tracker = createTracker(broker);
+    const created = await tracker.create({ meter_id: "stuck", meter_type: "gas" }, {
+      epochs: 400,
+      batch_size: 8,
+      learning_rate: 0.01,
+    });
+    assert.ok(created.created);
+    const id = created.task.task_id;
+    await tracker.update(id, { status: "FETCHING_DATA" });
+    await tracker.update(id, { status: "PREPROCESSING" });
+    await stuck.write(new TextEncoder().encode(
+      `GET /trainmodel/stream/${id} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept-Encoding: gzip\r\n\r\n`,
+    ));
+    const head = new Uint8Array(512);
+    const n = (await stuck.read(head)) ?? 0;
+    assert.match(new TextDecoder().decode(head.subarray(0, n)), /content-encoding: gzip/i);
+    // Events that gzip cannot shrink much (random text): about 6 MB
+    // compressed, far past the 64 KB allowed and the socket buffers.
+    for (let epoch = 1; epoch <= 400; epoch++) {
+      const noise = encodeBase64(crypto.getRandomValues(new Uint8Array(12_000)));
+      await tracker.update(id, {
+        status: "TRAINING_MODEL",
+        message: `epoch ${epoch} ${noise}`,
+        metrics: { epoch, epochs: 400, loss: 1, val_loss: null },
+      });
+    }
+    let dropped = 0;
+    for (let i = 0; i < 200 && dropped === 0; i++) {
+      dropped = (await health()).dropped_slow_clients;
+      if (dropped === 0) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(dropped, 1, "the stuck gzip client was dropped");
+    assert.equal((await health()).open, 0);
+  } finally {
+    stuck.close();
+    await service.close();
+    await Deno.remove(dataDir, { recursive: true });
   }
 });
