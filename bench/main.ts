@@ -1,7 +1,8 @@
 /**
  * `deno task bench`: runs the benchmarks and writes `BENCHMARKS.md` with the
  * machine and the date. Timings on a shared 2-core machine are noisy:
- * compare the ratios measured in one run. `--only=accuracy,delay,uploads,fanout,commands,abuse,compare`
+ * compare the ratios measured in one run.
+ * `--only=accuracy,delay,uploads,fanout,commands,abuse,compression,compare`
  * reruns those sections and keeps the others from the previous report;
  * `--quick` makes the runs smaller.
  *
@@ -10,11 +11,13 @@
 import { measureAbuse } from "./abuse.ts";
 import { measureAccuracy } from "./accuracy.ts";
 import { measureCompare } from "./compare.ts";
+import { measureCompression } from "./compression.ts";
 import { measureEventDelay } from "./event_delay.ts";
 import { FANOUT_SERVERS, measureFanout } from "./fanout.ts";
 import { measureRedisCommands } from "./redis_commands.ts";
 import { measureUploads } from "./uploads.ts";
-import { fixed, machineDescription, median } from "./stats.ts";
+import { fixed, machineDescription, median, percentile } from "./stats.ts";
+import { GZIP_SETTINGS, IDLE_MS } from "../src/api/sse_gzip.ts";
 
 const quick = Deno.args.includes("--quick");
 const only = Deno.args.find((a) => a.startsWith("--only="))?.slice(7).split(",");
@@ -338,6 +341,97 @@ await section("accuracy", "## Forecast accuracy on real meters", async () => {
     `- Training one meter-year: at most ${fixed(slowest, 2)} s (target under 5 s: ${
       slowest < 5 ? "met" : "missed"
     }).`,
+  );
+});
+
+await section("compression", "## Gzip on event streams (`STREAM_GZIP`)", async () => {
+  const r = await measureCompression(quick);
+  const { live, task, memory } = r;
+  const kb = (bytes: number) => `${fixed(bytes / 1024, 1)} KB`;
+  const saved = 1 - task.gzipBytes / task.identityBytes;
+  out(
+    "Each frame goes through a per-stream `node:zlib` raw deflate with `Z_SYNC_FLUSH` in one gzip member (window 2^" +
+      `${GZIP_SETTINGS.windowBits}, memLevel ${GZIP_SETTINGS.memLevel}, level ${GZIP_SETTINGS.level}), so it leaves whole at once.`,
+  );
+  out();
+  out(
+    `A 5-minute task: the ${task.statusEvents} status events of a real ${live.epochs}-epoch training (below) with the ${task.heartbeats}`,
+  );
+  out(
+    "heartbeats a 5-minute stream carries (every 5 s), written one frame at a time as a live stream writes them.",
+  );
+  out();
+  out("| | identity | gzip | gzip, zlib defaults (window 2^15, memLevel 8) |");
+  out("| --- | ---: | ---: | ---: |");
+  out(
+    `| body bytes | ${task.identityBytes.toLocaleString("en")} | ${
+      task.gzipBytes.toLocaleString("en")
+    } (${fixed(100 * task.gzipBytes / task.identityBytes, 1)}%) | ${
+      task.defaultSettingsBytes.toLocaleString("en")
+    } |`,
+  );
+  out();
+  out(
+    `- CPU: ${
+      fixed(task.cpuUsPerEvent, 1)
+    } µs per event (process user + system time compressing the sequence back to back, repeated).`,
+  );
+  out(
+    `- Added delay, from a frame's write to its compressed bytes: p50 ${
+      fixed(task.delayP50Ms * 1000, 0)
+    } µs, p99 ${fixed(task.delayP99Ms * 1000, 0)} µs.`,
+  );
+  out(
+    `- Live, on a real server: a ${live.epochs}-epoch training (${
+      fixed(live.seconds, 0)
+    } s, ${live.events} status events, ${live.heartbeats} heartbeats) streamed at once by a`,
+  );
+  out(
+    `  client without \`Accept-Encoding\` (${
+      live.identity.wireBytes.toLocaleString("en")
+    } body bytes) and one with gzip (${live.gzip.wireBytes.toLocaleString("en")}, ${
+      fixed(100 * live.gzip.wireBytes / live.identity.wireBytes, 1)
+    }%), which inflated to the same status events: ${live.identical ? "yes" : "NO"}.`,
+  );
+  out(
+    `  Each event reached the gzip client later than the other by p50 ${
+      fixed(percentile(live.laterMs, 50), 2)
+    } ms, p99 ${
+      fixed(percentile(live.laterMs, 99), 2)
+    } ms (both clients in the bench process, beside the server and the training: this includes the gzip client's own inflating, a \`createGunzip\` stream that takes a turn of that busy event loop per chunk; the server's part is the added delay above).`,
+  );
+  out(
+    `- Memory per stream (${
+      memory.streams.toLocaleString("en")
+    } streams of a waiting task held on a server process, growth of its RSS): identity ${
+      kb(memory.identityBytesPerStream)
+    }; gzip ${kb(memory.gzipBytesPerStream)} just after the first event (a compressor each), ${
+      kb(memory.gzipIdleBytesPerStream)
+    } once idle for ${
+      IDLE_MS / 1000
+    } s with heartbeats only (compressors freed; heartbeats go out as stored blocks; the allocator`,
+  );
+  out(
+    `  keeps freed pages, so RSS does not fall, but as many new gzip streams, each with a compressor, then grew it by only ${
+      kb(memory.gzipAgainBytesPerStream)
+    } each: they reused them).`,
+  );
+  out(
+    `  The compressor alone: ${kb(memory.compressorBytes)} at the stream's settings, ${
+      kb(memory.defaultCompressorBytes)
+    } at zlib's defaults.`,
+  );
+  out();
+  const on = saved >= 0.5 && task.delayP99Ms < 1;
+  out(
+    `Decision (issue 13: on only if it saves at least half the bytes and adds under 1 ms at p99): saves ${
+      fixed(100 * saved, 0)
+    }% of the bytes, adds ${fixed(task.delayP99Ms * 1000, 0)} µs at p99: **${
+      on ? "on" : "off"
+    }** for clients that send \`Accept-Encoding: gzip\` (\`STREAM_GZIP=${on}\`, the default). The cost is`,
+  );
+  out(
+    "memory while a stream is active (a compressor each); idle streams give theirs back. `STREAM_GZIP=false` turns it off.",
   );
 });
 

@@ -20,6 +20,7 @@ const schema = z.object({
   PORT: int(0, 65535).default(8000),
   HTTP_SERVER: z.enum(["node", "deno"]).default("node"),
   STREAM_BUFFER_KB: int(4, 16_384).default(64),
+  STREAM_GZIP: bool.default(true),
   MAX_CONNECTIONS: int(1, 1_000_000).optional(),
   MAX_STREAMS: int(1, 1_000_000).optional(),
   HEADERS_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(600).default(10),
@@ -77,6 +78,8 @@ export interface Config {
   httpServer: "node" | "deno";
   /** Unread bytes an event stream's client may leave before the stream waits for it (then drops it). */
   streamBufferBytes: number;
+  /** Gzip event streams for clients that send `Accept-Encoding: gzip`. */
+  streamGzip: boolean;
   /** Open connections at most (node server); null: the file-handle limit less a reserve. */
   maxConnections: number | null;
   /** Open event streams at most; null: nine in ten of the connections. */
@@ -205,6 +208,7 @@ export function parseConfig(
     host: c.HOST,
     httpServer: c.HTTP_SERVER,
     streamBufferBytes: c.STREAM_BUFFER_KB * 1024,
+    streamGzip: c.STREAM_GZIP,
     maxConnections: c.MAX_CONNECTIONS ?? null,
     maxStreams: c.MAX_STREAMS ?? null,
     headersTimeoutMs: Math.round(c.HEADERS_TIMEOUT_SECONDS * 1000),

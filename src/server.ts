@@ -85,6 +85,7 @@ export async function startService(
     maxBufferedBytes: config.streamBufferBytes,
     // A client that has not taken its buffered bytes in a heartbeat interval is gone or stuck.
     stallMs: Math.max(config.heartbeatMs, 1000),
+    gzip: config.streamGzip,
     maxStreams,
     taskTtlSeconds: config.taskTtlSeconds,
     readingsSpan: { earliest: config.readingsEarliest, maxDaysAhead: config.readingsMaxDaysAhead },

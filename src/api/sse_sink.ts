@@ -17,11 +17,16 @@
  * long replay goes out as fast as the client reads it, never faster), and
  * drops a client that makes no progress in time (`drop`).
  *
+ * With `gzip` on, a client that accepts gzip gets the stream compressed,
+ * each frame flushed as written (`sse_gzip.ts`); the limit then counts
+ * compressed bytes.
+ *
  * @module
  */
 import type { Context } from "hono";
 import type { HttpBindings } from "@hono/node-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
+import { acceptsGzip, createGzipEncoder } from "./sse_gzip.ts";
 
 /** One open event stream's output. */
 export interface SseSink {
@@ -49,6 +54,8 @@ export interface SinkOptions {
   headers: Record<string, string>;
   /** Unread bytes a client may hold before the sink counts as full. */
   maxBufferedBytes: number;
+  /** Gzip the stream for clients that accept it (`sse_gzip.ts`). */
+  gzip?: boolean;
 }
 
 /** Opens the sink for the stream this request answers. */
@@ -58,9 +65,14 @@ export function openSseSink(c: Context, options: SinkOptions): SseSink {
   // Hono's cors() adds Vary after the handler, too late for a response
   // written here: an origin-specific answer must say it varies.
   const origin = headers.get("Access-Control-Allow-Origin");
-  if (origin && origin !== "*") headers.set("Vary", "Origin");
+  const vary = origin && origin !== "*" ? ["Origin"] : [];
+  const gzip = options.gzip === true && acceptsGzip(c.req.header("Accept-Encoding"));
+  if (options.gzip) vary.push("Accept-Encoding");
+  if (vary.length) headers.set("Vary", vary.join(", "));
+  if (gzip) headers.set("Content-Encoding", "gzip");
   const outgoing = (c.env as Partial<HttpBindings> | undefined)?.outgoing;
-  return outgoing ? nodeSink(outgoing, headers, options) : webSink(headers, options);
+  const sink = outgoing ? nodeSink(outgoing, headers, options) : webSink(headers, options);
+  return gzip ? gzipSink(sink) : sink;
 }
 
 /**
@@ -180,5 +192,39 @@ function webSink(headers: Headers, options: SinkOptions): SseSink {
       state.close();
     },
     onClose: state.onClose,
+  };
+}
+
+/**
+ * Wraps the sink of a response sent with `Content-Encoding: gzip`: frames
+ * written here reach `inner` at once as one gzip member (`sse_gzip.ts`),
+ * so the buffer limit and the slow-client rule count compressed bytes;
+ * ending writes the member's trailer first. The compressor is freed once
+ * the stream closes, by either side.
+ */
+function gzipSink(inner: SseSink): SseSink {
+  const encoder = createGzipEncoder((bytes) => inner.write(bytes));
+  inner.onClose(() => encoder.destroy());
+  return {
+    response: inner.response,
+    get open() {
+      return inner.open;
+    },
+    get full() {
+      return inner.full;
+    },
+    write(frame) {
+      if (inner.open) encoder.write(frame);
+    },
+    drained: () => inner.drained(),
+    end() {
+      if (inner.open) encoder.end();
+      inner.end();
+    },
+    drop() {
+      encoder.destroy();
+      inner.drop();
+    },
+    onClose: inner.onClose,
   };
 }

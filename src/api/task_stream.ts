@@ -31,6 +31,8 @@ export interface StreamSettings extends FeedSources {
   maxBufferedBytes: number;
   /** How long a stream waits for a client to catch up before dropping it. */
   stallMs: number;
+  /** Gzip the stream for clients that accept it (`sse_gzip.ts`). */
+  gzip?: boolean;
   /** Log errors in full. */
   debug: boolean;
 }
@@ -81,6 +83,7 @@ export function openEventStream(
   const sink = openSseSink(c, {
     headers: STREAM_HEADERS,
     maxBufferedBytes: settings.maxBufferedBytes,
+    gzip: settings.gzip,
   });
   const stop = new AbortController();
   sink.onClose(() => stop.abort());

@@ -51,6 +51,8 @@ export interface TrainRoutesDeps {
   maxBufferedBytes: number;
   /** How long a stream waits for its client to catch up before dropping it. */
   stallMs: number;
+  /** Gzip event streams for clients that accept it (`STREAM_GZIP`). */
+  gzip?: boolean;
   /** Event streams this process holds at most; the next is a 503. */
   maxStreams: number;
   /** Seconds a finished task is kept, for the "unknown or expired" message. */
