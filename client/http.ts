@@ -11,7 +11,7 @@
 import http from "node:http";
 import https from "node:https";
 import zlib from "node:zlib";
-import type { Readable } from "node:stream";
+import { pipeline, type Readable } from "node:stream";
 import { ClientExit, EXIT } from "./exit_codes.ts";
 
 /** Requests made and bytes received, as on the wire. */
@@ -119,7 +119,11 @@ export function createHttpClient(base: string, token: string | null): HttpClient
         response.on("close", wireBytes);
         const gzip = /\bgzip\b/i.test(String(response.headers["content-encoding"] ?? ""));
         if (count && gzip) count.gzipped = (count.gzipped ?? 0) + 1;
-        const decoded: Readable = gzip ? response.pipe(zlib.createGunzip()) : response;
+        // pipeline, not pipe: a connection that drops, or that the client
+        // closes, must end the inflated stream too, or its reader waits forever.
+        const decoded: Readable = gzip
+          ? pipeline(response, zlib.createGunzip(), () => {})
+          : response;
         resolve({ response, decoded, wireBytes });
       });
       request.end(body);
