@@ -42,10 +42,26 @@ const service = await startService(config, connection.broker, {
     ),
 });
 
+// SIGTERM (or Ctrl-C): stop accepting, send each open stream a `retry:`
+// hint and end it (clients resume on another instance with Last-Event-ID),
+// and exit within SHUTDOWN_GRACE_SECONDS whatever is still open.
+let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   Deno.addSignalListener(signal, async () => {
+    // Ctrl-C reaches both `deno task` and this process: one stop, one line.
+    if (stopping) return;
+    stopping = true;
     console.log(`${signal} received; stopping.`);
+    const deadline = setTimeout(() => {
+      console.error(
+        `Not everything closed within ${
+          config.shutdownGraceMs / 1000
+        } s (SHUTDOWN_GRACE_SECONDS); exiting.`,
+      );
+      Deno.exit(1);
+    }, config.shutdownGraceMs);
     await service.close();
+    clearTimeout(deadline);
     Deno.exit(0);
   });
 }

@@ -60,6 +60,7 @@ const schema = z.object({
   JOB_LEASE_SECONDS: z.coerce.number().min(1).max(3600).default(30),
   JOB_MAX_ATTEMPTS: int(1, 100).default(3),
   WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(3600).default(20),
+  SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(1).max(3600).default(10),
   RATE_LIMIT_TRAIN_PER_MINUTE: int(0, 1_000_000).default(30),
   RATE_LIMIT_UPLOAD_PER_MINUTE: int(0, 1_000_000).default(60),
   RATE_LIMIT_FORECAST_PER_MINUTE: int(0, 1_000_000).default(120),
@@ -137,6 +138,12 @@ export interface Config {
   jobMaxAttempts: number;
   /** Milliseconds a stopping worker gives its jobs to finish before handing them back. */
   workerShutdownGraceMs: number;
+  /**
+   * Milliseconds a stopping API process takes at most, from SIGTERM to exit:
+   * its streams are told to reconnect and ended at once, requests in flight
+   * get what is left; then it exits whatever is still open.
+   */
+  shutdownGraceMs: number;
   /** Quiet milliseconds after which the Redis subscription is checked with a ping. */
   subscriptionCheckMs: number;
   /**
@@ -247,6 +254,7 @@ export function parseConfig(
     jobLeaseMs: Math.round(c.JOB_LEASE_SECONDS * 1000),
     jobMaxAttempts: c.JOB_MAX_ATTEMPTS,
     workerShutdownGraceMs: Math.round(c.WORKER_SHUTDOWN_GRACE_SECONDS * 1000),
+    shutdownGraceMs: Math.round(c.SHUTDOWN_GRACE_SECONDS * 1000),
     subscriptionCheckMs: Math.round(c.SUBSCRIPTION_CHECK_SECONDS * 1000),
     rateLimitsPerMinute: {
       train: c.RATE_LIMIT_TRAIN_PER_MINUTE,
