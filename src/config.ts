@@ -166,6 +166,16 @@ export class ConfigError extends Error {
 }
 
 /**
+ * Defaults on Deno Deploy: it serves what `Deno.serve` listens on, gives an
+ * instance no disk to keep, and kills an instance 5 s after its SIGINT.
+ */
+export const DENO_DEPLOY_DEFAULTS: Readonly<Record<string, string>> = {
+  HTTP_SERVER: "deno",
+  DATA_DIR: "off",
+  SHUTDOWN_GRACE_SECONDS: "4",
+};
+
+/**
  * Parses and validates the configuration from environment variables.
  * Empty values count as unset.
  *
@@ -175,6 +185,9 @@ export function parseConfig(
   env: Record<string, string | undefined>,
 ): Config {
   const input: Record<string, string> = {};
+  // On Deno Deploy (which sets DENO_DEPLOY=true) the defaults suit it:
+  // Deno.serve, no data directory, and a stop within its 5 s after SIGINT.
+  if (env.DENO_DEPLOY?.trim() === "true") Object.assign(input, DENO_DEPLOY_DEFAULTS);
   for (const key of Object.keys(schema.shape)) {
     const value = env[key]?.trim();
     if (value) input[key] = value;
