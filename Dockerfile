@@ -4,9 +4,10 @@
 #   training worker:             deno run … worker/main.ts         = deno task worker
 #   REST gateway:                deno run … src/gateway/main.ts    = deno task gateway
 #
-# The commands are `deno task`'s, spelled out: `deno task` does not pass SIGTERM on to the
-# process it starts (Deno 2.9), and the graceful stop (streams handed over, jobs handed back)
-# needs it. tests/container_commands_test.ts checks they stay the same as deno.json's tasks.
+# The commands are `deno task`'s, spelled out: `deno task` does not always pass SIGTERM on to
+# the process it starts (Deno 2.9.6, started from a non-interactive shell: it exits with 143 and
+# leaves the service running), and the graceful stop (streams handed over, jobs handed back)
+# needs the signal. tests/container_commands_test.ts checks they stay deno.json's tasks.
 FROM denoland/deno:2.9.6
 
 WORKDIR /app
