@@ -81,6 +81,8 @@ Deno.test({
       const ids: string[] = [];
       const events: Task[] = [];
       let stopped: { index: number; status: Promise<Deno.CommandStatus> } | undefined;
+      // For the log line at the end (not asserted): how long the hand-over took.
+      let sigtermAt = 0, exitedAt = 0, resumedAt = 0, connectionsAtStop = 0;
       const finished = Promise.withResolvers<void>();
       const timer = setTimeout(
         () => finished.reject(new Error(`no final event in 120 s; saw ${ids.length} events`)),
@@ -92,12 +94,20 @@ Deno.test({
         if (!("status" in data)) return; // a heartbeat
         ids.push(e.lastEventId);
         events.push(data);
+        if (stopped && !resumedAt && balancer.connections.length > connectionsAtStop) {
+          resumedAt = performance.now();
+        }
         if (!stopped && (data.metrics?.epoch ?? 0) >= 3) {
           // Mid-training: SIGTERM the instance this stream comes from.
           const upstream = balancer.connections.findLast((c) => c.open)?.upstream;
           const index = ports.indexOf(upstream ?? -1);
           assert.ok(index >= 0, "the stream's connection is open through the balancer");
-          stopped = { index, status: apis[index].stop("SIGTERM") };
+          sigtermAt = performance.now();
+          connectionsAtStop = balancer.connections.length;
+          stopped = {
+            index,
+            status: apis[index].stop("SIGTERM").finally(() => (exitedAt = performance.now())),
+          };
         }
         if (FINAL.includes(data.status)) finished.resolve();
       };
@@ -132,6 +142,13 @@ Deno.test({
       const first = log.indexOf(ids[0]);
       assert.ok(first >= 0, "the client's first event is in the task's log");
       assert.deepEqual(ids, log.slice(first), "every event from the first one the client saw");
+      console.log(
+        `hand-over: ${ids.length} events; the stopped instance exited ${
+          Math.round(exitedAt - sigtermAt)
+        } ms after SIGTERM; the client's next event came ${
+          Math.round(resumedAt - sigtermAt)
+        } ms after it, through connection ${connectionsAtStop + 1}`,
+      );
     } catch (error) {
       for (const p of procs) console.error(`--- ${p.name} ---\n${p.output().slice(-3000)}`);
       throw error;
