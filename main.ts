@@ -30,7 +30,7 @@ try {
   Deno.exit(1);
 }
 
-const service = await startService(config, connection.broker, {
+const starting = startService(config, connection.broker, {
   runJobs: !apiOnly,
   rest: connection.rest,
   mode: apiOnly ? "api" : connection.mode,
@@ -42,10 +42,30 @@ const service = await startService(config, connection.broker, {
     ),
 });
 
+// SIGTERM (or Ctrl-C): stop accepting, send each open stream a `retry:`
+// hint and end it (clients resume on another instance with Last-Event-ID),
+// and exit within SHUTDOWN_GRACE_SECONDS whatever is still open. Listened
+// for while the service starts, so a signal right after the start-up line
+// (or before it) stops it the same way instead of killing the process.
+let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   Deno.addSignalListener(signal, async () => {
+    // Ctrl-C reaches both `deno task` and this process: one stop, one line.
+    if (stopping) return;
+    stopping = true;
     console.log(`${signal} received; stopping.`);
-    await service.close();
+    const deadline = setTimeout(() => {
+      console.error(
+        `Not everything closed within ${
+          config.shutdownGraceMs / 1000
+        } s (SHUTDOWN_GRACE_SECONDS); exiting.`,
+      );
+      Deno.exit(1);
+    }, config.shutdownGraceMs);
+    await (await starting).close();
+    clearTimeout(deadline);
     Deno.exit(0);
   });
 }
+
+await starting;

@@ -61,6 +61,7 @@ const schema = z.object({
   JOB_LEASE_SECONDS: z.coerce.number().min(1).max(3600).default(30),
   JOB_MAX_ATTEMPTS: int(1, 100).default(3),
   WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(3600).default(20),
+  SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(1).max(3600).default(10),
   RATE_LIMIT_TRAIN_PER_MINUTE: int(0, 1_000_000).default(30),
   RATE_LIMIT_UPLOAD_PER_MINUTE: int(0, 1_000_000).default(60),
   RATE_LIMIT_FORECAST_PER_MINUTE: int(0, 1_000_000).default(120),
@@ -140,6 +141,12 @@ export interface Config {
   jobMaxAttempts: number;
   /** Milliseconds a stopping worker gives its jobs to finish before handing them back. */
   workerShutdownGraceMs: number;
+  /**
+   * Milliseconds a stopping API process takes at most, from SIGTERM to exit:
+   * its streams are told to reconnect and ended at once, requests in flight
+   * get what is left; then it exits whatever is still open.
+   */
+  shutdownGraceMs: number;
   /** Quiet milliseconds after which the Redis subscription is checked with a ping. */
   subscriptionCheckMs: number;
   /**
@@ -162,6 +169,16 @@ export class ConfigError extends Error {
 }
 
 /**
+ * Defaults on Deno Deploy: it serves what `Deno.serve` listens on, gives an
+ * instance no disk to keep, and kills an instance 5 s after its SIGINT.
+ */
+export const DENO_DEPLOY_DEFAULTS: Readonly<Record<string, string>> = {
+  HTTP_SERVER: "deno",
+  DATA_DIR: "off",
+  SHUTDOWN_GRACE_SECONDS: "4",
+};
+
+/**
  * Parses and validates the configuration from environment variables.
  * Empty values count as unset.
  *
@@ -171,6 +188,9 @@ export function parseConfig(
   env: Record<string, string | undefined>,
 ): Config {
   const input: Record<string, string> = {};
+  // On Deno Deploy (which sets DENO_DEPLOY=true) the defaults suit it:
+  // Deno.serve, no data directory, and a stop within its 5 s after SIGINT.
+  if (env.DENO_DEPLOY?.trim() === "true") Object.assign(input, DENO_DEPLOY_DEFAULTS);
   for (const key of Object.keys(schema.shape)) {
     const value = env[key]?.trim();
     if (value) input[key] = value;
@@ -251,6 +271,7 @@ export function parseConfig(
     jobLeaseMs: Math.round(c.JOB_LEASE_SECONDS * 1000),
     jobMaxAttempts: c.JOB_MAX_ATTEMPTS,
     workerShutdownGraceMs: Math.round(c.WORKER_SHUTDOWN_GRACE_SECONDS * 1000),
+    shutdownGraceMs: Math.round(c.SHUTDOWN_GRACE_SECONDS * 1000),
     subscriptionCheckMs: Math.round(c.SUBSCRIPTION_CHECK_SECONDS * 1000),
     rateLimitsPerMinute: {
       train: c.RATE_LIMIT_TRAIN_PER_MINUTE,

@@ -94,3 +94,16 @@ Deno.test("parseConfig reads the rate limits and the stream cap, 0 turning one o
     /RATE_LIMIT_TRAIN_PER_MINUTE="-1"[\s\S]*STREAM_LIMIT_PER_PRINCIPAL="lots"/,
   );
 });
+
+Deno.test("on Deno Deploy the defaults are Deno.serve, no data directory and a 4 s stop; set values win", () => {
+  const deploy = parseConfig({ DENO_DEPLOY: "true" });
+  assert.equal(deploy.httpServer, "deno");
+  assert.equal(deploy.dataDir, null);
+  assert.equal(deploy.shutdownGraceMs, 4000);
+  const elsewhere = parseConfig({});
+  assert.equal(elsewhere.httpServer, "node");
+  assert.equal(elsewhere.shutdownGraceMs, 10_000);
+  const chosen = parseConfig({ DENO_DEPLOY: "true", DATA_DIR: "/tmp/x", HTTP_SERVER: "node" });
+  assert.equal(chosen.dataDir, "/tmp/x");
+  assert.equal(chosen.httpServer, "node");
+});

@@ -38,8 +38,16 @@ export interface RunningServer {
   /** Base URL, such as `http://127.0.0.1:8000`. */
   url: string;
   port: number;
-  /** Stops accepting, closes idle connections and waits for the rest. */
-  close(): Promise<void>;
+  /**
+   * Stops accepting connections (idempotent); the open ones keep going
+   * until `close()`.
+   */
+  stopAccepting(): void;
+  /**
+   * Stops accepting, waits for the requests in flight for at most `graceMs`
+   * (5 s when omitted), then closes every connection.
+   */
+  close(graceMs?: number): Promise<void>;
   /** Open connections now (node server only; null on Deno.serve). */
   connections(): number | null;
 }
@@ -95,7 +103,7 @@ export async function serveApp(app: FetchHandler, options: ServeOptions): Promis
     : await serveOnDeno(app, options);
 }
 
-/** How long closing waits for requests in flight before it cuts their connections. */
+/** How long closing waits for requests in flight before it cuts their connections, by default. */
 const CLOSE_GRACE_MS = 5000;
 
 async function serveOnNode(app: FetchHandler, options: ServeOptions): Promise<RunningServer> {
@@ -124,19 +132,25 @@ async function serveOnNode(app: FetchHandler, options: ServeOptions): Promise<Ru
   });
   const { port } = server.address() as AddressInfo;
   const watchdog = watchListener(server, { hostname: options.hostname, port });
+  let closed: Promise<void> | undefined;
+  const stopAccepting = () => {
+    if (closed) return;
+    watchdog.stop();
+    closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  };
   return {
     url: urlOf(options.hostname, port),
     port,
     connections: guard.open,
-    async close() {
-      watchdog.stop();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    stopAccepting,
+    async close(graceMs = CLOSE_GRACE_MS) {
+      stopAccepting();
       // Deno's node:http does not close idle keep-alive connections on
       // close() (closeIdleConnections() has no effect: close() then waits
       // minutes for them). Once the requests in flight are answered, close
       // every connection; event streams were ended before.
       if (inFlight > 0) {
-        await withinGrace(new Promise<void>((resolve) => (idle = resolve)));
+        await withinGrace(new Promise<void>((resolve) => (idle = resolve)), graceMs);
       }
       server.closeAllConnections();
       await closed;
@@ -151,12 +165,19 @@ async function serveOnDeno(app: FetchHandler, options: ServeOptions): Promise<Ru
     (request, info) => app.fetch(request, { remoteAddr: info.remoteAddr }),
   );
   const address = await listening;
+  let shutdown: Promise<void> | undefined;
+  // shutdown() stops accepting at once, then waits for the requests in flight.
+  const stopAccepting = () => void (shutdown ??= server.shutdown());
   return {
     url: urlOf(address.hostname, address.port),
     port: address.port,
+    stopAccepting,
     // shutdown() waits for writes in progress, and a client that stopped
     // reading never lets one finish: give it the grace period, no more.
-    close: () => withinGrace(server.shutdown()),
+    close(graceMs = CLOSE_GRACE_MS) {
+      stopAccepting();
+      return withinGrace(shutdown!, graceMs);
+    },
     connections: () => null,
   };
 }
@@ -212,10 +233,10 @@ function guardConnections(server: Server, limits: ConnectionLimits): { open(): n
   return { open: () => open };
 }
 
-/** Waits for `promise`, or for the close grace period, whichever ends first. */
-async function withinGrace(promise: Promise<void>): Promise<void> {
+/** Waits for `promise`, or for `graceMs`, whichever ends first. */
+async function withinGrace(promise: Promise<void>, graceMs: number): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([promise, new Promise((r) => (timer = setTimeout(r, CLOSE_GRACE_MS)))]);
+  await Promise.race([promise, new Promise((r) => (timer = setTimeout(r, graceMs)))]);
   clearTimeout(timer);
 }
 

@@ -28,7 +28,11 @@ export interface ServiceHandle {
   port: number;
   /** The in-process job runner, if any. */
   runner: JobRunner | null;
-  /** Stops streams, the runner and the server; then releases the broker. */
+  /**
+   * Stops accepting, tells every open stream to reconnect soon (a `retry:`
+   * hint) and ends it, waits for the requests in flight (for most of
+   * `SHUTDOWN_GRACE_SECONDS`), stops the runner and releases the broker.
+   */
   close(): Promise<void>;
 }
 
@@ -157,10 +161,14 @@ export async function startService(
     port: server.port,
     runner,
     async close() {
-      // Streams first (their clients reconnect elsewhere), then the requests
-      // in flight are answered, and only then go the models they may use.
-      streams.close();
-      await server.close();
+      // No new connection first (a reconnecting client must land on another
+      // instance), then the streams (their clients reconnect elsewhere and
+      // resume with Last-Event-ID), then the requests in flight are
+      // answered, and only then go the models they may use.
+      server.stopAccepting();
+      streams.close(retryHintMs);
+      // Most of the grace period for requests in flight; the rest for the broker.
+      await server.close(Math.max(100, config.shutdownGraceMs * 0.8));
       await runner?.stop();
       await limits.close();
       forecaster.close();
@@ -168,6 +176,15 @@ export async function startService(
       await broker.close();
     },
   };
+}
+
+/**
+ * The reconnection delay a stopping instance gives each stream: 0.5 to 1.5
+ * s, spread so that its clients do not all land on the other instances in
+ * the same instant.
+ */
+function retryHintMs(): number {
+  return 500 + Math.floor(Math.random() * 1000);
 }
 
 /** What the start-up line says of authentication; loudly when it is off beyond loopback. */

@@ -11,9 +11,13 @@
  * only looks at the streams that are due. The clock runs only while a
  * stream is open.
  *
+ * At shutdown every stream gets a short `retry:` hint and a clean end, so
+ * clients reconnect at once (to another instance behind the load balancer)
+ * and resume where they were with `Last-Event-ID`.
+ *
  * @module
  */
-import { sseFrame } from "./sse_frame.ts";
+import { sseFrame, sseRetryFrame } from "./sse_frame.ts";
 import type { SseSink } from "./sse_sink.ts";
 
 /** An open stream, as the clock sees it. */
@@ -38,8 +42,13 @@ export interface OpenStreams {
   droppedSlow(): number;
   /** Counts one client dropped for not reading. */
   noteSlow(): void;
-  /** Ends every stream; later ones are ended at once. */
-  close(): void;
+  /**
+   * Ends every stream; later ones are ended at once. With `retryMs`, each
+   * stream is first sent a `retry:` field of `retryMs()` milliseconds (asked
+   * per stream, so reconnections can be spread), so its `EventSource`
+   * reconnects soon (to another instance) and resumes with `Last-Event-ID`.
+   */
+  close(retryMs?: () => number): void;
 }
 
 /** Timing of the shared clock. */
@@ -134,9 +143,13 @@ export function createOpenStreams(options: OpenStreamsOptions): OpenStreams {
     noteSlow() {
       dropped++;
     },
-    close() {
+    close(retryMs) {
       closed = true;
-      for (const entry of byDeadline) finish(entry);
+      for (const entry of byDeadline) {
+        // Whole frames only are ever written, so this one starts a frame.
+        if (retryMs && !entry.sink.full) entry.sink.write(sseRetryFrame(retryMs()));
+        finish(entry);
+      }
     },
   };
 }

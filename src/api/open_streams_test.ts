@@ -86,3 +86,24 @@ Deno.test("after close, a new stream is ended at once", () => {
   assert.equal(late.sink.open, false);
   assert.equal(streams.count(), 0);
 });
+
+Deno.test("at shutdown each stream is sent a retry hint of its own, then ended; a stuck one is cut", () => {
+  const streams = createOpenStreams({ heartbeatMs: 60_000, streamMaxMs: 60_000 });
+  const a = recordingSink(), b = recordingSink(), stuck = recordingSink();
+  let dropped = false;
+  Object.defineProperty(stuck.sink, "full", { value: true });
+  stuck.sink.drop = function () {
+    dropped = true;
+    this.end();
+  };
+  for (const s of [a, b, stuck]) streams.add({ taskId: "t", sink: s.sink });
+  const hints = [700, 900, 1100];
+  streams.close(() => hints.shift()!);
+  assert.deepEqual(a.text(), ["retry: 700\n\n"]);
+  assert.deepEqual(b.text(), ["retry: 900\n\n"]);
+  assert.deepEqual(stuck.text(), [], "a client with unread bytes past the limit gets nothing more");
+  assert.ok(dropped, "and is cut");
+  assert.ok(!a.sink.open && !b.sink.open);
+  assert.equal(streams.count(), 0);
+  assert.equal(streams.droppedSlow(), 1);
+});

@@ -15,3 +15,11 @@ export function sseFrame(value: unknown, id?: string): Uint8Array {
     `data: ${JSON.stringify(value)}\n${id === undefined ? "" : `id: ${id}\n`}\n`,
   );
 }
+
+/**
+ * A frame with only a `retry:` field: the milliseconds an `EventSource`
+ * waits before it reconnects, from then on. No event is dispatched.
+ */
+export function sseRetryFrame(ms: number): Uint8Array {
+  return encoder.encode(`retry: ${Math.max(0, Math.round(ms))}\n\n`);
+}
