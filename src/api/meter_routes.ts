@@ -155,7 +155,7 @@ export function createMeterRoutes(deps: MeterRoutesDeps): OpenAPIHono {
         added: merged.added,
         replaced: merged.replaced,
         rejected: 0,
-        readings: summarize(after),
+        readings: summarize(after, meter.meter_type),
       });
     },
   );
@@ -218,7 +218,7 @@ export function createMeterRoutes(deps: MeterRoutesDeps): OpenAPIHono {
     return c.json({
       meter_id: meter.meter_id,
       meter_type: meter.meter_type,
-      readings: series ? summarize(series) : null,
+      readings: series ? summarize(series, meter.meter_type) : null,
       model: model ? { exists: true, ...model } : { exists: false },
     }, 200);
   });
