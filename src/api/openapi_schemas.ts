@@ -200,6 +200,26 @@ export const uploadResultSchema = z.object({
   readings: readingsSummarySchema,
 }).meta({ id: "UploadResult" });
 
+/** What deleting a range of readings did. */
+export const deletedReadingsSchema = z.object({
+  meter_id: z.string(),
+  meter_type: meterType,
+  deleted: z.int().meta({ description: "Readings removed" }),
+  readings: readingsSummarySchema.nullable().meta({
+    description: "What is left; null when no readings are left",
+  }),
+}).meta({ id: "DeletedReadings" });
+
+/** What deleting a meter did. */
+export const deletedMeterSchema = z.object({
+  meter_id: z.string(),
+  meter_type: meterType,
+  deleted: z.object({
+    readings: z.int().meta({ description: "Readings removed" }),
+    model: z.boolean().meta({ description: "Whether a trained model was removed" }),
+  }),
+}).meta({ id: "DeletedMeter" });
+
 /** Readings as JSON. */
 export const readingsJsonSchema = z.array(z.object({
   timestamp: z.string().meta({
