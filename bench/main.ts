@@ -1,7 +1,7 @@
 /**
  * `deno task bench`: runs the benchmarks and writes `BENCHMARKS.md` with the
  * machine and the date. Timings on a shared 2-core machine are noisy:
- * compare the ratios measured in one run. `--only=accuracy,delay,uploads,fanout,commands,abuse,compare`
+ * compare the ratios measured in one run. `--only=accuracy,delay,uploads,fanout,commands,abuse,compare,outages`
  * reruns those sections and keeps the others from the previous report;
  * `--quick` makes the runs smaller.
  *
@@ -14,6 +14,7 @@ import { measureEventDelay } from "./event_delay.ts";
 import { FANOUT_SERVERS, measureFanout } from "./fanout.ts";
 import { measureRedisCommands } from "./redis_commands.ts";
 import { measureUploads } from "./uploads.ts";
+import { measureOutages, outageTables } from "./outages.ts";
 import { fixed, machineDescription, median } from "./stats.ts";
 
 const quick = Deno.args.includes("--quick");
@@ -338,6 +339,23 @@ await section("accuracy", "## Forecast accuracy on real meters", async () => {
     `- Training one meter-year: at most ${fixed(slowest, 2)} s (target under 5 s: ${
       slowest < 5 ? "met" : "missed"
     }).`,
+  );
+});
+
+await section("outages", "## Forecasts from incomplete readings, and a week ahead", async () => {
+  const rows = await measureOutages(quick);
+  for (const line of outageTables(rows)) out(line);
+  out();
+  const ratio24 = median(rows.map((r) => r.outage24 / r.clean));
+  const ratio72 = median(rows.map((r) => r.outage72 / r.clean));
+  const refused = rows.reduce((n, r) => n + r.refused, 0);
+  const within = rows.filter((r) => r.outage72 / r.clean <= 1.3).length;
+  out(
+    `- Median ratio to the intact week: 24 h outage ${fixed(ratio24, 2)}, 72 h outage ${
+      fixed(ratio72, 2)
+    } (target at most 1.3: ${
+      Math.max(ratio24, ratio72) <= 1.3 ? "met" : "missed"
+    } on the median; ${within} of ${rows.length} meters within it at 72 h). Refused forecasts: ${refused} (target 0).`,
   );
 });
 
