@@ -2,7 +2,7 @@
  * `deno task bench`: runs the benchmarks and writes `BENCHMARKS.md` with the
  * machine and the date. Timings on a shared 2-core machine are noisy:
  * compare the ratios measured in one run.
- * `--only=accuracy,delay,uploads,fanout,commands,abuse,compression,compare`
+ * `--only=accuracy,delay,uploads,fanout,commands,abuse,compression,compare,outages`
  * reruns those sections and keeps the others from the previous report;
  * `--quick` makes the runs smaller.
  *
@@ -16,6 +16,7 @@ import { measureEventDelay } from "./event_delay.ts";
 import { FANOUT_SERVERS, measureFanout } from "./fanout.ts";
 import { measureRedisCommands } from "./redis_commands.ts";
 import { measureUploads } from "./uploads.ts";
+import { measureOutages, outageTables } from "./outages.ts";
 import { fixed, machineDescription, median, percentile } from "./stats.ts";
 import { GZIP_SETTINGS, IDLE_MS } from "../src/api/sse_gzip.ts";
 
@@ -432,6 +433,23 @@ await section("compression", "## Gzip on event streams (`STREAM_GZIP`)", async (
   );
   out(
     "memory while a stream is active (a compressor each); idle streams give theirs back. `STREAM_GZIP=false` turns it off.",
+  );
+});
+
+await section("outages", "## Forecasts from incomplete readings, and a week ahead", async () => {
+  const rows = await measureOutages(quick);
+  for (const line of outageTables(rows)) out(line);
+  out();
+  const ratio24 = median(rows.map((r) => r.outage24 / r.clean));
+  const ratio72 = median(rows.map((r) => r.outage72 / r.clean));
+  const refused = rows.reduce((n, r) => n + r.refused, 0);
+  const within = rows.filter((r) => r.outage72 / r.clean <= 1.3).length;
+  out(
+    `- Median ratio to the intact week: 24 h outage ${fixed(ratio24, 2)}, 72 h outage ${
+      fixed(ratio72, 2)
+    } (target at most 1.3: ${
+      Math.max(ratio24, ratio72) <= 1.3 ? "met" : "missed"
+    } on the median; ${within} of ${rows.length} meters within it at 72 h). Refused forecasts: ${refused} (target 0).`,
   );
 });
 

@@ -69,7 +69,7 @@ for (const kind of ["memory", "sqlite", "redis"] as BrokerKind[]) {
         );
 
         assert.equal((await (await forecast("?horizon=6")).json()).points.length, 6);
-        for (const bad of ["0", "25", "abc"]) {
+        for (const bad of ["0", "169", "abc"]) {
           const r = await forecast(`?horizon=${bad}`);
           assert.equal(r.status, 422);
           assert.equal((await r.json()).error.details.fields[0].field, "horizon");
@@ -85,17 +85,38 @@ for (const kind of ["memory", "sqlite", "redis"] as BrokerKind[]) {
         );
         assert.ok(retrained.result);
 
-        // A recent gap too long to fill: the forecast says how many hours it needs.
+        // A recent gap is estimated: the forecast is answered, and says so.
         await fetch(`${service.url}/meters/gas/b2/readings`, {
           method: "POST",
           headers: { "Content-Type": "text/csv" },
           body: "2020-01-01 10:00:00,5.5\n",
         });
+        const gapped = await forecast();
+        const estimated = await gapped.json();
+        assert.equal(gapped.status, 200, JSON.stringify(estimated));
+        assert.equal(estimated.origin, "2020-01-01T11:00:00.000Z");
+        assert.deepEqual(estimated.inputs, {
+          hours_needed: 168,
+          hours_estimated: 10,
+          quality: "degraded",
+        });
+
+        // Too little left in the last week: a 422 saying how much is missing, and where.
+        await fetch(`${service.url}/meters/gas/b2/readings`, {
+          method: "POST",
+          headers: { "Content-Type": "text/csv" },
+          body: "2020-01-07 00:00:00,5.5\n",
+        });
         const gap = await forecast();
         assert.equal(gap.status, 422);
         const error = (await gap.json()).error;
         assert.equal(error.code, "not_enough_recent_readings");
-        assert.match(error.message, /last 168 hours/);
+        assert.match(error.message, /of the last 168 hours/);
+        assert.match(
+          error.message,
+          /133 h from 2020-01-01T11:00:00.000Z to 2020-01-06T23:00:00.000Z/,
+        );
+        assert.equal(error.details.hours_missing, 10 + 133);
       } finally {
         await service.close();
       }

@@ -189,6 +189,23 @@ Deno.test("each route documents its status codes; errors in the one shape, strea
         "422",
         "500",
       ]],
+      ["/meters/{meter_type}/{meter_id}/readings", "delete", [
+        "200",
+        "401",
+        "403",
+        "404",
+        "422",
+        "500",
+      ]],
+      ["/meters/{meter_type}/{meter_id}", "delete", [
+        "200",
+        "401",
+        "403",
+        "404",
+        "409",
+        "422",
+        "500",
+      ]],
       ["/meters", "get", ["200", "400", "401", "403", "422", "500"]],
       ["/meters/{meter_type}", "get", ["200", "400", "401", "403", "422", "500"]],
       ["/meters/{meter_type}/{meter_id}", "get", ["200", "401", "403", "404", "422", "500"]],
@@ -285,6 +302,21 @@ Deno.test("real answers match their documented schemas", async () => {
     await check("/meters?limit=10", {}, "/meters", "get");
     await check("/meters/plutonium", {}, "/meters/{meter_type}", "get");
     await check("/health", {}, "/health", "get");
+    const range = "/meters/gas/m2/readings?from=2024-01-01T01:00:00Z";
+    await check(range, { method: "DELETE" }, "/meters/{meter_type}/{meter_id}/readings", "delete");
+    await check(range, { method: "DELETE" }, "/meters/{meter_type}/{meter_id}/readings", "delete");
+    await check(
+      "/meters/gas/m2",
+      { method: "DELETE" },
+      "/meters/{meter_type}/{meter_id}",
+      "delete",
+    ); // 409
+    await check(
+      "/meters/gas/m3",
+      { method: "DELETE" },
+      "/meters/{meter_type}/{meter_id}",
+      "delete",
+    ); // 404
     await check(`/trainmodel/${id}`, { method: "DELETE" }, "/trainmodel/{task_id}", "delete");
     await check(`/trainmodel/${id}`, { method: "DELETE" }, "/trainmodel/{task_id}", "delete");
   } finally {
@@ -300,8 +332,9 @@ Deno.test("zod-validated routes answer bad values in the one error shape, naming
       ["/trainmodel/tasks?limit=0", ["limit"], /limit must be a whole number, 1 to 200/],
       ["/trainmodel/tasks?status=DONE", ["status"], /DONE is not a status/],
       ["/trainmodel/stream?events=nope", ["events", "task_ids"], /nope is not a kind of event/],
-      ["/forecast/gas/m1?horizon=25", ["horizon"], /from 1 to 24/],
-      ["/forecast/plutonium/m1?horizon=25", ["meter_type", "horizon"], /^Invalid request: meter_t/],
+      ["/forecast/gas/m1?horizon=169", ["horizon"], /from 1 to 168/],
+      ["/forecast/gas/m1?from=noon", ["from"], /from must be an ISO 8601 time/],
+      ["/forecast/plutonium/m1?horizon=0", ["meter_type", "horizon"], /^Invalid request: meter_t/],
       ["/meters/plutonium?limit=0", ["meter_type", "limit"], /^Invalid request: meter_type/],
     ];
     for (const [path, fields, message] of cases) {

@@ -15,11 +15,14 @@ import { summarize } from "../meters/summary.ts";
 import { parseUpload } from "../meters/upload.ts";
 import type { MeterRef, MeterType } from "../domain/meter.ts";
 import { ApiError, fieldProblems, validationError } from "./errors.ts";
+import { meterKey } from "../domain/meter.ts";
 import { keptPage, openCursor, pageLimit, sealCursor } from "./listing.ts";
 import { checkMeter, maySee } from "./access.ts";
 import { requestHook, validationHook } from "./openapi.ts";
 import { HOUR_MS } from "../domain/series.ts";
 import {
+  deleteMeterRoute,
+  deleteReadingsRoute,
   listMetersOfTypeRoute,
   listMetersRoute,
   meterRoute,
@@ -155,7 +158,7 @@ export function createMeterRoutes(deps: MeterRoutesDeps): OpenAPIHono {
         added: merged.added,
         replaced: merged.replaced,
         rejected: 0,
-        readings: summarize(after),
+        readings: summarize(after, meter.meter_type),
       });
     },
   );
@@ -218,7 +221,7 @@ export function createMeterRoutes(deps: MeterRoutesDeps): OpenAPIHono {
     return c.json({
       meter_id: meter.meter_id,
       meter_type: meter.meter_type,
-      readings: series ? summarize(series) : null,
+      readings: series ? summarize(series, meter.meter_type) : null,
       model: model ? { exists: true, ...model } : { exists: false },
     }, 200);
   });
@@ -246,5 +249,69 @@ export function createMeterRoutes(deps: MeterRoutesDeps): OpenAPIHono {
     return c.json({ meter_id: meter.meter_id, meter_type: meter.meter_type, hours, points }, 200);
   }, requestHook(recentReadingsRoute.request));
 
+  routes.openapi(deleteReadingsRoute, async (c) => {
+    const meter = c.req.valid("param");
+    checkMeter(c, meter);
+    const query = c.req.valid("query");
+    if (query.from === undefined && query.to === undefined) {
+      throw validationError([{
+        field: "from",
+        message: "or to is needed: the range to delete (to delete the whole meter, DELETE it)",
+      }]);
+    }
+    const from = query.from === undefined ? -8.64e15 : Date.parse(query.from);
+    const to = query.to === undefined ? 8.64e15 : Date.parse(query.to);
+    if (!(from < to)) throw validationError([{ field: "to", message: "must be after from" }]);
+    if (await deps.broker.countReadings(meter) === 0) throw noReadings(meter);
+    const deleted = await deps.broker.deleteReadings(meter, from, to);
+    const left = await deps.broker.getReadings(meter);
+    return c.json({
+      meter_id: meter.meter_id,
+      meter_type: meter.meter_type,
+      deleted,
+      readings: left ? summarize(left, meter.meter_type) : null,
+    }, 200);
+  }, requestHook(deleteReadingsRoute.request));
+
+  routes.openapi(deleteMeterRoute, async (c) => {
+    const meter = c.req.valid("param");
+    checkMeter(c, meter);
+    const outcome = await deps.broker.deleteMeter(meter);
+    if (!outcome.deleted) {
+      throw new ApiError(
+        409,
+        "task_active",
+        `Meter ${
+          meterKey(meter)
+        } has a training task in progress (${outcome.activeTaskId}): cancel it (DELETE /trainmodel/${outcome.activeTaskId}) or let it end, then delete the meter. Nothing was removed.`,
+        {
+          task_id: outcome.activeTaskId,
+          status_url: `/trainmodel/status/${outcome.activeTaskId}`,
+        },
+      );
+    }
+    const mirrored = await deps.models.remove(meter);
+    if (outcome.readings === 0 && !outcome.model && !mirrored) {
+      throw new ApiError(
+        404,
+        "meter_not_found",
+        `Nothing is stored for ${meter.meter_type} meter "${meter.meter_id}".`,
+      );
+    }
+    return c.json({
+      meter_id: meter.meter_id,
+      meter_type: meter.meter_type,
+      deleted: { readings: outcome.readings, model: outcome.model || mirrored },
+    }, 200);
+  }, requestHook(deleteMeterRoute.request));
+
   return routes;
+}
+
+function noReadings(meter: MeterRef): ApiError {
+  return new ApiError(
+    404,
+    "meter_not_found",
+    `No readings are stored for ${meter.meter_type} meter "${meter.meter_id}".`,
+  );
 }

@@ -9,6 +9,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { pageQuerySchema } from "./listing.ts";
 import { errorResponses, jsonContent } from "./openapi.ts";
 import {
+  deletedMeterSchema,
+  deletedReadingsSchema,
   meterDetailSchema,
   meterPageSchema,
   readingsCsvSchema,
@@ -134,6 +136,66 @@ export const recentReadingsRoute = createRoute({
     ...errorResponses({
       404: "The meter has no readings (`meter_not_found`)",
       422: "Bad path or query values (`validation_failed`, naming each)",
+    }),
+  },
+});
+
+/** What is wrong with a `from` or `to` time, in words; null when it is fine. */
+function timeProblem(value: string): string | null {
+  const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
+  if (ISO.test(value) && Number.isFinite(Date.parse(value))) return null;
+  return "must be an ISO 8601 time with its offset, such as 2018-12-31T00:00:00Z";
+}
+
+/** `DELETE /meters/{meter_type}/{meter_id}/readings`. */
+export const deleteReadingsRoute = createRoute({
+  method: "delete",
+  path: "/{meter_type}/{meter_id}/readings",
+  tags: ["meters"],
+  summary: "Delete a range of a meter's readings",
+  description:
+    "Removes the readings at `from` or later and before `to` (either may be left out, not both), for example the zeros an export wrote for hours it did not have. The model is kept; train again to forget the readings.",
+  request: {
+    params: meterParamsSchema,
+    query: z.object({
+      from: z.string().check(problemCheck(timeProblem)).optional().meta({
+        description: "First hour removed (ISO 8601); default: the first reading",
+        format: "date-time",
+      }),
+      to: z.string().check(problemCheck(timeProblem)).optional().meta({
+        description: "The hour after the last one removed (ISO 8601); default: after the latest",
+        format: "date-time",
+      }),
+    }),
+  },
+  responses: {
+    200: {
+      description: "What was removed and what is left",
+      content: jsonContent(deletedReadingsSchema),
+    },
+    ...errorResponses({
+      404: "The meter has no readings (`meter_not_found`)",
+      422:
+        "Bad path or query values, neither `from` nor `to`, or `from` not before `to` (`validation_failed`, naming each)",
+    }),
+  },
+});
+
+/** `DELETE /meters/{meter_type}/{meter_id}`. */
+export const deleteMeterRoute = createRoute({
+  method: "delete",
+  path: "/{meter_type}/{meter_id}",
+  tags: ["meters"],
+  summary: "Delete a meter with its model",
+  description:
+    "Removes the meter's readings and its trained model, in one step. Refused while a training task for the meter is active: cancel it first.",
+  request: { params: meterParamsSchema },
+  responses: {
+    200: { description: "What was removed", content: jsonContent(deletedMeterSchema) },
+    ...errorResponses({
+      404: "Nothing is stored for the meter (`meter_not_found`)",
+      409: "A training task for the meter is active (`task_active`, its id in `error.details`)",
+      422: "Bad path parameters (`validation_failed`, naming each)",
     }),
   },
 });

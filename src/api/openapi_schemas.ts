@@ -160,7 +160,13 @@ export const readingsSummarySchema = z.object({
   count: z.int(),
   first: timestamp,
   last: timestamp,
-  missing_hours: z.int(),
+  missing_hours: z.int().meta({
+    description:
+      "Hours from first to last that the cleaning policy treats as missing (no reading, zeros taken as missing, spikes): the hours a forecast counts as estimated",
+  }),
+  absent_hours: z.int().meta({ description: "Of those, hours with no reading" }),
+  zeros_as_missing: z.int().meta({ description: "Of those, zeros taken as missing data" }),
+  spikes_removed: z.int().meta({ description: "Of those, readings masked as spikes" }),
   gap_count: z.int(),
   longest_gaps: z.array(z.object({ from: timestamp, to: timestamp, hours: z.int() })),
   zero_readings: z.int(),
@@ -193,6 +199,26 @@ export const uploadResultSchema = z.object({
   rejected: z.int(),
   readings: readingsSummarySchema,
 }).meta({ id: "UploadResult" });
+
+/** What deleting a range of readings did. */
+export const deletedReadingsSchema = z.object({
+  meter_id: z.string(),
+  meter_type: meterType,
+  deleted: z.int().meta({ description: "Readings removed" }),
+  readings: readingsSummarySchema.nullable().meta({
+    description: "What is left; null when no readings are left",
+  }),
+}).meta({ id: "DeletedReadings" });
+
+/** What deleting a meter did. */
+export const deletedMeterSchema = z.object({
+  meter_id: z.string(),
+  meter_type: meterType,
+  deleted: z.object({
+    readings: z.int().meta({ description: "Readings removed" }),
+    model: z.boolean().meta({ description: "Whether a trained model was removed" }),
+  }),
+}).meta({ id: "DeletedMeter" });
 
 /** Readings as JSON. */
 export const readingsJsonSchema = z.array(z.object({
@@ -229,7 +255,23 @@ export const forecastSchema = z.object({
     served: z.enum(["model", "persistence_ensemble"]),
     metrics: z.unknown(),
   }),
+  origin: timestamp.meta({
+    description: "The first hour forecast: `from`, or the hour after the latest reading",
+  }),
   horizon: z.int(),
+  inputs: z.object({
+    hours_needed: z.int().meta({ description: "Hours of history the model reads" }),
+    hours_estimated: z.int().meta({
+      description:
+        "Of those, hours the cleaning policy treats as missing, estimated (short gaps interpolated, longer ones from similar days or the meter's typical profile)",
+    }),
+    quality: z.enum(["good", "degraded"]).meta({
+      description: "`degraded` when hours longer than a short gap had to be estimated",
+    }),
+  }),
+  beyond_first_day: z.string().nullable().meta({
+    description: "How hours past the model's first day were forecast; null for 24 hours or fewer",
+  }),
   points: z.array(z.object({ timestamp, value: z.number() })),
 }).meta({ id: "Forecast" });
 

@@ -31,6 +31,8 @@ const TABLE: [method: string, path: RegExp, scope: Scope][] = [
   ["POST", /^\/trainmodel\/?$/, "train"],
   ["DELETE", /^\/trainmodel\/[^/]+\/?$/, "train"],
   ["POST", /^\/meters\/[^/]+\/[^/]+\/readings\/?$/, "train"],
+  ["DELETE", /^\/meters\/[^/]+\/[^/]+\/readings\/?$/, "train"],
+  ["DELETE", /^\/meters\/[^/]+\/[^/]+\/?$/, "admin"],
   ["POST", /^\/auth\/stream-token\/?$/, "read"],
 ];
 

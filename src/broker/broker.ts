@@ -58,6 +58,11 @@ export interface ReadingsMerge {
   replaced: number;
 }
 
+/** What deleting a meter did, or the task that kept it. */
+export type DeleteMeterResult =
+  | { deleted: true; readings: number; model: boolean }
+  | { deleted: false; activeTaskId: string };
+
 /** What a merge may not do; checked in the same atomic step as the merge. */
 export interface MergeLimits {
   /** Readings the meter may hold after the merge, at most. */
@@ -299,6 +304,19 @@ export interface Broker {
     series: ReadingSeries,
     limits?: MergeLimits,
   ): Promise<ReadingsMerge>;
+
+  /**
+   * Removes the meter's readings at `from` or later and before `to` (epoch
+   * ms), atomically; returns how many were removed. A meter left with no
+   * readings leaves the listing of meters.
+   */
+  deleteReadings(meter: MeterRef, from: number, to: number): Promise<number>;
+
+  /**
+   * Removes the meter's readings and its model, in one atomic step, unless
+   * the meter has a task that is not final (then nothing is removed).
+   */
+  deleteMeter(meter: MeterRef): Promise<DeleteMeterResult>;
 
   /** Stores a meter's trained model, replacing the previous one. */
   putModel(meter: MeterRef, model: StoredModel): Promise<void>;

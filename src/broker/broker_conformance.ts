@@ -369,6 +369,72 @@ export function brokerConformance(
     assert.equal(await broker.getModel({ ...meter, meter_type: "gas" }), null);
   });
 
+  test("a range of readings is deleted, from inclusive to exclusive; an emptied meter leaves the listing", async (broker) => {
+    const meter = { meter_id: "d1", meter_type: "electricity" as const };
+    const other = { meter_id: "d2", meter_type: "electricity" as const };
+    const h = 3_600_000;
+    const hours = Array.from({ length: 2000 }, (_, i) => (i + 10) * h);
+    await broker.mergeReadings(meter, { timestamps: hours, values: hours.map((_, i) => i) });
+    await broker.mergeReadings(other, { timestamps: [10 * h, 11 * h], values: [1, 2] });
+    assert.equal(await broker.deleteReadings(meter, 12 * h, 1500 * h), 1488);
+    const left = await broker.getReadings(meter);
+    assert.deepEqual(left?.timestamps.slice(0, 3), [10 * h, 11 * h, 1500 * h]);
+    assert.equal(left?.timestamps.length, 2000 - 1488);
+    assert.deepEqual(left?.values.slice(0, 3), [0, 1, 1490]);
+    assert.equal(await broker.deleteReadings(meter, 12 * h, 1500 * h), 0, "nothing left there");
+    assert.equal(await broker.countReadings(other), 2, "other meters keep theirs");
+    const listed = async () =>
+      (await broker.listMeters({ limit: 10, after: null })).meters.map((m) => m.meter_id);
+    assert.deepEqual(await listed(), ["d1", "d2"]);
+    assert.equal(await broker.deleteReadings(meter, -8.64e15, 8.64e15), 2000 - 1488);
+    assert.equal(await broker.getReadings(meter), null);
+    assert.equal(await broker.countReadings(meter), 0);
+    assert.deepEqual(await listed(), ["d2"], "a meter with no readings is not listed");
+    assert.deepEqual(
+      await broker.mergeReadings(meter, { timestamps: [h / 2], values: [3] }),
+      { added: 1, replaced: 0 },
+      "an emptied meter takes readings on any grid again",
+    );
+  });
+
+  test("a meter is deleted with its model, unless a task for it is active", async (broker) => {
+    const task = sampleTask({ meter_type: "gas" });
+    const meter = { meter_id: task.meter_id, meter_type: task.meter_type };
+    const h = 3_600_000;
+    await broker.mergeReadings(meter, { timestamps: [0, h, 2 * h], values: [1, 2, 3] });
+    await broker.putModel(meter, {
+      trainedAt: "2026-01-01T00:00:00.000Z",
+      json: "{}",
+      weights: new Uint8Array(4),
+    });
+    const created = await broker.createTask(task, jobOf(task));
+    assert.ok(created.created);
+    assert.deepEqual(await broker.deleteMeter(meter), {
+      deleted: false,
+      activeTaskId: task.task_id,
+    });
+    assert.equal(await broker.countReadings(meter), 3, "nothing was removed");
+    assert.ok(await broker.getModel(meter));
+
+    const ended = await broker.commitTask({ ...task, status: "CANCELLED" }, created.event.id);
+    assert.ok(ended.committed);
+    assert.deepEqual(await broker.deleteMeter(meter), { deleted: true, readings: 3, model: true });
+    assert.equal(await broker.getReadings(meter), null);
+    assert.equal(await broker.getModel(meter), null);
+    assert.equal(await broker.modelTrainedAt(meter), null);
+    assert.deepEqual((await broker.listMeters({ limit: 10, after: null })).meters, []);
+    assert.deepEqual(
+      await broker.deleteMeter(meter),
+      { deleted: true, readings: 0, model: false },
+      "deleting again finds nothing",
+    );
+    const again = sampleTask({ meter_id: meter.meter_id, meter_type: meter.meter_type });
+    assert.ok(
+      (await broker.createTask(again, jobOf(again))).created,
+      "the meter can be trained again",
+    );
+  });
+
   test("readings off the meter's hourly grid are refused whole, in the merge itself", async (broker) => {
     const meter = { meter_id: "grid", meter_type: "gas" as const };
     const h = 3_600_000;

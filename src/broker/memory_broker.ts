@@ -9,6 +9,7 @@ import {
   type Broker,
   type CommitResult,
   type CreateTaskResult,
+  type DeleteMeterResult,
   gridOffset,
   hourOffset,
   isAfter,
@@ -300,6 +301,32 @@ export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
       readings.set(key, stored);
       series.timestamps.forEach((t, i) => stored.set(t, series.values[i]));
       return Promise.resolve({ added, replaced: series.timestamps.length - added });
+    },
+
+    deleteReadings(meter: MeterRef, from: number, to: number) {
+      const key = meterKey(meter);
+      const stored = readings.get(key);
+      let removed = 0;
+      for (const t of [...(stored?.keys() ?? [])]) {
+        if (t >= from && t < to) removed += stored!.delete(t) ? 1 : 0;
+      }
+      if (stored?.size === 0) readings.delete(key);
+      return Promise.resolve(removed);
+    },
+
+    deleteMeter(meter: MeterRef): Promise<DeleteMeterResult> {
+      sweep();
+      const key = meterKey(meter);
+      const holder = activeByMeter.get(key);
+      if (holder !== undefined) {
+        const last = live(holder)?.events.at(-1);
+        if (last && !isFinal(last.task.status)) {
+          return Promise.resolve({ deleted: false, activeTaskId: holder });
+        }
+      }
+      const count = readings.get(key)?.size ?? 0;
+      readings.delete(key);
+      return Promise.resolve({ deleted: true, readings: count, model: models.delete(key) });
     },
 
     putModel(meter, model) {

@@ -37,6 +37,7 @@ import {
   checkMeterCursor,
   type CommitResult,
   type CreateTaskResult,
+  type DeleteMeterResult,
   gridOffset,
   hourOffset,
   isAfter,
@@ -53,12 +54,14 @@ import {
 import { createLiveSubscription, type LiveSubscription } from "./live_subscription.ts";
 import type { ReadingSeries } from "../domain/series.ts";
 import { isFinal, type Task, type TaskEvent } from "../domain/task.ts";
-import { meterKey } from "../domain/meter.ts";
+import { meterKey, type MeterRef } from "../domain/meter.ts";
 import {
   ACK,
   CLAIM,
   COMMIT,
   CREATE,
+  DELETE_METER,
+  DELETE_READINGS,
   MERGE,
   READ_ALL,
   RELEASE,
@@ -119,12 +122,14 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
     merge: redis.createScript<[string, number]>(MERGE),
     sweep: redis.createScript<number>(SWEEP),
     readAll: redis.createScript<[string, string, [string, string[]][]]>(READ_ALL),
+    deleteReadings: redis.createScript<number>(DELETE_READINGS),
+    deleteMeter: redis.createScript<[number, number | string, number?]>(DELETE_METER),
   };
   const key = {
     task: (id: string) => `${prefix}task:${id}`,
     events: (id: string) => `${prefix}task:${id}:events`,
     allEvents: `${prefix}events`,
-    active: (task: Task) => `${prefix}meter:${meterKey(task)}:active`,
+    active: (meter: MeterRef) => `${prefix}meter:${meterKey(meter)}:active`,
     jobs: `${prefix}jobs`,
     /** Every task by creation time (a sorted set; expired ones leave it when listed). */
     tasks: `${prefix}tasks`,
@@ -461,6 +466,26 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
       if (outcome === "too_many") throw new ReadingsRefused("too_many_readings", Number(value));
       const added = Number(value);
       return { added, replaced: series.timestamps.length - added };
+    },
+
+    async deleteReadings(meter, from, to) {
+      const bound = (ms: number) => String(Math.max(-8.64e15, Math.min(8.64e15, Math.trunc(ms))));
+      return Number(
+        await scripts.deleteReadings.exec([key.readings(meter), key.meters], [
+          bound(from),
+          bound(to),
+          meterKey(meter),
+        ]),
+      );
+    },
+
+    async deleteMeter(meter): Promise<DeleteMeterResult> {
+      const [deleted, value, model] = await scripts.deleteMeter.exec(
+        [key.active(meter), key.readings(meter), key.model(meter), key.meters],
+        [meterKey(meter), prefix],
+      );
+      if (Number(deleted) !== 1) return { deleted: false, activeTaskId: String(value) };
+      return { deleted: true, readings: Number(value), model: Number(model) > 0 };
     },
 
     async putModel(meter, model) {

@@ -131,6 +131,38 @@ end
 redis.call('ZADD', KEYS[2], 0, ARGV[3])
 return {'ok', added}`;
 
+// KEYS[1] the meter's readings hash, KEYS[2] the index of meters. Removes
+// the readings at ARGV[1] or later and before ARGV[2] (epoch ms); a meter
+// left with none leaves the index (ARGV[3] its key there). Returns how many.
+export const DELETE_READINGS = `
+local from, to = tonumber(ARGV[1]), tonumber(ARGV[2])
+local doomed = {}
+for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
+  local t = tonumber(field)
+  if t >= from and t < to then doomed[#doomed + 1] = field end
+end
+for i = 1, #doomed, 1000 do
+  redis.call('HDEL', KEYS[1], unpack(doomed, i, math.min(i + 999, #doomed)))
+end
+if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('ZREM', KEYS[2], ARGV[3]) end
+return #doomed`;
+
+// KEYS[1] the meter's active-task key, KEYS[2] its readings, KEYS[3] its
+// model, KEYS[4] the index of meters; ARGV[1] the meter's key in the index,
+// ARGV[2] the key prefix. Unless the meter's task is not final (then
+// {0, task id}), removes its readings and model: {1, readings, models}.
+export const DELETE_METER = `
+local holder = redis.call('GET', KEYS[1])
+if holder then
+  local s = redis.call('HGET', ARGV[2] .. 'task:' .. holder, 'status')
+  if s and not (${FINAL_CHECK}) then return {0, holder} end
+end
+local readings = redis.call('HLEN', KEYS[2])
+redis.call('DEL', KEYS[2])
+local model = redis.call('DEL', KEYS[3])
+redis.call('ZREM', KEYS[4], ARGV[1])
+return {1, readings, model}`;
+
 // Consumers of the job group that hold no job and have not asked for one
 // in ARGV[2] ms: workers that are gone. KEYS[1] the queue, ARGV[1] the group.
 export const SWEEP = `
@@ -155,4 +187,6 @@ export const REDIS_SCRIPTS: readonly string[] = [
   MERGE,
   SWEEP,
   READ_ALL,
+  DELETE_READINGS,
+  DELETE_METER,
 ];

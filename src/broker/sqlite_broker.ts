@@ -40,6 +40,7 @@ import {
   checkMeterCursor,
   type CommitResult,
   type CreateTaskResult,
+  type DeleteMeterResult,
   gridOffset,
   hourOffset,
   type JobDelivery,
@@ -254,6 +255,11 @@ export function openSqliteBroker(options: SqliteBrokerOptions): Broker {
        ON CONFLICT (meter_key, ts) DO UPDATE SET value = excluded.value`,
     ),
     readings: db.prepare("SELECT ts, value FROM readings WHERE meter_key = ? ORDER BY ts"),
+    deleteReadingsBetween: db.prepare(
+      "DELETE FROM readings WHERE meter_key = ? AND ts >= ? AND ts < ?",
+    ),
+    deleteReadings: db.prepare("DELETE FROM readings WHERE meter_key = ?"),
+    deleteModel: db.prepare("DELETE FROM models WHERE meter_key = ?"),
     putModel: db.prepare(
       `INSERT INTO models (meter_key, trained_at, json, weights) VALUES (?, ?, ?, ?)
        ON CONFLICT (meter_key) DO UPDATE SET
@@ -546,6 +552,27 @@ export function openSqliteBroker(options: SqliteBrokerOptions): Broker {
       });
     },
 
+    deleteReadings(meter: MeterRef, from: number, to: number) {
+      return call(() =>
+        Number(
+          sql.deleteReadingsBetween.run(meterKey(meter), clampTime(from), clampTime(to)).changes,
+        )
+      );
+    },
+
+    deleteMeter(meter: MeterRef) {
+      return call(() =>
+        transaction(db, (): DeleteMeterResult => {
+          const key = meterKey(meter);
+          const holder = sql.activeTask.get(key);
+          if (holder) return { deleted: false, activeTaskId: holder.task_id as string };
+          const readings = Number(sql.deleteReadings.run(key).changes);
+          const model = Number(sql.deleteModel.run(key).changes) > 0;
+          return { deleted: true, readings, model };
+        })
+      );
+    },
+
     putModel(meter, model) {
       return call(() =>
         void sql.putModel.run(meterKey(meter), model.trainedAt, model.json, model.weights)
@@ -641,4 +668,9 @@ function largestStoredMs(db: DatabaseSync): number {
                           FROM jobs), 0)) AS ms`,
   ).get();
   return row!.ms as number;
+}
+
+/** A time as SQLite compares it: an integer within the range of JavaScript dates. */
+function clampTime(ms: number): number {
+  return Math.max(-8.64e15, Math.min(8.64e15, Math.trunc(ms)));
 }

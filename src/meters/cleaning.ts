@@ -42,6 +42,12 @@ export interface CleanSeries {
   start: number;
   /** One value per hour; NaN marks a gap. */
   values: Float64Array;
+  /**
+   * 1 for every hour the policy treats as missing (no reading, a zero taken
+   * as missing, a spike), before short gaps are filled: the hours a meter's
+   * summary reports missing and a forecast counts as estimated.
+   */
+  missing: Uint8Array;
   report: CleaningReport;
 }
 
@@ -117,6 +123,8 @@ export function cleanReadings(series: ReadingSeries, type: MeterType): CleanSeri
     }
   }
 
+  const missing = Uint8Array.from(values, (v) => Number.isNaN(v) ? 1 : 0);
+
   // Fill short gaps; count what is left.
   for (let i = 0; i < n;) {
     if (!Number.isNaN(values[i])) {
@@ -135,5 +143,5 @@ export function cleanReadings(series: ReadingSeries, type: MeterType): CleanSeri
     }
     i = j;
   }
-  return { start: grid.start, values, report };
+  return { start: grid.start, values, missing, report };
 }

@@ -45,6 +45,11 @@ export interface ModelStore {
   load(meter: MeterRef): Promise<LoadedArtifacts | null>;
   /** What is known about the meter's model, or null if it has none. */
   describe(meter: MeterRef): Promise<ModelInfo | null>;
+  /**
+   * Removes the model's files under the data directory (the broker's copy
+   * goes with the meter); true when there were any.
+   */
+  remove(meter: MeterRef): Promise<boolean>;
   /** Checks the model directory (when mirrored) is writable; throws when not. */
   check(): Promise<void>;
 }
@@ -109,6 +114,17 @@ export function createModelStore(options: { broker: Broker; dataDir: string | nu
         metrics: meta.metrics,
         evaluation: meta.evaluation ?? null,
       };
+    },
+
+    async remove(meter) {
+      if (!root) return false;
+      try {
+        await Deno.remove(`${root}/${modelPath(meter)}`, { recursive: true });
+        return true;
+      } catch (error) {
+        if (error instanceof Deno.errors.NotFound) return false;
+        throw error;
+      }
     },
 
     async check() {
