@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { freePort, needsRedis, startRedis } from "./redis_server.ts";
 import { type Proc, spawnDeno } from "./processes.ts";
 import { openStream, type SseMessage } from "./sse_client.ts";
-import { startRoundRobinProxy } from "./round_robin_proxy.ts";
+import { responseBody, startRoundRobinProxy } from "./round_robin_proxy.ts";
 import type { Task } from "../src/domain/task.ts";
 
 const TOKEN = "handover-token";
@@ -123,11 +123,11 @@ Deno.test({
 
       const toStopped = balancer.connections.filter((c) => c.upstream === ports[stopped!.index]);
       assert.ok(
-        toStopped.some((c) => /\nretry: \d+\n\n/.test(c.received)),
+        toStopped.some((c) => /\nretry: \d+\n\n/.test(responseBody(c))),
         "the stopping instance sent its stream a retry hint",
       );
       const after = balancer.connections.slice(
-        balancer.connections.findIndex((c) => /\nretry: \d+\n\n/.test(c.received)) + 1,
+        balancer.connections.findIndex((c) => /\nretry: \d+\n\n/.test(responseBody(c))) + 1,
       );
       assert.ok(after.length > 0, "the client reconnected");
       assert.ok(

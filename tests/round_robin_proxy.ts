@@ -8,6 +8,7 @@
  *
  * @module
  */
+import zlib from "node:zlib";
 
 /** One client connection through the proxy. */
 export interface BalancedConnection {
@@ -15,6 +16,8 @@ export interface BalancedConnection {
   upstream: number;
   /** Everything the upstream sent back on it, as text. */
   received: string;
+  /** The same, as bytes (a gzipped stream is binary). */
+  bytes: Uint8Array[];
   /** False once either side closed it. */
   open: boolean;
 }
@@ -54,7 +57,12 @@ export function startRoundRobinProxy(upstreams: number[]): RoundRobinProxy {
         client.close();
         continue;
       }
-      const seen: BalancedConnection = { upstream: upstream.port, received: "", open: true };
+      const seen: BalancedConnection = {
+        upstream: upstream.port,
+        received: "",
+        bytes: [],
+        open: true,
+      };
       connections.push(seen);
       clients.add(client);
       const decoder = new TextDecoder();
@@ -74,6 +82,7 @@ export function startRoundRobinProxy(upstreams: number[]): RoundRobinProxy {
             new TransformStream<Uint8Array, Uint8Array>({
               transform(chunk, out) {
                 seen.received += decoder.decode(chunk, { stream: true });
+                seen.bytes.push(chunk.slice());
                 out.enqueue(chunk);
               },
             }),
@@ -97,4 +106,40 @@ export function startRoundRobinProxy(upstreams: number[]): RoundRobinProxy {
       await Promise.allSettled(pipes);
     },
   };
+}
+
+/**
+ * The body of the HTTP response a connection carried, as the client read
+ * it: de-chunked, and inflated when it came gzipped (a stream cut short
+ * inflates as far as it got).
+ */
+export function responseBody(seen: BalancedConnection): string {
+  const all = new Uint8Array(seen.bytes.reduce((n, b) => n + b.length, 0));
+  let at = 0;
+  for (const b of seen.bytes) all.set(b, (at += b.length) - b.length);
+  const text = new TextDecoder("latin1").decode(all);
+  const split = text.indexOf("\r\n\r\n");
+  if (split < 0) return "";
+  const head = text.slice(0, split).toLowerCase();
+  let body: Uint8Array = all.subarray(split + 4);
+  if (/transfer-encoding: *chunked/.test(head)) {
+    const parts: Uint8Array[] = [];
+    let i = 0;
+    while (i < body.length) {
+      const lineEnd = body.indexOf(10, i);
+      if (lineEnd < 0) break;
+      const size = parseInt(new TextDecoder().decode(body.subarray(i, lineEnd)).trim(), 16);
+      if (!size) break;
+      parts.push(body.subarray(lineEnd + 1, lineEnd + 1 + size));
+      i = lineEnd + 1 + size + 2;
+    }
+    const joined = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let o = 0;
+    for (const p of parts) joined.set(p, (o += p.length) - p.length);
+    body = joined;
+  }
+  if (/content-encoding: *gzip/.test(head)) {
+    body = zlib.gunzipSync(body, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+  }
+  return new TextDecoder().decode(body);
 }
