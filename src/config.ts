@@ -65,6 +65,7 @@ const schema = z.object({
   RATE_LIMIT_FORECAST_PER_MINUTE: int(0, 1_000_000).default(120),
   RATE_LIMIT_STREAM_PER_MINUTE: int(0, 1_000_000).default(60),
   STREAM_LIMIT_PER_PRINCIPAL: int(0, 1_000_000).default(20),
+  METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
 });
 
 /** The validated configuration of one process. */
@@ -147,6 +148,8 @@ export interface Config {
   rateLimitsPerMinute: { train: number; upload: number; forecast: number; stream: number };
   /** Event streams one principal may hold open at once; 0 for no cap (`src/limits/stream_slots.ts`). */
   streamLimitPerPrincipal: number;
+  /** The bearer token `GET /metrics` needs; null: open like `/health`. */
+  metricsToken: string | null;
 }
 
 /** Thrown when an environment variable has a bad value. */
@@ -255,5 +258,6 @@ export function parseConfig(
       stream: c.RATE_LIMIT_STREAM_PER_MINUTE,
     },
     streamLimitPerPrincipal: c.STREAM_LIMIT_PER_PRINCIPAL,
+    metricsToken: c.METRICS_TOKEN ?? null,
   };
 }

@@ -19,6 +19,7 @@ import { createJobRunner, type JobRunner } from "./jobs/job_runner.ts";
 import { openAuthenticator } from "./auth/open_authenticator.ts";
 import { openLimits, type RedisRest } from "./limits/limits.ts";
 import type { Authenticator } from "./auth/authenticator.ts";
+import { createMetrics } from "./metrics/metrics.ts";
 
 /** A running service. */
 export interface ServiceHandle {
@@ -74,6 +75,14 @@ export async function startService(
   const forecaster = createForecaster({ broker, models });
   const { auth, keySource } = await openAuthenticator(config);
   const limits = openLimits(config, options.rest ?? null);
+  const metrics = createMetrics();
+  // Every status change this process sees, counted by status (the hub's one
+  // subscription is shared with the streams).
+  const unwatchTasks = await hub.watchAll({ onEvent: (event) => metrics.taskChanged(event.task) })
+    .catch((error) => {
+      console.warn(`Task status metrics are off: the event feed failed (${error})`);
+      return () => {};
+    });
 
   const app = createApp({
     broker,
@@ -94,6 +103,8 @@ export async function startService(
     streamTokenTimes: config.streamTokenTimes,
     queueBounds: config.queueBounds,
     limits,
+    metrics,
+    metricsToken: config.metricsToken,
     info: { service: "wattcast", mode: options.mode },
     health: [
       {
@@ -163,6 +174,7 @@ export async function startService(
       await runner?.stop();
       await limits.close();
       forecaster.close();
+      unwatchTasks();
       hub.close();
       await broker.close();
     },

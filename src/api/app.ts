@@ -23,12 +23,14 @@ import { jsonContent, serveOpenApiDocument, validationHook } from "./openapi.ts"
 import { endpointListSchema } from "./openapi_schemas.ts";
 import type { Authenticator } from "../auth/authenticator.ts";
 import { authenticate } from "./authenticate.ts";
-import { requestLog } from "./request_log.ts";
 import { createAuthRoutes, type StreamTokenTimes } from "./auth_routes.ts";
 import type { QueueBounds } from "./queue_bounds.ts";
 import type { Limits } from "../limits/limits.ts";
 import { rateLimits } from "./rate_limit.ts";
 import { TASK_ID_PATTERN } from "./request_schemas.ts";
+import { createMetrics, type Metrics } from "../metrics/metrics.ts";
+import { createMetricsRoutes } from "./metrics_routes.ts";
+import { observeRequests, REQUEST_ID_HEADER, type RequestObserver } from "./request_observer.ts";
 
 /** Everything the app needs. */
 export interface AppDeps {
@@ -64,6 +66,12 @@ export interface AppDeps {
   queueBounds: QueueBounds;
   /** Request rates and open streams per principal. */
   limits: Limits;
+  /** The metrics `/metrics` shows; absent: a registry of the app's own. */
+  metrics?: Metrics;
+  /** The bearer token `/metrics` needs; null or absent: open like `/health`. */
+  metricsToken?: string | null;
+  /** Called once per request when it is over (the request log); absent: none. */
+  requestLog?: RequestObserver | null;
 }
 
 /** Longest request URL read (path and query); a longer one is a `414`. Headers are capped by the HTTP server (16 KiB). */
@@ -85,9 +93,14 @@ export const endpointListRoute = createRoute({
 });
 
 /** Builds the HTTP API. */
-export function createApp(deps: AppDeps): OpenAPIHono {
+export function createApp(appDeps: AppDeps): OpenAPIHono {
+  const metrics = appDeps.metrics ?? createMetrics();
+  const deps = { ...appDeps, metrics };
   const app = new OpenAPIHono({ strict: false, defaultHook: validationHook });
-  if (deps.debug) app.use(requestLog());
+  app.use(observeRequests([
+    (r) => metrics.request(r.method, r.route, r.status, r.ms / 1000),
+    ...(deps.requestLog ? [deps.requestLog] : []),
+  ]));
   app.use(async (c, next) => {
     if (c.req.url.length <= MAX_URL_LENGTH) return await next();
     throw new ApiError(
@@ -99,8 +112,8 @@ export function createApp(deps: AppDeps): OpenAPIHono {
   app.use(cors({
     origin: deps.corsOrigin ?? (() => deps.auth.enabledNow() ? null : "*"),
     allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
-    allowHeaders: ["Content-Type", "Last-Event-ID", "Authorization"],
-    exposeHeaders: ["Location"],
+    allowHeaders: ["Content-Type", "Last-Event-ID", "Authorization", REQUEST_ID_HEADER],
+    exposeHeaders: ["Location", REQUEST_ID_HEADER],
     maxAge: 600,
   }));
   app.use(authenticate({
@@ -108,7 +121,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
     taskOf: async (id) =>
       TASK_ID_PATTERN.test(id) ? (await deps.tracker.get(id))?.task ?? null : null,
   }));
-  app.use(rateLimits(deps.limits));
+  app.use(rateLimits(deps.limits, metrics));
 
   // Browsers get the dashboard at `/`; other clients, the endpoint list below.
   app.route("/", createDashboardRoutes());
@@ -130,6 +143,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
         forecast: "GET /forecast/{meter_type}/{meter_id}?horizon=24",
         stream_token: "POST /auth/stream-token",
         health: "GET /health/",
+        metrics: "GET /metrics",
         docs: "GET /docs",
         openapi: "GET /openapi.json",
       },
@@ -141,6 +155,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
   app.route("/forecast", createForecastRoutes(deps.forecaster));
   app.route("/auth", createAuthRoutes({ ...tokens, taskOf: deps.tracker.get }));
   app.route("/health", createHealthRoutes(deps.info, deps.health));
+  app.route("/metrics", createMetricsRoutes(metrics, deps.metricsToken ?? null));
   app.route("/docs", createDocsRoutes());
   serveOpenApiDocument(app);
 
