@@ -13,6 +13,7 @@ import { ConfigError, parseConfig } from "./src/config.ts";
 import { connectBroker } from "./src/connect_broker.ts";
 import { StoreOpenError } from "./src/broker/sqlite_broker.ts";
 import { startService } from "./src/server.ts";
+import { closeLogging, setUpLogging } from "./src/logging/logging.ts";
 
 const apiOnly = Deno.args.includes("--api-only");
 
@@ -29,6 +30,7 @@ try {
   console.error(error.message);
   Deno.exit(1);
 }
+await setUpLogging({ format: config.logFormat, file: config.logFile, debug: config.debug });
 
 const service = await startService(config, connection.broker, {
   runJobs: !apiOnly,
@@ -46,6 +48,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   Deno.addSignalListener(signal, async () => {
     console.log(`${signal} received; stopping.`);
     await service.close();
+    await closeLogging();
     Deno.exit(0);
   });
 }

@@ -66,6 +66,8 @@ const schema = z.object({
   RATE_LIMIT_STREAM_PER_MINUTE: int(0, 1_000_000).default(60),
   STREAM_LIMIT_PER_PRINCIPAL: int(0, 1_000_000).default(20),
   METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  LOG_FORMAT: z.enum(["json", "text"]).optional(),
+  LOG_FILE: z.string().min(1).optional(),
 });
 
 /** The validated configuration of one process. */
@@ -150,6 +152,10 @@ export interface Config {
   streamLimitPerPrincipal: number;
   /** The bearer token `GET /metrics` needs; null: open like `/health`. */
   metricsToken: string | null;
+  /** How log lines are written; null: text on a terminal, JSON lines otherwise. */
+  logFormat: "json" | "text" | null;
+  /** A file that gets the same log lines (rotated); null for none. */
+  logFile: string | null;
 }
 
 /** Thrown when an environment variable has a bad value. */
@@ -259,5 +265,7 @@ export function parseConfig(
     },
     streamLimitPerPrincipal: c.STREAM_LIMIT_PER_PRINCIPAL,
     metricsToken: c.METRICS_TOKEN ?? null,
+    logFormat: c.LOG_FORMAT ?? null,
+    logFile: c.LOG_FILE ?? null,
   };
 }

@@ -20,6 +20,9 @@ import { openAuthenticator } from "./auth/open_authenticator.ts";
 import { openLimits, type RedisRest } from "./limits/limits.ts";
 import type { Authenticator } from "./auth/authenticator.ts";
 import { createMetrics } from "./metrics/metrics.ts";
+import { requestLog } from "./api/request_log.ts";
+import { logger } from "./logging/logging.ts";
+import { taskChangeLog } from "./logging/task_log.ts";
 
 /** A running service. */
 export interface ServiceHandle {
@@ -76,9 +79,16 @@ export async function startService(
   const { auth, keySource } = await openAuthenticator(config);
   const limits = openLimits(config, options.rest ?? null);
   const metrics = createMetrics();
+  const httpLog = logger("http");
   // Every status change this process sees, counted by status (the hub's one
   // subscription is shared with the streams).
-  const unwatchTasks = await hub.watchAll({ onEvent: (event) => metrics.taskChanged(event.task) })
+  const logTaskChange = taskChangeLog(logger("tasks"));
+  const unwatchTasks = await hub.watchAll({
+    onEvent: (event) => {
+      metrics.taskChanged(event.task);
+      logTaskChange(event.task);
+    },
+  })
     .catch((error) => {
       console.warn(`Task status metrics are off: the event feed failed (${error})`);
       return () => {};
@@ -105,6 +115,7 @@ export async function startService(
     limits,
     metrics,
     metricsToken: config.metricsToken,
+    requestLog: requestLog((message, fields) => httpLog.info(message, fields)),
     info: { service: "wattcast", mode: options.mode },
     health: [
       {
