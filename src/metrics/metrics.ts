@@ -60,10 +60,55 @@ const DELAY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 
 const TRAINING_BUCKETS = [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600];
 const EPOCH_RATE_BUCKETS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 50, 100, 250, 1000];
 
+/** prom-client's process metrics read from `/proc/self`, which Deno opens only with `--allow-all`. */
+const PROC_METRICS = [
+  "process_resident_memory_bytes",
+  "process_virtual_memory_bytes",
+  "process_heap_bytes",
+  "process_open_fds",
+  "process_max_fds",
+];
+
+let procReadable: boolean | undefined;
+
+/** True when this process may read `/proc/self` (Linux, run with `--allow-all`). */
+function canReadProc(): boolean {
+  if (procReadable !== undefined) return procReadable;
+  try {
+    const path = "/proc/self/status";
+    procReadable = Deno.build.os === "linux" &&
+      Deno.permissions.querySync({ name: "read", path }).state === "granted" &&
+      Deno.readTextFileSync(path).length > 0;
+  } catch {
+    procReadable = false;
+  }
+  return procReadable;
+}
+
+/**
+ * prom-client's default metrics; where `/proc/self` cannot be read (the
+ * service's tasks grant `--allow-read`, not `--allow-all`) the figures it
+ * would read there are left out, not shown as 0, and resident memory
+ * comes from Deno instead.
+ */
+function addDefaultMetrics(registry: Registry): void {
+  collectDefaultMetrics({ register: registry });
+  if (Deno.build.os !== "linux" || canReadProc()) return;
+  for (const name of PROC_METRICS) registry.removeSingleMetric(name);
+  new Gauge({
+    name: "process_resident_memory_bytes",
+    help: "Resident memory size in bytes.",
+    registers: [registry],
+    collect() {
+      this.set(Deno.memoryUsage().rss);
+    },
+  });
+}
+
 /** Creates the metrics of one app instance, in a registry of their own. */
 export function createMetrics(): Metrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  addDefaultMetrics(registry);
   const registers = [registry];
 
   const requests = new Counter({
