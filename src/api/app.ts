@@ -30,7 +30,12 @@ import { rateLimits } from "./rate_limit.ts";
 import { TASK_ID_PATTERN } from "./request_schemas.ts";
 import { createMetrics, type Metrics } from "../metrics/metrics.ts";
 import { createMetricsRoutes } from "./metrics_routes.ts";
-import { observeRequests, REQUEST_ID_HEADER, type RequestObserver } from "./request_observer.ts";
+import {
+  observeRequests,
+  REQUEST_ID_HEADER,
+  requestIdOf,
+  type RequestObserver,
+} from "./request_observer.ts";
 
 /** Everything the app needs. */
 export interface AppDeps {
@@ -176,7 +181,7 @@ export function createApp(appDeps: AppDeps): OpenAPIHono {
       console.warn(`${c.req.method} ${c.req.path}: the client closed the connection mid-request.`);
       return c.json(errorBody("client_closed", "The client closed the connection."), 400);
     }
-    console.error(`${c.req.method} ${c.req.path} failed:`, error);
+    console.error(`${c.req.method} ${c.req.path} failed (request ${requestIdOf(c)}):`, error);
     return c.json(
       errorBody(
         "internal_error",

@@ -40,12 +40,18 @@ export const REQUEST_ID_HEADER = "X-Request-Id";
 
 const SANE_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
-const ids = new WeakMap<Request, string>();
-const deferrals = new WeakMap<Request, { taken: boolean; finish(): void }>();
+/** What the middleware keeps of a request: its id, and its end (deferred by a stream). */
+interface Observed {
+  requestId: string;
+  taken: boolean;
+  finish(): void;
+}
 
-/** The request's id (the client's when sane, else a UUID). */
+const observed = new WeakMap<Request, Observed>();
+
+/** The request's id (the client's when sane, else a UUID); "" outside the middleware. */
 export function requestIdOf(c: Context): string {
-  return ids.get(c.req.raw) ?? "";
+  return observed.get(c.req.raw)?.requestId ?? "";
 }
 
 /** The route pattern a request matched (its handler's path, not middleware's); `unmatched` for none. */
@@ -62,7 +68,7 @@ export function routeOf(c: Context): string {
  * its handler returns; call the returned function at the close.
  */
 export function deferRequestEnd(c: Context): () => void {
-  const deferral = deferrals.get(c.req.raw);
+  const deferral = observed.get(c.req.raw);
   if (!deferral) return () => {};
   deferral.taken = true;
   return deferral.finish;
@@ -74,7 +80,6 @@ export function observeRequests(observers: RequestObserver[]): MiddlewareHandler
     const started = performance.now();
     const given = c.req.header(REQUEST_ID_HEADER);
     const requestId = given !== undefined && SANE_ID.test(given) ? given : crypto.randomUUID();
-    ids.set(c.req.raw, requestId);
     c.header(REQUEST_ID_HEADER, requestId);
     let finished = false;
     const finish = () => {
@@ -98,8 +103,8 @@ export function observeRequests(observers: RequestObserver[]): MiddlewareHandler
         }
       }
     };
-    const deferral = { taken: false, finish };
-    deferrals.set(c.req.raw, deferral);
+    const deferral: Observed = { requestId, taken: false, finish };
+    observed.set(c.req.raw, deferral);
     await next();
     try {
       c.res.headers.set(REQUEST_ID_HEADER, requestId);
