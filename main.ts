@@ -30,7 +30,12 @@ try {
   console.error(error.message);
   Deno.exit(1);
 }
-await setUpLogging({ format: config.logFormat, file: config.logFile, debug: config.debug });
+await setUpLogging({
+  format: config.logFormat,
+  file: config.logFile,
+  dir: config.logDir,
+  debug: config.debug,
+});
 
 const service = await startService(config, connection.broker, {
   runJobs: !apiOnly,

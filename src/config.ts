@@ -68,6 +68,7 @@ const schema = z.object({
   METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   LOG_FORMAT: z.enum(["json", "text"]).optional(),
   LOG_FILE: z.string().min(1).optional(),
+  LOG_DIR: z.string().min(1).optional(),
 });
 
 /** The validated configuration of one process. */
@@ -156,6 +157,8 @@ export interface Config {
   logFormat: "json" | "text" | null;
   /** A file that gets the same log lines (rotated); null for none. */
   logFile: string | null;
+  /** A directory that gets the same log lines in one file a day; null for none. */
+  logDir: string | null;
 }
 
 /** Thrown when an environment variable has a bad value. */
@@ -267,5 +270,6 @@ export function parseConfig(
     metricsToken: c.METRICS_TOKEN ?? null,
     logFormat: c.LOG_FORMAT ?? null,
     logFile: c.LOG_FILE ?? null,
+    logDir: c.LOG_DIR ?? null,
   };
 }

@@ -126,9 +126,10 @@ Deno.test("JSON log lines: requests with their request id and principal, no cred
   }
 });
 
-Deno.test("LOG_FORMAT=text: readable lines with the request id; an insane id is replaced", async () => {
+Deno.test("LOG_FORMAT=text: readable lines with the request id; an insane id is replaced; LOG_DIR has a file a day", async () => {
   const dataDir = await Deno.makeTempDir();
-  const { proc, url } = await start({ DATA_DIR: dataDir, LOG_FORMAT: "text" });
+  const logDir = `${dataDir}/daily`;
+  const { proc, url } = await start({ DATA_DIR: dataDir, LOG_FORMAT: "text", LOG_DIR: logDir });
   try {
     const sane = await fetch(`${url}/meters/electricity?limit=1&api_key=wk_not_logged`, {
       headers: { "X-Request-Id": "text-request-3" },
@@ -148,6 +149,24 @@ Deno.test("LOG_FORMAT=text: readable lines with the request id; an insane id is 
     );
     assert.match(output, /GET \/no\/such\/path 404 [\d.]+ms route=unmatched request_id=/);
     assert.ok(!output.includes("wk_not_logged"));
+
+    // The daily file (named by the UTC date, as the original troubleshooting guide expects).
+    const until = Date.now() + 30_000;
+    let daily = "";
+    while (!daily.includes("request_id=text-request-3")) {
+      if (Date.now() > until) throw new Error(`LOG_DIR has no line of the request:\n${daily}`);
+      await new Promise((r) => setTimeout(r, 100));
+      daily = "";
+      let names: string[] = [];
+      try {
+        names = [...Deno.readDirSync(logDir)].map((e) => e.name);
+      } catch { /* not made yet */ }
+      for (const name of names) {
+        assert.match(name, /^energy_forecasting_\d{4}-\d{2}-\d{2}\.log$/);
+        daily += await Deno.readTextFile(`${logDir}/${name}`);
+      }
+    }
+    assert.ok(!daily.includes("wk_not_logged"));
   } finally {
     await proc.stop();
     await Deno.remove(dataDir, { recursive: true });

@@ -21,7 +21,7 @@ import {
   type Sink,
   type TextFormatter,
 } from "@logtape/logtape";
-import { getRotatingFileSink } from "@logtape/file";
+import { getRotatingFileSink, getTimeRotatingFileSink } from "@logtape/file";
 
 /** How log lines are written. */
 export type LogFormat = "json" | "text";
@@ -32,6 +32,8 @@ export interface LogSettings {
   format: LogFormat | null;
   /** A file that gets the same lines (rotated at 10 MiB, 5 kept); null for none. */
   file: string | null;
+  /** A directory that gets the same lines in one file a day, `energy_forecasting_<date>.log`; null for none. */
+  dir?: string | null;
   /** Debug lines too. */
   debug: boolean;
 }
@@ -41,6 +43,20 @@ export const LOG_FILE_MAX_BYTES = 10 * 1024 * 1024;
 
 /** Rotated log files kept (`<file>.1` … `<file>.5`). */
 export const LOG_FILES_KEPT = 5;
+
+/** Days a daily log file in `LOG_DIR` is kept. */
+export const LOG_DIR_DAYS_KEPT = 14;
+
+/** The daily log file of a date (UTC), as the original troubleshooting guide names them. */
+export function dailyLogName(date: Date): string {
+  return `energy_forecasting_${date.toISOString().slice(0, 10)}.log`;
+}
+
+/** The date of a daily log file's name; null for other files. */
+function dailyLogDate(name: string): Date | null {
+  const match = /^energy_forecasting_(\d{4}-\d{2}-\d{2})\.log$/.exec(name);
+  return match ? new Date(`${match[1]}T00:00:00Z`) : null;
+}
 
 /** Milliseconds at most between writes of buffered lines to the log file. */
 export const LOG_FILE_FLUSH_MS = 1000;
@@ -96,6 +112,18 @@ export async function setUpLogging(settings: LogSettings): Promise<LogFormat> {
       formatter,
       maxSize: LOG_FILE_MAX_BYTES,
       maxFiles: LOG_FILES_KEPT,
+      nonBlocking: true,
+      flushInterval: LOG_FILE_FLUSH_MS,
+    });
+  }
+  if (settings.dir) {
+    sinks.daily = getTimeRotatingFileSink({
+      directory: settings.dir,
+      interval: "daily",
+      filename: dailyLogName,
+      parseFilename: dailyLogDate,
+      maxAgeMs: LOG_DIR_DAYS_KEPT * 86_400_000,
+      formatter,
       nonBlocking: true,
       flushInterval: LOG_FILE_FLUSH_MS,
     });
