@@ -30,12 +30,19 @@ try {
   console.error(error.message);
   Deno.exit(1);
 }
-await setUpLogging({
+const logFormat = await setUpLogging({
   format: config.logFormat,
   file: config.logFile,
   dir: config.logDir,
   debug: config.debug,
 });
+const logTargets = [
+  config.logFile,
+  config.logDir && `${config.logDir}/energy_forecasting_<date>.log`,
+];
+const logNote = `${logFormat} logs${
+  logTargets.some(Boolean) ? ` (also to ${logTargets.filter(Boolean).join(" and ")})` : ""
+}`;
 
 const service = await startService(config, connection.broker, {
   runJobs: !apiOnly,
@@ -44,7 +51,7 @@ const service = await startService(config, connection.broker, {
   onListen: (url, notes) =>
     console.log(
       `Wattcast ${apiOnly ? "API instance" : "service"} listening on ${url} (${
-        [connection.description, ...notes].join("; ")
+        [connection.description, ...notes, logNote].join("; ")
       })`,
     ),
 });

@@ -171,7 +171,10 @@ export async function startService(
   });
   // Only once listening: a process that cannot listen claims no job.
   await runner?.start();
-  options.onListen?.(server.url, await authNotes(auth, config, keySource));
+  options.onListen?.(server.url, [
+    ...await authNotes(auth, config, keySource),
+    `metrics at /metrics${config.metricsToken ? " (with METRICS_TOKEN)" : ""}`,
+  ]);
 
   return {
     url: server.url,
