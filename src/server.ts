@@ -80,19 +80,22 @@ export async function startService(
   const limits = openLimits(config, options.rest ?? null);
   const metrics = createMetrics();
   const httpLog = logger("http");
-  // Every status change this process sees, counted by status (the hub's one
-  // subscription is shared with the streams).
+  // Every status change this process sees: counted by status, and a log
+  // line (the hub's one subscription is shared with the streams). Start-up
+  // waits for the feed a few seconds at most; the watcher stays registered
+  // and counts once the feed is live.
   const logTaskChange = taskChangeLog(logger("tasks"));
-  const unwatchTasks = await hub.watchAll({
-    onEvent: (event) => {
-      metrics.taskChanged(event.task);
-      logTaskChange(event.task);
-    },
-  })
-    .catch((error) => {
-      console.warn(`Task status metrics are off: the event feed failed (${error})`);
-      return () => {};
-    });
+  await withinMs(
+    hub.watchAll({
+      onEvent: (event) => {
+        metrics.taskChanged(event.task);
+        logTaskChange(event.task);
+      },
+    }).catch((error) => {
+      console.warn(`Task status metrics and log lines are off: the event feed failed (${error})`);
+    }),
+    TASK_FEED_WAIT_MS,
+  );
 
   const app = createApp({
     broker,
@@ -188,11 +191,23 @@ export async function startService(
       await runner?.stop();
       await limits.close();
       forecaster.close();
-      unwatchTasks();
       hub.close();
       await broker.close();
     },
   };
+}
+
+/** Milliseconds start-up waits for the task event feed of the metrics and the task log. */
+const TASK_FEED_WAIT_MS = 3000;
+
+/** Resolves when `promise` settles or after `ms`, whichever comes first. */
+async function withinMs(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** What the start-up line says of authentication; loudly when it is off beyond loopback. */
