@@ -13,6 +13,7 @@ import { ConfigError, parseConfig } from "./src/config.ts";
 import { connectBroker } from "./src/connect_broker.ts";
 import { StoreOpenError } from "./src/broker/sqlite_broker.ts";
 import { startService } from "./src/server.ts";
+import { closeLogging, setUpLogging } from "./src/logging/logging.ts";
 
 const apiOnly = Deno.args.includes("--api-only");
 
@@ -29,6 +30,19 @@ try {
   console.error(error.message);
   Deno.exit(1);
 }
+const logFormat = await setUpLogging({
+  format: config.logFormat,
+  file: config.logFile,
+  dir: config.logDir,
+  debug: config.debug,
+});
+const logTargets = [
+  config.logFile,
+  config.logDir && `${config.logDir}/energy_forecasting_<date>.log`,
+];
+const logNote = `${logFormat} logs${
+  logTargets.some(Boolean) ? ` (also to ${logTargets.filter(Boolean).join(" and ")})` : ""
+}`;
 
 const starting = startService(config, connection.broker, {
   runJobs: !apiOnly,
@@ -37,7 +51,7 @@ const starting = startService(config, connection.broker, {
   onListen: (url, notes) =>
     console.log(
       `Wattcast ${apiOnly ? "API instance" : "service"} listening on ${url} (${
-        [connection.description, ...notes].join("; ")
+        [connection.description, ...notes, logNote].join("; ")
       })`,
     ),
 });
@@ -63,6 +77,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
       Deno.exit(1);
     }, config.shutdownGraceMs);
     await (await starting).close();
+    await closeLogging();
     clearTimeout(deadline);
     Deno.exit(0);
   });

@@ -67,6 +67,10 @@ const schema = z.object({
   RATE_LIMIT_FORECAST_PER_MINUTE: int(0, 1_000_000).default(120),
   RATE_LIMIT_STREAM_PER_MINUTE: int(0, 1_000_000).default(60),
   STREAM_LIMIT_PER_PRINCIPAL: int(0, 1_000_000).default(20),
+  METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  LOG_FORMAT: z.enum(["json", "text"]).optional(),
+  LOG_FILE: z.string().min(1).optional(),
+  LOG_DIR: z.string().min(1).optional(),
 });
 
 /** The validated configuration of one process. */
@@ -157,6 +161,14 @@ export interface Config {
   rateLimitsPerMinute: { train: number; upload: number; forecast: number; stream: number };
   /** Event streams one principal may hold open at once; 0 for no cap (`src/limits/stream_slots.ts`). */
   streamLimitPerPrincipal: number;
+  /** The bearer token `GET /metrics` needs; null: open like `/health`. */
+  metricsToken: string | null;
+  /** How log lines are written; null: text on a terminal, JSON lines otherwise. */
+  logFormat: "json" | "text" | null;
+  /** A file that gets the same log lines (rotated); null for none. */
+  logFile: string | null;
+  /** A directory that gets the same log lines in one file a day; null for none. */
+  logDir: string | null;
 }
 
 /** Thrown when an environment variable has a bad value. */
@@ -280,5 +292,9 @@ export function parseConfig(
       stream: c.RATE_LIMIT_STREAM_PER_MINUTE,
     },
     streamLimitPerPrincipal: c.STREAM_LIMIT_PER_PRINCIPAL,
+    metricsToken: c.METRICS_TOKEN ?? null,
+    logFormat: c.LOG_FORMAT ?? null,
+    logFile: c.LOG_FILE ?? null,
+    logDir: c.LOG_DIR ?? null,
   };
 }

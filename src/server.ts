@@ -19,6 +19,10 @@ import { createJobRunner, type JobRunner } from "./jobs/job_runner.ts";
 import { openAuthenticator } from "./auth/open_authenticator.ts";
 import { openLimits, type RedisRest } from "./limits/limits.ts";
 import type { Authenticator } from "./auth/authenticator.ts";
+import { createMetrics } from "./metrics/metrics.ts";
+import { requestLog } from "./api/request_log.ts";
+import { logger } from "./logging/logging.ts";
+import { taskChangeLog } from "./logging/task_log.ts";
 
 /** A running service. */
 export interface ServiceHandle {
@@ -78,6 +82,24 @@ export async function startService(
   const forecaster = createForecaster({ broker, models });
   const { auth, keySource } = await openAuthenticator(config);
   const limits = openLimits(config, options.rest ?? null);
+  const metrics = createMetrics();
+  const httpLog = logger("http");
+  // Every status change this process sees: counted by status, and a log
+  // line (the hub's one subscription is shared with the streams). Start-up
+  // waits for the feed a few seconds at most; the watcher stays registered
+  // and counts once the feed is live.
+  const logTaskChange = taskChangeLog(logger("tasks"));
+  await withinMs(
+    hub.watchAll({
+      onEvent: (event) => {
+        metrics.taskChanged(event.task);
+        logTaskChange(event.task);
+      },
+    }).catch((error) => {
+      console.warn(`Task status metrics and log lines are off: the event feed failed (${error})`);
+    }),
+    TASK_FEED_WAIT_MS,
+  );
 
   const app = createApp({
     broker,
@@ -99,6 +121,9 @@ export async function startService(
     streamTokenTimes: config.streamTokenTimes,
     queueBounds: config.queueBounds,
     limits,
+    metrics,
+    metricsToken: config.metricsToken,
+    requestLog: requestLog((message, fields) => httpLog.info(message, fields)),
     info: { service: "wattcast", mode: options.mode },
     health: [
       {
@@ -154,7 +179,10 @@ export async function startService(
   });
   // Only once listening: a process that cannot listen claims no job.
   await runner?.start();
-  options.onListen?.(server.url, await authNotes(auth, config, keySource));
+  options.onListen?.(server.url, [
+    ...await authNotes(auth, config, keySource),
+    `metrics at /metrics${config.metricsToken ? " (with METRICS_TOKEN)" : ""}`,
+  ]);
 
   return {
     url: server.url,
@@ -185,6 +213,19 @@ export async function startService(
  */
 function retryHintMs(): number {
   return 500 + Math.floor(Math.random() * 1000);
+}
+
+/** Milliseconds start-up waits for the task event feed of the metrics and the task log. */
+const TASK_FEED_WAIT_MS = 3000;
+
+/** Resolves when `promise` settles or after `ms`, whichever comes first. */
+async function withinMs(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** What the start-up line says of authentication; loudly when it is off beyond loopback. */

@@ -23,12 +23,19 @@ import { jsonContent, serveOpenApiDocument, validationHook } from "./openapi.ts"
 import { endpointListSchema } from "./openapi_schemas.ts";
 import type { Authenticator } from "../auth/authenticator.ts";
 import { authenticate } from "./authenticate.ts";
-import { requestLog } from "./request_log.ts";
 import { createAuthRoutes, type StreamTokenTimes } from "./auth_routes.ts";
 import type { QueueBounds } from "./queue_bounds.ts";
 import type { Limits } from "../limits/limits.ts";
 import { rateLimits } from "./rate_limit.ts";
 import { TASK_ID_PATTERN } from "./request_schemas.ts";
+import { createMetrics, type Metrics } from "../metrics/metrics.ts";
+import { createMetricsRoutes } from "./metrics_routes.ts";
+import {
+  observeRequests,
+  REQUEST_ID_HEADER,
+  requestIdOf,
+  type RequestObserver,
+} from "./request_observer.ts";
 
 /** Everything the app needs. */
 export interface AppDeps {
@@ -66,6 +73,12 @@ export interface AppDeps {
   queueBounds: QueueBounds;
   /** Request rates and open streams per principal. */
   limits: Limits;
+  /** The metrics `/metrics` shows; absent: a registry of the app's own. */
+  metrics?: Metrics;
+  /** The bearer token `/metrics` needs; null or absent: open like `/health`. */
+  metricsToken?: string | null;
+  /** Called once per request when it is over (the request log); absent: none. */
+  requestLog?: RequestObserver | null;
 }
 
 /** Longest request URL read (path and query); a longer one is a `414`. Headers are capped by the HTTP server (16 KiB). */
@@ -87,9 +100,14 @@ export const endpointListRoute = createRoute({
 });
 
 /** Builds the HTTP API. */
-export function createApp(deps: AppDeps): OpenAPIHono {
+export function createApp(appDeps: AppDeps): OpenAPIHono {
+  const metrics = appDeps.metrics ?? createMetrics();
+  const deps = { ...appDeps, metrics };
   const app = new OpenAPIHono({ strict: false, defaultHook: validationHook });
-  if (deps.debug) app.use(requestLog());
+  app.use(observeRequests([
+    (r) => metrics.request(r.method, r.route, r.status, r.ms / 1000),
+    ...(deps.requestLog ? [deps.requestLog] : []),
+  ]));
   app.use(async (c, next) => {
     if (c.req.url.length <= MAX_URL_LENGTH) return await next();
     throw new ApiError(
@@ -101,8 +119,8 @@ export function createApp(deps: AppDeps): OpenAPIHono {
   app.use(cors({
     origin: deps.corsOrigin ?? (() => deps.auth.enabledNow() ? null : "*"),
     allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
-    allowHeaders: ["Content-Type", "Last-Event-ID", "Authorization"],
-    exposeHeaders: ["Location"],
+    allowHeaders: ["Content-Type", "Last-Event-ID", "Authorization", REQUEST_ID_HEADER],
+    exposeHeaders: ["Location", REQUEST_ID_HEADER],
     maxAge: 600,
   }));
   app.use(authenticate({
@@ -110,7 +128,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
     taskOf: async (id) =>
       TASK_ID_PATTERN.test(id) ? (await deps.tracker.get(id))?.task ?? null : null,
   }));
-  app.use(rateLimits(deps.limits));
+  app.use(rateLimits(deps.limits, metrics));
 
   // Browsers get the dashboard at `/`; other clients, the endpoint list below.
   app.route("/", createDashboardRoutes());
@@ -132,6 +150,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
         forecast: "GET /forecast/{meter_type}/{meter_id}?horizon=24",
         stream_token: "POST /auth/stream-token",
         health: "GET /health/",
+        metrics: "GET /metrics",
         docs: "GET /docs",
         openapi: "GET /openapi.json",
       },
@@ -143,6 +162,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
   app.route("/forecast", createForecastRoutes(deps.forecaster));
   app.route("/auth", createAuthRoutes({ ...tokens, taskOf: deps.tracker.get }));
   app.route("/health", createHealthRoutes(deps.info, deps.health));
+  app.route("/metrics", createMetricsRoutes(metrics, deps.metricsToken ?? null));
   app.route("/docs", createDocsRoutes());
   serveOpenApiDocument(app);
 
@@ -163,7 +183,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
       console.warn(`${c.req.method} ${c.req.path}: the client closed the connection mid-request.`);
       return c.json(errorBody("client_closed", "The client closed the connection."), 400);
     }
-    console.error(`${c.req.method} ${c.req.path} failed:`, error);
+    console.error(`${c.req.method} ${c.req.path} failed (request ${requestIdOf(c)}):`, error);
     return c.json(
       errorBody(
         "internal_error",

@@ -101,7 +101,7 @@ function streamAllTasks(
   filters: TaskFilters,
   kinds: ReadonlySet<EventKind>,
 ): Response {
-  const { sink, stop } = openEventStream(c, deps, null, kinds);
+  const { sink, stop, delivered } = openEventStream(c, deps, null, kinds);
   const feed = followAllTasks({ broker: deps.log, hub: deps.hub }, after, stop.signal);
   let positionSentAt = 0;
 
@@ -129,9 +129,11 @@ function streamAllTasks(
         }
         let text = "";
         let skipped: string | null = null;
+        const sent: TaskEvent[] = [];
         for (const event of item.events) {
           if (kinds.has("status") && passes(event.task, filters)) {
             text += frameOf(event);
+            sent.push(event);
             skipped = null;
           } else {
             skipped = event.seq!;
@@ -146,6 +148,7 @@ function streamAllTasks(
         if (item.events.length > 1) await pace(bytes.byteLength); // a replay, or a burst: bulk
         if (!sink.open) break;
         sink.write(bytes);
+        delivered(sent);
         if (sink.full && !await drainedWithin(sink, deps.stallMs)) {
           deps.streams.noteSlow();
           sink.drop();

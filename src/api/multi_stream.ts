@@ -85,7 +85,7 @@ export function streamTasks(
   kinds: ReadonlySet<EventKind>,
   finished: ReadonlySet<string>,
 ): Response {
-  const { sink, stop } = openEventStream(c, settings, null, kinds);
+  const { sink, stop, delivered } = openEventStream(c, settings, null, kinds);
 
   const cursor = [...lastIds];
   const feeds = taskIds.map((id, i) => followTask(settings, id, lastIds[i], stop.signal));
@@ -109,6 +109,7 @@ export function streamTasks(
           const bytes = encoder.encode(text);
           if (r.value.length > 1) await pace(bytes.byteLength); // a replay, or a burst: bulk
           sink.write(bytes);
+          delivered(r.value);
         }
         if (sink.full && !await drainedWithin(sink, settings.stallMs)) {
           settings.streams.noteSlow();

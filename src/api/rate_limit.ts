@@ -21,6 +21,7 @@ import { rateLimitHeaders } from "../limits/rate_limit_headers.ts";
 import { principalOf } from "./access.ts";
 import { ApiError } from "./errors.ts";
 import { isStreamPath } from "./route_scopes.ts";
+import type { Metrics } from "../metrics/metrics.ts";
 
 /** The kind of request counted, by method and path; null for requests not counted. */
 export function limitKindFor(method: string, path: string): LimitKind | null {
@@ -51,7 +52,10 @@ export function takeStreamEnd(c: Context): () => void {
 }
 
 /** Builds the middleware (after authentication, which names the principal). */
-export function rateLimits(limits: Limits): MiddlewareHandler {
+export function rateLimits(
+  limits: Limits,
+  metrics?: Pick<Metrics, "refused">,
+): MiddlewareHandler {
   return async (c, next) => {
     const kind = limitKindFor(c.req.method, c.req.path);
     if (kind === null) return await next();
@@ -59,6 +63,7 @@ export function rateLimits(limits: Limits): MiddlewareHandler {
     const result = await limits.rates.limit(key, kind);
     const headers = rateLimitHeaders(result);
     if (!result.allowed) {
+      metrics?.refused(kind, result.unavailable ? "unavailable" : "rate");
       if (result.unavailable) {
         throw new ApiError(
           503,
@@ -83,6 +88,7 @@ export function rateLimits(limits: Limits): MiddlewareHandler {
     if (kind === "stream") {
       const slot = await limits.streams.acquire(key);
       if (!slot.acquired) {
+        metrics?.refused(kind, "open_streams");
         throw new ApiError(
           429,
           "too_many_open_streams",

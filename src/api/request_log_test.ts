@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
-import { redactedPath, requestLog } from "./request_log.ts";
+import { redactedPath, requestLog, type RequestLogFields } from "./request_log.ts";
+import { observeRequests } from "./request_observer.ts";
 
 Deno.test("credential-like query values are redacted; the rest stays readable", () => {
   assert.equal(
@@ -10,11 +11,23 @@ Deno.test("credential-like query values are redacted; the rest stays readable", 
   assert.equal(redactedPath("http://h/meters"), "/meters");
 });
 
-Deno.test("one line per request, with its status and no token", async () => {
-  const lines: string[] = [];
-  const app = new Hono().use(requestLog((line) => lines.push(line)));
-  app.get("/x", (c) => c.text("ok", 201));
-  await (await app.request("/x?token=secret-value")).text();
+Deno.test("one line per request, with its status, route pattern, request id and no token", async () => {
+  const lines: RequestLogFields[] = [];
+  const app = new Hono().use(observeRequests([requestLog((_, fields) => lines.push(fields))]));
+  app.get("/x/:id", (c) => c.text("ok", 201));
+  const response = await app.request("/x/42?token=secret-value", {
+    headers: { "X-Request-Id": "abc-1" },
+  });
+  await response.text();
+  assert.equal(response.headers.get("X-Request-Id"), "abc-1");
   assert.equal(lines.length, 1);
-  assert.match(lines[0], /^GET \/x\?token=\[redacted\] 201 \d+ms$/);
+  const { duration_ms, ...rest } = lines[0];
+  assert.ok(duration_ms >= 0);
+  assert.deepEqual(rest, {
+    method: "GET",
+    path: "/x/42?token=[redacted]",
+    status: 201,
+    route: "/x/:id",
+    request_id: "abc-1",
+  });
 });

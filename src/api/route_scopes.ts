@@ -9,7 +9,8 @@
 import type { Scope } from "../domain/principal.ts";
 
 /**
- * Paths answered to anyone: the health probe, and static pages a browser
+ * Paths answered to anyone: the health probe, the metrics (which check
+ * `METRICS_TOKEN` themselves, `metrics_routes.ts`), and static pages a browser
  * opens without a way to send a header: the dashboard's page and assets,
  * the API documentation (`/docs`, `/openapi.json`; the contract is no
  * secret, and the data behind it still needs credentials).
@@ -17,6 +18,7 @@ import type { Scope } from "../domain/principal.ts";
 export function isPublic(method: string, path: string): boolean {
   if (method === "OPTIONS") return true; // CORS preflights carry no credentials
   if (path === "/health" || path.startsWith("/health/")) return true;
+  if (path === "/metrics" || path === "/metrics/") return true;
   if (method !== "GET" && method !== "HEAD") return false;
   return path === "/" || path.startsWith("/assets/") || path === "/openapi.json" ||
     path === "/docs" || path.startsWith("/docs/");

@@ -22,6 +22,8 @@ import { sseFrame } from "./sse_frame.ts";
 import { openSseSink, type SseSink } from "./sse_sink.ts";
 import { type FeedSources, followTask } from "./task_feed.ts";
 import { pace } from "./write_pacer.ts";
+import type { Metrics } from "../metrics/metrics.ts";
+import { deferRequestEnd } from "./request_observer.ts";
 
 /** What a stream needs. */
 export interface StreamSettings extends FeedSources {
@@ -35,6 +37,17 @@ export interface StreamSettings extends FeedSources {
   gzip?: boolean;
   /** Log errors in full. */
   debug: boolean;
+  /** Counts open streams and delivered events; absent: nothing counted. */
+  metrics?: Pick<Metrics, "streamOpened" | "delivered">;
+}
+
+/** An event stream just opened. */
+export interface OpenedStream {
+  sink: SseSink;
+  /** Aborts when the stream closes. */
+  stop: AbortController;
+  /** Counts status events written to it (for the metrics). */
+  delivered(events: readonly TaskEvent[]): void;
 }
 
 /** Response headers of every event stream. */
@@ -58,28 +71,31 @@ export function streamTask(
   lastEventId: string | null,
   kinds: ReadonlySet<EventKind> = new Set(EVENT_KINDS),
 ): Response {
-  const { sink, stop } = openEventStream(c, settings, taskId, kinds);
+  const stream = openEventStream(c, settings, taskId, kinds);
   void forward(
-    followTask(settings, taskId, lastEventId, stop.signal),
-    sink,
+    followTask(settings, taskId, lastEventId, stream.stop.signal),
+    stream,
     taskId,
     settings,
     kinds,
   );
-  return sink.response;
+  return stream.sink.response;
 }
 
 /**
  * Opens an event stream's sink and puts it on the shared clock (heartbeats
  * when asked for, the maximum duration); `stop` aborts when the client goes.
- * `taskId` names the task in heartbeats (null: a stream of several).
+ * `taskId` names the task in heartbeats (null: a stream of several). The
+ * request counts as answered when the stream closes (its duration, its log
+ * line), and the stream is counted open until then.
  */
 export function openEventStream(
   c: Context,
   settings: StreamSettings,
   taskId: string | null,
   kinds: ReadonlySet<EventKind>,
-): { sink: SseSink; stop: AbortController } {
+): OpenedStream {
+  const openedAt = Date.now();
   const sink = openSseSink(c, {
     headers: STREAM_HEADERS,
     maxBufferedBytes: settings.maxBufferedBytes,
@@ -88,8 +104,15 @@ export function openEventStream(
   const stop = new AbortController();
   sink.onClose(() => stop.abort());
   sink.onClose(takeStreamEnd(c)); // gives back the caller's stream slot
+  if (settings.metrics) sink.onClose(settings.metrics.streamOpened());
+  sink.onClose(deferRequestEnd(c));
   settings.streams.add({ taskId, sink, heartbeats: kinds.has("heartbeat") });
-  return { sink, stop };
+  const metrics = settings.metrics;
+  return {
+    sink,
+    stop,
+    delivered: metrics ? (events) => metrics.delivered(events, openedAt) : () => {},
+  };
 }
 
 /**
@@ -131,7 +154,7 @@ const MAX_WRITE_BYTES = 32 * 1024;
  */
 async function forward(
   batches: AsyncGenerator<TaskEvent[]>,
-  sink: SseSink,
+  { sink, delivered }: OpenedStream,
   taskId: string,
   settings: StreamSettings,
   kinds: ReadonlySet<EventKind>,
@@ -151,6 +174,7 @@ async function forward(
         if (batch.length > 1) await pace(bytes); // a replay, or a burst: bulk
         if (!sink.open) break;
         sink.write(frames.length === 1 ? frames[0] : chunkOf(batch[i - frames.length], frames));
+        delivered(batch.slice(i - frames.length, i));
         if (sink.full && !await drainedWithin(sink, settings.stallMs)) {
           settings.streams.noteSlow();
           sink.drop();
