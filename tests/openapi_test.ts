@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { parseConfig } from "../src/config.ts";
 import { openLimits } from "../src/limits/limits.ts";
 import { openAuthenticator } from "../src/auth/open_authenticator.ts";
 import assert from "node:assert/strict";
@@ -20,6 +21,9 @@ import { createApp } from "../src/api/app.ts";
 import { createModelStore } from "../src/models/model_store.ts";
 import { createOpenStreams } from "../src/api/open_streams.ts";
 import { serveApp } from "../src/http_server.ts";
+
+/** The configuration of a service given no environment, with no data directory. */
+const defaults = parseConfig({ DATA_DIR: "off" });
 
 type Document = {
   openapi: string;
@@ -49,19 +53,11 @@ async function testApp() {
     taskTtlSeconds: 3600,
     readingsSpan: { earliest: 0, maxDaysAhead: 2 },
     corsOrigin: "*",
-    auth: (await openAuthenticator({
-      apiKeys: [],
-      apiKeysFile: null,
-      jwt: null,
-      streamTokenSecret: null,
-      dataDir: null,
-    })).auth,
-    streamTokenTimes: { afterEndSeconds: 3600, maxSeconds: 86_400 },
-    queueBounds: { total: 1000, perPrincipal: 100 },
-    limits: openLimits({
-      rateLimitsPerMinute: { train: 30, upload: 60, forecast: 120, stream: 60 },
-      streamLimitPerPrincipal: 20,
-    }, null),
+    // Authentication off, limits and queue bounds at their defaults: as configured by nothing.
+    auth: (await openAuthenticator(defaults)).auth,
+    streamTokenTimes: defaults.streamTokenTimes,
+    queueBounds: defaults.queueBounds,
+    limits: openLimits(defaults, null),
     debug: false,
   });
   return {

@@ -22,6 +22,7 @@ import { isFinal, type Task } from "../domain/task.ts";
 import { setPrincipal } from "./access.ts";
 import { ApiError } from "./errors.ts";
 import { isPublic, isStreamPath, scopeFor } from "./route_scopes.ts";
+import { taskIds } from "./request_schemas.ts";
 
 /** What the middleware needs. */
 export interface AuthenticateDeps {
@@ -146,7 +147,7 @@ function requestedTasks(path: string, query: Record<string, string>): string[] |
     }
   }
   if (/^\/trainmodel\/stream\/?$/.test(path)) {
-    return (query.task_ids ?? "").split(",").map((id) => id.trim()).filter(Boolean);
+    return taskIds(query.task_ids);
   }
   return null;
 }

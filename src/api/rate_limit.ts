@@ -20,13 +20,13 @@ import type { LimitKind } from "../limits/rate_limits.ts";
 import { rateLimitHeaders } from "../limits/rate_limit_headers.ts";
 import { principalOf } from "./access.ts";
 import { ApiError } from "./errors.ts";
-import { isStreamPath } from "./route_scopes.ts";
+import { isStreamPath, READINGS_PATH, TASKS_PATH } from "./route_scopes.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 
 /** The kind of request counted, by method and path; null for requests not counted. */
 export function limitKindFor(method: string, path: string): LimitKind | null {
-  if (method === "POST" && /^\/trainmodel\/?$/.test(path)) return "train";
-  if (method === "POST" && /^\/meters\/[^/]+\/[^/]+\/readings\/?$/.test(path)) return "upload";
+  if (method === "POST" && TASKS_PATH.test(path)) return "train";
+  if (method === "POST" && READINGS_PATH.test(path)) return "upload";
   if (method === "GET" && /^\/forecast\//.test(path)) return "forecast";
   if (method === "GET" && isStreamPath(path)) return "stream";
   return null;

@@ -29,11 +29,17 @@ export function isStreamPath(path: string): boolean {
   return /^\/trainmodel\/(stream(\/[^/]+)?|events)\/?$/.test(path);
 }
 
+/** `/trainmodel/`: where tasks are started (POST). */
+export const TASKS_PATH = /^\/trainmodel\/?$/;
+
+/** `/meters/{meter_type}/{meter_id}/readings`: a meter's readings. */
+export const READINGS_PATH = /^\/meters\/[^/]+\/[^/]+\/readings\/?$/;
+
 const TABLE: [method: string, path: RegExp, scope: Scope][] = [
-  ["POST", /^\/trainmodel\/?$/, "train"],
+  ["POST", TASKS_PATH, "train"],
   ["DELETE", /^\/trainmodel\/[^/]+\/?$/, "train"],
-  ["POST", /^\/meters\/[^/]+\/[^/]+\/readings\/?$/, "train"],
-  ["DELETE", /^\/meters\/[^/]+\/[^/]+\/readings\/?$/, "train"],
+  ["POST", READINGS_PATH, "train"],
+  ["DELETE", READINGS_PATH, "train"],
   ["DELETE", /^\/meters\/[^/]+\/[^/]+\/?$/, "admin"],
   ["POST", /^\/auth\/stream-token\/?$/, "read"],
 ];

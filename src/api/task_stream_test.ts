@@ -1,4 +1,5 @@
 import { openLimits } from "../limits/limits.ts";
+import { parseConfig } from "../config.ts";
 import { openAuthenticator } from "../auth/open_authenticator.ts";
 import assert from "node:assert/strict";
 import { createMemoryBroker } from "../broker/memory_broker.ts";
@@ -9,6 +10,9 @@ import { createModelStore } from "../models/model_store.ts";
 import { openStream } from "../../tests/sse_client.ts";
 import { serveApp } from "../http_server.ts";
 import { createOpenStreams } from "./open_streams.ts";
+
+/** The configuration of a service given no environment, with no data directory. */
+const defaults = parseConfig({ DATA_DIR: "off" });
 
 for (const kind of ["node", "deno"] as const) {
   Deno.test(`${kind} server: a broker failure mid-stream becomes one plain error event, never the raw message`, async () => {
@@ -39,19 +43,11 @@ for (const kind of ["node", "deno"] as const) {
       taskTtlSeconds: 3600,
       readingsSpan: { earliest: 0, maxDaysAhead: 2 },
       corsOrigin: "*",
-      auth: (await openAuthenticator({
-        apiKeys: [],
-        apiKeysFile: null,
-        jwt: null,
-        streamTokenSecret: null,
-        dataDir: null,
-      })).auth,
-      streamTokenTimes: { afterEndSeconds: 3600, maxSeconds: 86_400 },
-      queueBounds: { total: 1000, perPrincipal: 100 },
-      limits: openLimits({
-        rateLimitsPerMinute: { train: 30, upload: 60, forecast: 120, stream: 60 },
-        streamLimitPerPrincipal: 20,
-      }, null),
+      // Authentication off, limits and queue bounds at their defaults: as configured by nothing.
+      auth: (await openAuthenticator(defaults)).auth,
+      streamTokenTimes: defaults.streamTokenTimes,
+      queueBounds: defaults.queueBounds,
+      limits: openLimits(defaults, null),
       debug: false,
     });
     const originalError = console.error;
