@@ -18,6 +18,7 @@
 import { HOUR_MS, type ReadingSeries } from "../domain/series.ts";
 import { meterKey, type MeterRef, type MeterType } from "../domain/meter.ts";
 import type { Task, TaskEvent, TaskStatus, TrainingJob } from "../domain/task.ts";
+import type { WeatherStore } from "./weather_store.ts";
 
 /** Outcome of creating a task. */
 export type CreateTaskResult =
@@ -217,6 +218,8 @@ export interface Broker {
   readonly kind: "memory" | "sqlite" | "redis";
   /** Where the data lives, for health reports: the database file, Redis's URL, or null in memory. */
   readonly location: string | null;
+  /** Sites' outdoor temperatures and meters' sites, kept where the readings are. */
+  readonly weather: WeatherStore;
 
   /** Checks the broker answers; throws when it does not. */
   ping(): Promise<void>;

@@ -30,6 +30,7 @@ import { callEach } from "./listeners.ts";
 import type { ReadingSeries } from "../domain/series.ts";
 import { isFinal, type Task, type TaskEvent } from "../domain/task.ts";
 import { meterKey, type MeterRef } from "../domain/meter.ts";
+import { createMemoryWeatherStore } from "./memory_weather_store.ts";
 
 /** Options of the in-memory broker. */
 export interface MemoryBrokerOptions {
@@ -125,6 +126,7 @@ export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
 
   return {
     kind: "memory",
+    weather: createMemoryWeatherStore(),
     location: null,
 
     ping(): Promise<void> {

@@ -18,7 +18,9 @@
  * - `model:{type}/{id}`: the meter's trained model, a hash (`trained_at`,
  *   `json`, `weights` as base64), so every API instance can load it;
  * - `readings:{type}/{id}`: the meter's readings, a hash from epoch
- *   milliseconds to value, so a merge by timestamp is one `HSET`.
+ *   milliseconds to value, so a merge by timestamp is one `HSET`;
+ * - `site:{id}:temperature`, `meter:{type}/{id}:site`: the weather store
+ *   (`redis_weather_store.ts`).
  *
  * Every change is `PUBLISH`ed on `task_updates:{task_id}`; a queued job on
  * `task_updates:_queue`, so one pattern subscription per process hears both.
@@ -55,6 +57,7 @@ import { createLiveSubscription, type LiveSubscription } from "./live_subscripti
 import type { ReadingSeries } from "../domain/series.ts";
 import { isFinal, type Task, type TaskEvent } from "../domain/task.ts";
 import { meterKey, type MeterRef } from "../domain/meter.ts";
+import { createRedisWeatherStore } from "./redis_weather_store.ts";
 import {
   ACK,
   CLAIM,
@@ -228,6 +231,7 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
 
   return {
     kind: "redis",
+    weather: createRedisWeatherStore(redis, prefix),
     location: options.url,
 
     async ping() {

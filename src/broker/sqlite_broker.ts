@@ -63,6 +63,7 @@ import { isFinal, type Task, type TaskEvent } from "../domain/task.ts";
 import { meterKey, type MeterRef } from "../domain/meter.ts";
 import { callEach } from "./listeners.ts";
 import { openDatabaseFile, transaction } from "./sqlite_file.ts";
+import { createSqliteWeatherStore } from "./sqlite_weather_store.ts";
 
 export { StoreOpenError } from "./sqlite_file.ts";
 
@@ -353,6 +354,7 @@ export function openSqliteBroker(options: SqliteBrokerOptions): Broker {
   return {
     kind: "sqlite",
     location: path,
+    weather: createSqliteWeatherStore(db),
 
     ping() {
       return call(() => void sql.ping.get());
