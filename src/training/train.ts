@@ -37,6 +37,8 @@ import {
 import type { HourlyGrid } from "../domain/series.ts";
 import { buildModel, fitLinearHeads, setLinearHeads } from "./model.ts";
 import { predictRidge, type RidgeModel } from "./ridge.ts";
+import type { WeatherModel } from "./weather_features.ts";
+import { fitWeatherStage, type TrainingSeries, type WeatherReport } from "./weather_training.ts";
 
 /** Days held out at the end for judging the model. */
 export const HOLDOUT_DAYS = 28;
@@ -71,6 +73,8 @@ export interface SavedModel {
     metrics: TrainingMetrics;
     evaluation?: Evaluation;
     cleaning?: CleaningReport;
+    /** The weather correction, when the model is weather-aware (`weather_features.ts`). */
+    weather?: WeatherModel;
   };
 }
 
@@ -95,11 +99,13 @@ export interface TrainOutcome {
   unusualWorkingDays: number;
   evaluation: Evaluation;
   cleaning: CleaningReport;
+  /** Whether weather is used, and what it gained. */
+  weather: WeatherReport;
 }
 
 /** Trains and judges a meter's model. */
 export async function trainModel(
-  series: ReadingSeries,
+  series: TrainingSeries,
   meterType: MeterType,
   options: TrainingOptions,
   hooks: TrainHooks = {},
@@ -211,6 +217,25 @@ export async function trainModel(
       ]) as tf.Tensor).dataSync()
     );
     const linearOut = linearForecasts(heads, evalInputs, evalHours, features, horizon);
+    const predict = (samples: typeof set) =>
+      tf.tidy(() =>
+        (model.predict([
+          tf.tensor2d(samples.inputs, [samples.count, features]),
+          tf.tensor2d(samples.issueHours, [samples.count, ISSUE_HOURS]),
+        ]) as tf.Tensor).dataSync()
+      );
+    const weather = fitWeatherStage({
+      grid,
+      weather: series.weather,
+      trainEnd: holdoutStart,
+      horizon,
+      validationShare: VALIDATION_SHARE,
+      set,
+      setOutputs: predict(set),
+      evalOrigins,
+      evalHours,
+      evalOutputs: modelOut,
+    });
     const byOrigin = (out: ArrayLike<number>) => {
       const forecasts = new Map<number, Float64Array>();
       evalOrigins.forEach((origin, i) => {
@@ -223,9 +248,20 @@ export async function trainModel(
       grid.values,
       evalOrigins,
       horizon,
-      byOrigin(modelOut),
+      byOrigin(weather.evalOutputs),
       byOrigin(linearOut),
       grid.start,
+    );
+    weather.judged(
+      evaluate(
+        grid.values,
+        evalOrigins,
+        horizon,
+        byOrigin(modelOut),
+        byOrigin(linearOut),
+        grid.start,
+      ),
+      evaluation,
     );
 
     // Judged, the model is served with its linear heads refit on every reading, holdout included:
@@ -234,6 +270,7 @@ export async function trainModel(
       model,
       fitLinearHeads(all, horizon, VALIDATION_SHARE),
     );
+    const weatherModel = weather.refit(all, predict(all));
 
     let saved: tf.io.ModelArtifacts | undefined;
     await model.save(tf.io.withSaveHandler((artifacts) => {
@@ -257,6 +294,7 @@ export async function trainModel(
           metrics: { ...metrics },
           evaluation,
           cleaning: clean.report,
+          ...(weatherModel ? { weather: weatherModel } : {}),
         },
       },
       dataPoints: series.timestamps.length,
@@ -264,6 +302,7 @@ export async function trainModel(
       unusualWorkingDays: unusual.size,
       evaluation,
       cleaning: clean.report,
+      weather: weather.report,
     };
   } finally {
     tensors.forEach((t) => t.dispose());

@@ -1,0 +1,317 @@
+/**
+ * Weather in training: decides whether a meter's site temperature can be
+ * used (it must cover the training period), fits the weather correction
+ * (`weather_features.ts`) to what the network without weather leaves, keeps
+ * it only when it lowers the validation error, and reports what it gained.
+ *
+ * @module
+ */
+import type { HourlyGrid, ReadingSeries } from "../domain/series.ts";
+import type { Evaluation } from "./evaluation.ts";
+import type { SampleSet } from "./features.ts";
+import {
+  balancePoints,
+  type DegreeHours,
+  degreeHours,
+  fitWeather,
+  temperatureCoverage,
+  temperatureGrid,
+  WEATHER_FEATURES,
+  weatherCorrection,
+  weatherInputs,
+  weatherLoss,
+  type WeatherModel,
+  type WeatherSamples,
+} from "./weather_features.ts";
+
+/** Share of the training hours that must have a temperature for weather to be tried. */
+export const MIN_TEMPERATURE_COVERAGE = 0.9;
+/** Weather is kept when it lowers the validation error by at least this share. */
+export const MIN_WEATHER_GAIN = 0.01;
+
+/** The outdoor temperature of a meter's site, as training receives it. */
+export interface SiteWeather {
+  site_id: string;
+  /** Hourly °C, ordered by time. */
+  temperature: ReadingSeries;
+}
+
+/** Readings, and the site's temperature when the meter is linked to a site. */
+export type TrainingSeries = ReadingSeries & { weather?: SiteWeather };
+
+/** What training says about weather. */
+export interface WeatherReport {
+  /** Whether the model served corrects its forecasts with the temperature. */
+  used: boolean;
+  /** Why, in words. */
+  reason: string;
+  site_id: string | null;
+  /** Share of the training hours with a temperature. */
+  coverage?: number;
+  heating_balance_c?: number;
+  cooling_balance_c?: number;
+  /** Mean squared standardised error on the validation samples, without and with weather. */
+  validation?: { without: number; with: number; gain: number };
+  /** On the holdout: CV(RMSE) and ratio to the persistence ensemble without and with weather. */
+  holdout?: {
+    cv_rmse_without: number;
+    cv_rmse_with: number;
+    ratio_to_persistence_without: number;
+    ratio_to_persistence_with: number;
+  };
+}
+
+/** Weather ready for training, or the report of why it is not used. */
+export type WeatherPlan =
+  | { ok: true; site_id: string; degrees: DegreeHours; coverage: number }
+  | { ok: false; report: WeatherReport };
+
+/** Whether the meter's site temperature covers the training hours `[0, trainEnd)` of `grid`. */
+export function planWeather(
+  grid: HourlyGrid,
+  weather: SiteWeather | undefined,
+  trainEnd: number,
+): WeatherPlan {
+  if (!weather) {
+    return {
+      ok: false,
+      report: {
+        used: false,
+        reason: "The meter is not linked to a site with temperatures.",
+        site_id: null,
+      },
+    };
+  }
+  const temps = temperatureGrid(grid.start, grid.values.length, weather.temperature);
+  const coverage = temperatureCoverage(temps, 0, trainEnd);
+  if (coverage < MIN_TEMPERATURE_COVERAGE) {
+    return {
+      ok: false,
+      report: {
+        used: false,
+        reason: `Site "${weather.site_id}" has temperatures for ${
+          (coverage * 100).toFixed(0)
+        }% of the training hours; weather is tried from ${
+          MIN_TEMPERATURE_COVERAGE * 100
+        }%. Upload its temperatures for the whole period (POST /sites/${weather.site_id}/weather) and train again.`,
+        site_id: weather.site_id,
+        coverage: round(coverage, 3),
+      },
+    };
+  }
+  const balance = balancePoints(grid, temps, trainEnd);
+  return { ok: true, site_id: weather.site_id, degrees: degreeHours(temps, balance), coverage };
+}
+
+/**
+ * The weather samples of forecasts from `origins`: their inputs and the
+ * residual of the network (`outputs`, standardised) against `targets`.
+ * Origins without temperature are left out.
+ */
+export function weatherSamples(
+  grid: HourlyGrid,
+  degrees: DegreeHours,
+  horizon: number,
+  origins: readonly number[],
+  hours: ArrayLike<number>,
+  targets: ArrayLike<number>,
+  outputs: ArrayLike<number>,
+): WeatherSamples {
+  const rows: { inputs: Float32Array; i: number }[] = [];
+  origins.forEach((origin, i) => {
+    const inputs = weatherInputs(grid, degrees, origin, horizon);
+    if (inputs) rows.push({ inputs, i });
+  });
+  const F = WEATHER_FEATURES;
+  const out: WeatherSamples = {
+    inputs: new Float32Array(rows.length * horizon * F),
+    residuals: new Float32Array(rows.length * horizon),
+    hours: new Uint8Array(rows.length),
+    count: rows.length,
+  };
+  rows.forEach(({ inputs, i }, j) => {
+    out.inputs.set(inputs, j * horizon * F);
+    out.hours[j] = hours[i];
+    for (let k = 0; k < horizon; k++) {
+      out.residuals[j * horizon + k] = targets[i * horizon + k] - outputs[i * horizon + k];
+    }
+  });
+  return out;
+}
+
+/**
+ * Fits the correction on the earlier samples and judges it on the latest
+ * `validationShare`: the model when it lowers their error by at least
+ * `MIN_WEATHER_GAIN`, and the numbers either way.
+ */
+export function judgeWeather(
+  samples: WeatherSamples,
+  horizon: number,
+  degrees: DegreeHours,
+  validationShare: number,
+): { model: WeatherModel | null; validation: WeatherReport["validation"] } {
+  const split = Math.floor(samples.count * (1 - validationShare));
+  const fitting: WeatherSamples = {
+    inputs: samples.inputs.subarray(0, split * horizon * WEATHER_FEATURES),
+    residuals: samples.residuals.subarray(0, split * horizon),
+    hours: samples.hours.subarray(0, split),
+    count: split,
+  };
+  const model = fitWeather(fitting, horizon, degrees.balance, validationShare);
+  const without = weatherLoss(samples, split, samples.count, horizon, null);
+  const withWeather = weatherLoss(samples, split, samples.count, horizon, model);
+  const gain = 1 - withWeather / without;
+  return {
+    model: gain >= MIN_WEATHER_GAIN ? model : null,
+    validation: { without: round(without, 5), with: round(withWeather, 5), gain: round(gain, 4) },
+  };
+}
+
+/** Refits the correction on every sample, with the balance points of `degrees`. */
+export function refitWeather(
+  samples: WeatherSamples,
+  horizon: number,
+  degrees: DegreeHours,
+  validationShare: number,
+): WeatherModel {
+  return fitWeather(samples, horizon, degrees.balance, validationShare);
+}
+
+/**
+ * The network's standardised outputs for `origins` with the correction
+ * added where the origin has temperature.
+ */
+export function withWeather(
+  model: WeatherModel,
+  grid: HourlyGrid,
+  degrees: DegreeHours,
+  horizon: number,
+  origins: readonly number[],
+  hours: ArrayLike<number>,
+  outputs: ArrayLike<number>,
+): Float64Array {
+  const out = Float64Array.from(outputs);
+  origins.forEach((origin, i) => {
+    const inputs = weatherInputs(grid, degrees, origin, horizon);
+    if (!inputs) return;
+    const c = weatherCorrection(model, inputs, hours[i], horizon);
+    for (let k = 0; k < horizon; k++) out[i * horizon + k] += c[k];
+  });
+  return out;
+}
+
+/** What the weather stage of training needs. */
+export interface WeatherStageInput {
+  grid: HourlyGrid;
+  weather: SiteWeather | undefined;
+  /** The holdout's first hour: temperatures must cover the hours before it. */
+  trainEnd: number;
+  horizon: number;
+  validationShare: number;
+  /** The training samples (before the holdout), and the network's outputs for them. */
+  set: SampleSet;
+  setOutputs: ArrayLike<number>;
+  /** The holdout's forecasts: origins, issue hours and the network's outputs. */
+  evalOrigins: readonly number[];
+  evalHours: ArrayLike<number>;
+  evalOutputs: ArrayLike<number>;
+}
+
+/** The weather stage's results, as training goes on. */
+export interface WeatherStage {
+  /** The holdout outputs to judge the model by: with the correction when it is kept. */
+  evalOutputs: ArrayLike<number>;
+  /** Records the holdout evaluations without and with weather in the report. */
+  judged(without: Evaluation, withWeather: Evaluation): void;
+  /** The correction refit on every sample (for the model served), or null when weather is not used. */
+  refit(all: SampleSet, outputs: ArrayLike<number>): WeatherModel | null;
+  report: WeatherReport;
+}
+
+/**
+ * Plans, fits and judges the weather correction for a network trained
+ * without weather; without usable temperatures, a stage that changes nothing.
+ */
+export function fitWeatherStage(input: WeatherStageInput): WeatherStage {
+  const { grid, horizon, validationShare, set } = input;
+  const plan = planWeather(grid, input.weather, input.trainEnd);
+  const unchanged = (report: WeatherReport): WeatherStage => ({
+    evalOutputs: input.evalOutputs,
+    judged: () => {},
+    refit: () => null,
+    report,
+  });
+  if (!plan.ok) return unchanged(plan.report);
+  const { degrees } = plan;
+  const base = {
+    site_id: plan.site_id,
+    coverage: round(plan.coverage, 3),
+    heating_balance_c: degrees.balance.heating,
+    cooling_balance_c: degrees.balance.cooling,
+  };
+  const samples = weatherSamples(
+    grid,
+    degrees,
+    horizon,
+    set.origins,
+    set.hours,
+    set.targets,
+    input.setOutputs,
+  );
+  const judged = judgeWeather(samples, horizon, degrees, validationShare);
+  if (!judged.model) {
+    return unchanged({
+      used: false,
+      reason: `Weather did not lower the validation error by ${MIN_WEATHER_GAIN * 100}% or more (${
+        (judged.validation!.gain * 100).toFixed(1)
+      }%): the model forecasts without it.`,
+      ...base,
+      validation: judged.validation,
+    });
+  }
+  const report: WeatherReport = {
+    used: true,
+    reason: `Weather lowered the validation error by ${
+      (judged.validation!.gain * 100).toFixed(1)
+    }%: forecasts use the site's temperature for the forecast hours when it is known.`,
+    ...base,
+    validation: judged.validation,
+  };
+  return {
+    evalOutputs: withWeather(
+      judged.model,
+      grid,
+      degrees,
+      horizon,
+      input.evalOrigins,
+      input.evalHours,
+      input.evalOutputs,
+    ),
+    judged(without, withIt) {
+      report.holdout = {
+        cv_rmse_without: round(without.model.cv_rmse, 4),
+        cv_rmse_with: round(withIt.model.cv_rmse, 4),
+        ratio_to_persistence_without: round(without.ratio_to_persistence, 4),
+        ratio_to_persistence_with: round(withIt.ratio_to_persistence, 4),
+      };
+    },
+    refit(all, outputs) {
+      const every = weatherSamples(
+        grid,
+        degrees,
+        horizon,
+        all.origins,
+        all.hours,
+        all.targets,
+        outputs,
+      );
+      return refitWeather(every, horizon, degrees, validationShare);
+    },
+    report,
+  };
+}
+
+function round(value: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
