@@ -35,12 +35,17 @@ export const TASKS_PATH = /^\/trainmodel\/?$/;
 /** `/meters/{meter_type}/{meter_id}/readings`: a meter's readings. */
 export const READINGS_PATH = /^\/meters\/[^/]+\/[^/]+\/readings\/?$/;
 
+/** `/sites/{site_id}/weather`: a site's temperatures. */
+export const SITE_WEATHER_PATH = /^\/sites\/[^/]+\/weather\/?$/;
+
 const TABLE: [method: string, path: RegExp, scope: Scope][] = [
   ["POST", TASKS_PATH, "train"],
   ["DELETE", /^\/trainmodel\/[^/]+\/?$/, "train"],
   ["POST", READINGS_PATH, "train"],
   ["DELETE", READINGS_PATH, "train"],
   ["DELETE", /^\/meters\/[^/]+\/[^/]+\/?$/, "admin"],
+  ["PUT", /^\/meters\/[^/]+\/[^/]+\/?$/, "train"],
+  ["POST", SITE_WEATHER_PATH, "train"],
   ["POST", /^\/auth\/stream-token\/?$/, "read"],
 ];
 

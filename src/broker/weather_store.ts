@@ -14,9 +14,6 @@ import type { ReadingSeries } from "../domain/series.ts";
 import type { MeterRef } from "../domain/meter.ts";
 import type { ReadingsMerge } from "./broker.ts";
 
-/** Site ids: the same plain form as meter ids. */
-export const SITE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
-
 /** Sites' temperatures and meters' sites. */
 export interface WeatherStore {
   /**

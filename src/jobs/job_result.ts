@@ -60,6 +60,7 @@ export function successChange(
         metrics: evaluation,
         ashrae_guideline_14: evaluation.ashrae_guideline_14,
         cleaning: outcome.cleaning,
+        weather: outcome.weather,
       },
     },
   };

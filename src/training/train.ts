@@ -13,7 +13,6 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { type CleaningReport, cleanReadings } from "../meters/cleaning.ts";
-import type { ReadingSeries } from "../domain/series.ts";
 import type { MeterType } from "../domain/meter.ts";
 import type { TrainingMetrics, TrainingOptions } from "../domain/task.ts";
 import { useFastestBackend } from "./backend.ts";

@@ -50,8 +50,8 @@ export interface WeatherReport {
   coverage?: number;
   heating_balance_c?: number;
   cooling_balance_c?: number;
-  /** Mean squared standardised error on the validation samples, without and with weather. */
-  validation?: { without: number; with: number; gain: number };
+  /** Mean squared standardised error on validation samples, without and with weather. */
+  validation?: { method: string; without: number; with: number; gain: number };
   /** On the holdout: CV(RMSE) and ratio to the persistence ensemble without and with weather. */
   holdout?: {
     cv_rmse_without: number;
@@ -139,31 +139,66 @@ export function weatherSamples(
   return out;
 }
 
+/** Blocks of consecutive samples the correction is judged on, one at a time. */
+export const WEATHER_FOLDS = 5;
+
 /**
- * Fits the correction on the earlier samples and judges it on the latest
- * `validationShare`: the model when it lowers their error by at least
- * `MIN_WEATHER_GAIN`, and the numbers either way.
+ * Judges the correction by blocked cross-validation over the training
+ * samples: each of `WEATHER_FOLDS` consecutive blocks is predicted by a
+ * correction fitted on the others, so every season counts (a holdout of
+ * the latest weeks alone says nothing of heating when it falls in summer).
+ * Returns the correction fitted on all samples when it lowers the error by
+ * at least `MIN_WEATHER_GAIN`, and the numbers either way.
  */
 export function judgeWeather(
   samples: WeatherSamples,
   horizon: number,
   degrees: DegreeHours,
   validationShare: number,
-): { model: WeatherModel | null; validation: WeatherReport["validation"] } {
-  const split = Math.floor(samples.count * (1 - validationShare));
-  const fitting: WeatherSamples = {
-    inputs: samples.inputs.subarray(0, split * horizon * WEATHER_FEATURES),
-    residuals: samples.residuals.subarray(0, split * horizon),
-    hours: samples.hours.subarray(0, split),
-    count: split,
-  };
-  const model = fitWeather(fitting, horizon, degrees.balance, validationShare);
-  const without = weatherLoss(samples, split, samples.count, horizon, null);
-  const withWeather = weatherLoss(samples, split, samples.count, horizon, model);
+): { model: WeatherModel | null; validation: NonNullable<WeatherReport["validation"]> } {
+  const F = WEATHER_FEATURES;
+  let without = 0, withWeather = 0, n = 0;
+  for (let fold = 0; fold < WEATHER_FOLDS; fold++) {
+    const from = Math.floor((samples.count * fold) / WEATHER_FOLDS);
+    const to = Math.floor((samples.count * (fold + 1)) / WEATHER_FOLDS);
+    const keep = (i: number) => i < from || i >= to;
+    const rows = Array.from({ length: samples.count }, (_, i) => i).filter(keep);
+    const fitting: WeatherSamples = {
+      inputs: new Float32Array(rows.length * horizon * F),
+      residuals: new Float32Array(rows.length * horizon),
+      hours: new Uint8Array(rows.length),
+      count: rows.length,
+    };
+    rows.forEach((r, j) => {
+      fitting.inputs.set(
+        samples.inputs.subarray(r * horizon * F, (r + 1) * horizon * F),
+        j * horizon * F,
+      );
+      fitting.residuals.set(
+        samples.residuals.subarray(r * horizon, (r + 1) * horizon),
+        j * horizon,
+      );
+      fitting.hours[j] = samples.hours[r];
+    });
+    const model = fitWeather(fitting, horizon, degrees.balance, validationShare);
+    const count = (to - from) * horizon;
+    without += weatherLoss(samples, from, to, horizon, null) * count;
+    withWeather += weatherLoss(samples, from, to, horizon, model) * count;
+    n += count;
+  }
+  without /= n;
+  withWeather /= n;
   const gain = 1 - withWeather / without;
   return {
-    model: gain >= MIN_WEATHER_GAIN ? model : null,
-    validation: { without: round(without, 5), with: round(withWeather, 5), gain: round(gain, 4) },
+    model: gain >= MIN_WEATHER_GAIN
+      ? fitWeather(samples, horizon, degrees.balance, validationShare)
+      : null,
+    validation: {
+      method: `${WEATHER_FOLDS}-fold blocked cross-validation over the training samples`,
+      without: round(without, 5),
+      with: round(withWeather, 5),
+      gain: round(gain, 4),
+    },
   };
 }
 
@@ -263,7 +298,7 @@ export function fitWeatherStage(input: WeatherStageInput): WeatherStage {
     return unchanged({
       used: false,
       reason: `Weather did not lower the validation error by ${MIN_WEATHER_GAIN * 100}% or more (${
-        (judged.validation!.gain * 100).toFixed(1)
+        (judged.validation.gain * 100).toFixed(1)
       }%): the model forecasts without it.`,
       ...base,
       validation: judged.validation,
@@ -272,7 +307,7 @@ export function fitWeatherStage(input: WeatherStageInput): WeatherStage {
   const report: WeatherReport = {
     used: true,
     reason: `Weather lowered the validation error by ${
-      (judged.validation!.gain * 100).toFixed(1)
+      (judged.validation.gain * 100).toFixed(1)
     }%: forecasts use the site's temperature for the forecast hours when it is known.`,
     ...base,
     validation: judged.validation,
