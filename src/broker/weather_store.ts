@@ -12,7 +12,14 @@
  */
 import type { ReadingSeries } from "../domain/series.ts";
 import type { MeterRef } from "../domain/meter.ts";
-import type { ReadingsMerge } from "./broker.ts";
+
+/** What a merge of temperatures did. */
+export interface TemperaturesMerge {
+  /** Hours not stored before. */
+  added: number;
+  /** Hours whose stored value was replaced (a forecast by an observation, say). */
+  replaced: number;
+}
 
 /** Sites' temperatures and meters' sites. */
 export interface WeatherStore {
@@ -20,7 +27,7 @@ export interface WeatherStore {
    * Merges hourly temperatures (°C) into the site's, by timestamp,
    * atomically: an hour already stored is replaced.
    */
-  mergeTemperatures(siteId: string, series: ReadingSeries): Promise<ReadingsMerge>;
+  mergeTemperatures(siteId: string, series: ReadingSeries): Promise<TemperaturesMerge>;
 
   /**
    * The site's temperatures at `from` or later and before `to` (epoch ms;
