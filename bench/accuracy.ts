@@ -18,6 +18,7 @@ import { HOUR_MS } from "../src/domain/series.ts";
 import { type Accuracy, accuracy } from "../src/training/metrics.ts";
 import { fitRidgeReference, forecastRidgeReference } from "./ridge_reference.ts";
 import { startTestService } from "../tests/harness.ts";
+import { UNLIMITED } from "./unlimited.ts";
 import { openStream } from "../tests/sse_client.ts";
 
 /** One meter's results. */
@@ -84,7 +85,7 @@ export function benchmarkMeters(): {
 
 /** Runs the rolling day-ahead evaluation on every meter. */
 export async function measureAccuracy(): Promise<MeterAccuracy[]> {
-  const service = await startTestService({ SEED_DEMO_METERS: "false" });
+  const service = await startTestService({ SEED_DEMO_METERS: "false", ...UNLIMITED });
   const results: MeterAccuracy[] = [];
   try {
     for (const { meter, type, train, next } of benchmarkMeters()) {
