@@ -128,6 +128,12 @@ Deno.test("a meter links to a site, by PUT or on upload, and its summary shows i
     assert.deepEqual((await upload.json()).site, { site_id: "cambridge", temperature_hours: 0 });
     const meter = await (await fetch(`${service.url}/meters/gas/b40`)).json();
     assert.deepEqual(meter.site, { site_id: "cambridge", temperature_hours: 0 });
+
+    // Deleting the meter removes its link too.
+    const deleted = await fetch(`${service.url}/meters/gas/b40`, { method: "DELETE" });
+    assert.equal(deleted.status, 200);
+    await deleted.body?.cancel();
+    assert.equal((await fetch(`${service.url}/meters/gas/b40`)).status, 404);
   } finally {
     await service.close();
   }

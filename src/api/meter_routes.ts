@@ -318,7 +318,9 @@ export function createMeterRoutes(deps: MeterRoutesDeps): OpenAPIHono {
       );
     }
     const mirrored = await deps.models.remove(meter);
-    if (outcome.readings === 0 && !outcome.model && !mirrored) {
+    const linked = await deps.broker.weather.meterSite(meter);
+    if (linked !== null) await deps.broker.weather.setMeterSite(meter, null);
+    if (outcome.readings === 0 && !outcome.model && !mirrored && linked === null) {
       throw new ApiError(
         404,
         "meter_not_found",

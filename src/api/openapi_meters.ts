@@ -231,7 +231,7 @@ export const deleteMeterRoute = createRoute({
   tags: ["meters"],
   summary: "Delete a meter with its model",
   description:
-    "Removes the meter's readings and its trained model, in one step. Refused while a training task for the meter is active: cancel it first.",
+    "Removes the meter's readings and its trained model, in one step, and its link to a site (the site's weather stays). Refused while a training task for the meter is active: cancel it first.",
   request: { params: meterParamsSchema },
   responses: {
     200: { description: "What was removed", content: jsonContent(deletedMeterSchema) },
