@@ -30,10 +30,11 @@
  * @module
  */
 import { Redis } from "@upstash/redis";
-import { compareEventIds } from "./event_id.ts";
+import { compareEventIds, eventIdMs } from "./event_id.ts";
 import { decodeBase64, encodeBase64 } from "../util/base64.ts";
 import {
   type Broker,
+  type BrokerStats,
   checkMeterCursor,
   type CommitResult,
   type CreateTaskResult,
@@ -43,6 +44,7 @@ import {
   isAfter,
   type JobDelivery,
   matchesQuery,
+  MAX_STATS_TASKS,
   meterPage,
   parseTaskCursor,
   ReadingsRefused,
@@ -53,7 +55,7 @@ import {
 } from "./broker.ts";
 import { createLiveSubscription, type LiveSubscription } from "./live_subscription.ts";
 import type { ReadingSeries } from "../domain/series.ts";
-import { isFinal, type Task, type TaskEvent } from "../domain/task.ts";
+import { isFinal, type Task, type TaskEvent, type TaskStatus } from "../domain/task.ts";
 import { meterKey, type MeterRef } from "../domain/meter.ts";
 import {
   ACK,
@@ -66,6 +68,7 @@ import {
   READ_ALL,
   RELEASE,
   RENEW,
+  STATS,
   SWEEP,
 } from "./redis_scripts.ts";
 
@@ -124,6 +127,7 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
     readAll: redis.createScript<[string, string, [string, string[]][]]>(READ_ALL),
     deleteReadings: redis.createScript<number>(DELETE_READINGS),
     deleteMeter: redis.createScript<[number, number | string, number?]>(DELETE_METER),
+    stats: redis.createScript<(number | string | null)[]>(STATS),
   };
   const key = {
     task: (id: string) => `${prefix}task:${id}`,
@@ -529,6 +533,23 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
 
     async modelTrainedAt(meter) {
       return await redis.hget<string>(key.model(meter), "trained_at") ?? null;
+    },
+
+    async stats() {
+      const [jobs, delivered, oldest, ...counts] = await scripts.stats.exec(
+        [key.jobs, key.tasks],
+        [GROUP, prefix, String(MAX_STATS_TASKS)],
+      );
+      const tasks: BrokerStats["tasks"] = {};
+      for (let i = 0; i + 1 < counts.length; i += 2) {
+        tasks[String(counts[i]) as TaskStatus] = Number(counts[i + 1]);
+      }
+      return {
+        tasks,
+        queuedJobs: Number(jobs),
+        deliveredJobs: Number(delivered),
+        oldestJobMs: typeof oldest === "string" ? eventIdMs(oldest) : null,
+      };
     },
 
     close() {
