@@ -14,9 +14,11 @@ import { connectBroker } from "./src/connect_broker.ts";
 import { StoreOpenError } from "./src/broker/sqlite_broker.ts";
 import { startService } from "./src/server.ts";
 import { closeLogging, setUpLogging } from "./src/logging/logging.ts";
+import { createMetrics } from "./src/metrics/metrics.ts";
 
 const apiOnly = Deno.args.includes("--api-only");
 
+const metrics = createMetrics();
 let config, connection;
 try {
   config = parseConfig(Deno.env.toObject());
@@ -24,6 +26,7 @@ try {
     allowEmbedded: !apiOnly,
     allowLocalGateway: true,
     requiredFor: "an API instance alone (deno task start)",
+    onRedisCommand: metrics.redisCommand,
   });
 } catch (error) {
   if (!(error instanceof ConfigError || error instanceof StoreOpenError)) throw error;
@@ -47,6 +50,7 @@ const logNote = `${logFormat} logs${
 const starting = startService(config, connection.broker, {
   runJobs: !apiOnly,
   rest: connection.rest,
+  metrics,
   mode: apiOnly ? "api" : connection.mode,
   onListen: (url, notes) =>
     console.log(

@@ -90,7 +90,12 @@ export interface RedisBrokerOptions {
   keyPrefix?: string;
   /** Silence after which a consumer without jobs counts as gone (default 10 minutes). */
   deadConsumerMs?: number;
+  /** Told of each command sent to Redis (a script by its name, such as `script:claim`). */
+  onCommand?: RedisCommandObserver;
 }
+
+/** Told of each command sent through `@upstash/redis`, and whether it failed. */
+export type RedisCommandObserver = (command: string, failed: boolean) => void;
 
 /** The channel of a task's events. */
 export function taskChannel(taskId: string): string {
@@ -103,6 +108,43 @@ const GROUP = "workers";
 
 /** Tasks looked at, at most, for one page of a filtered listing. */
 const MAX_LISTING_SCAN = 2000;
+
+/**
+ * Reports each command `redis` sends (each of a pipeline's) to `observe`:
+ * `EVALSHA`/`EVAL` of one of `scripts` by the script's name.
+ */
+function observeCommands(
+  redis: Redis,
+  scripts: Record<string, { script: string; sha1: string }>,
+  observe: RedisCommandObserver,
+): void {
+  const nameOf = (command: unknown[]): string => {
+    const verb = String(command[0] ?? "unknown").toLowerCase();
+    if (verb !== "evalsha" && verb !== "eval" && verb !== "evalsha_ro" && verb !== "eval_ro") {
+      return verb;
+    }
+    const body = String(command[1]);
+    for (const [name, script] of Object.entries(scripts)) {
+      if (script.sha1 === body || script.script === body) return `script:${name}`;
+    }
+    return verb;
+  };
+  redis.use(async (request, next) => {
+    const body = request.body;
+    const commands = Array.isArray(body)
+      ? (Array.isArray(body[0]) ? body as unknown[][] : [body])
+      : [[request.path?.[0] ?? "unknown"]];
+    const names = commands.map(nameOf);
+    let failed = true;
+    try {
+      const response = await next(request);
+      failed = Boolean((response as { error?: unknown }).error);
+      return response;
+    } finally {
+      for (const name of names) observe(name, failed);
+    }
+  });
+}
 
 /** Creates the Redis broker and checks that Redis answers. */
 export async function createRedisBroker(options: RedisBrokerOptions): Promise<Broker> {
@@ -129,6 +171,7 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
     deleteMeter: redis.createScript<[number, number | string, number?]>(DELETE_METER),
     stats: redis.createScript<(number | string | null)[]>(STATS),
   };
+  if (options.onCommand) observeCommands(redis, scripts, options.onCommand);
   const key = {
     task: (id: string) => `${prefix}task:${id}`,
     events: (id: string) => `${prefix}task:${id}:events`,
