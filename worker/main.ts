@@ -12,7 +12,11 @@ import { connectBroker } from "../src/connect_broker.ts";
 import { createModelStore } from "../src/models/model_store.ts";
 import { createTracker } from "../src/tracker/tracker.ts";
 import { createJobRunner } from "../src/jobs/job_runner.ts";
+import { instrumentBroker } from "../src/broker/instrumented_broker.ts";
+import { createWorkerMetrics } from "../src/metrics/worker_metrics.ts";
+import { serveWorkerMetrics } from "./metrics_server.ts";
 
+const metrics = createWorkerMetrics();
 let config, connection;
 try {
   config = parseConfig(Deno.env.toObject());
@@ -20,6 +24,7 @@ try {
     allowEmbedded: false,
     allowLocalGateway: false,
     requiredFor: "a worker (deno task worker)",
+    onRedisCommand: metrics.redisCommand,
   });
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
@@ -27,7 +32,9 @@ try {
   Deno.exit(1);
 }
 
-const broker = connection.broker;
+// Every call into the broker is counted and timed, by operation.
+const broker = instrumentBroker(connection.broker, metrics.brokerCall);
+metrics.watchBroker(broker);
 const runner = createJobRunner({
   broker,
   tracker: createTracker(broker),
@@ -36,10 +43,20 @@ const runner = createJobRunner({
   leaseMs: config.jobLeaseMs,
   maxAttempts: config.jobMaxAttempts,
   debug: config.debug,
+  onClaim: () => metrics.claimed(),
+  onJob: (outcome, change) =>
+    metrics.finished(outcome, change && { result: change.result ?? null }),
 });
+metrics.watchRunning(() => runner.active());
+const metricsServer = config.workerMetricsPort === null ? null : await serveWorkerMetrics(
+  metrics,
+  { hostname: config.host, port: config.workerMetricsPort, token: config.metricsToken },
+);
 await runner.start();
 console.log(
-  `Wattcast worker ${Deno.pid} running ${config.workerConcurrency} job(s) at once (${connection.description})`,
+  `Wattcast worker ${Deno.pid} running ${config.workerConcurrency} job(s) at once (${connection.description}${
+    metricsServer ? `; metrics at ${metricsServer.url}/metrics` : ""
+  })`,
 );
 
 let stopping = false;
@@ -53,6 +70,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
       } s), then handing the rest back.`,
     );
     await runner.stop(config.workerShutdownGraceMs);
+    await metricsServer?.close();
     await broker.close();
     Deno.exit(0);
   });

@@ -11,7 +11,7 @@ import { isFinal } from "../domain/task.ts";
 import type { ModelStore } from "../models/model_store.ts";
 import type { TaskTracker } from "../tracker/tracker.ts";
 import { JobStopped } from "./failure_policy.ts";
-import { runJob, type RunJobOptions } from "./run_job.ts";
+import { type JobObserver, runJob, type RunJobOptions } from "./run_job.ts";
 import { createTrainingPool, type Trainer, type TrainingPool } from "./training_pool.ts";
 
 /** What the job runner needs. */
@@ -33,6 +33,10 @@ export interface JobRunnerOptions {
   trainer?: Trainer;
   /** Logs unexpected errors in full. */
   debug?: boolean;
+  /** Told of each job claimed. */
+  onClaim?: (delivery: JobDelivery) => void;
+  /** Told how each job ended. */
+  onJob?: JobObserver;
 }
 
 /** A running job runner. */
@@ -76,6 +80,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
     leaseMs,
     maxAttempts: options.maxAttempts ?? 3,
     debug: options.debug ?? false,
+    onJob: options.onJob,
   };
   const running = new Map<
     string,
@@ -99,6 +104,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
         while (!stopped && running.size < options.concurrency) {
           const delivery = await broker.claimJob(consumer, leaseMs);
           if (!delivery) break;
+          options.onClaim?.(delivery);
           if (stopped) {
             // Stopped while claiming: hand it back for another runner.
             await broker.releaseJob(delivery, consumer);

@@ -112,7 +112,7 @@ const EPOCH_RATE_BUCKETS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 50, 100, 250, 1000]
  * observes a successful task's training time and epochs per second (from
  * its result's details).
  */
-export function addTrainingMetrics(registry: Registry): (task: Task) => void {
+export function addTrainingMetrics(registry: Registry): (task: Pick<Task, "result">) => void {
   const training = new Histogram({
     name: "wattcast_training_duration_seconds",
     help: "Training time of successful tasks (training_time_seconds of their result).",
