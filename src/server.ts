@@ -105,7 +105,10 @@ export async function startService(
         logTaskChange(event.task);
       },
     }).catch((error) => {
-      console.warn(`Task status metrics and log lines are off: the event feed failed (${error})`);
+      logger("tasks").warn(
+        `Task status metrics and log lines are off: the event feed failed ({error})`,
+        { error: String(error) },
+      );
     }),
     TASK_FEED_WAIT_MS,
   );

@@ -15,11 +15,18 @@ import { createJobRunner } from "../src/jobs/job_runner.ts";
 import { instrumentBroker } from "../src/broker/instrumented_broker.ts";
 import { createWorkerMetrics } from "../src/metrics/worker_metrics.ts";
 import { serveWorkerMetrics } from "./metrics_server.ts";
+import { closeLogging, setUpLogging } from "../src/logging/logging.ts";
 
 const metrics = createWorkerMetrics();
 let config, connection;
 try {
   config = parseConfig(Deno.env.toObject());
+  await setUpLogging({
+    format: config.logFormat,
+    file: config.logFile,
+    dir: config.logDir,
+    debug: config.debug,
+  });
   connection = await connectBroker(config, {
     allowEmbedded: false,
     allowLocalGateway: false,
@@ -29,6 +36,7 @@ try {
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   console.error(error.message);
+  await closeLogging();
   Deno.exit(1);
 }
 
@@ -72,6 +80,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     await runner.stop(config.workerShutdownGraceMs);
     await metricsServer?.close();
     await broker.close();
+    await closeLogging();
     Deno.exit(0);
   });
 }

@@ -71,6 +71,9 @@ import {
   STATS,
   SWEEP,
 } from "./redis_scripts.ts";
+import { logger } from "../logging/logging.ts";
+
+const log = logger("broker", "redis");
 
 /** Settings of the Redis broker. */
 export interface RedisBrokerOptions {
@@ -110,14 +113,16 @@ const GROUP = "workers";
 const MAX_LISTING_SCAN = 2000;
 
 /**
- * Reports each command `redis` sends (each of a pipeline's) to `observe`:
- * `EVALSHA`/`EVAL` of one of `scripts` by the script's name.
+ * Reports each command `redis` sends (each of a pipeline's) to `observe`,
+ * and with `DEBUG=true` logs it (`wattcast.broker.redis`): `EVALSHA`/`EVAL`
+ * of one of `scripts` by the script's name.
  */
 function observeCommands(
   redis: Redis,
   scripts: Record<string, { script: string; sha1: string }>,
-  observe: RedisCommandObserver,
+  observe: RedisCommandObserver | null,
 ): void {
+  if (!observe && !log.isEnabledFor("debug")) return;
   const nameOf = (command: unknown[]): string => {
     const verb = String(command[0] ?? "unknown").toLowerCase();
     if (verb !== "evalsha" && verb !== "eval" && verb !== "evalsha_ro" && verb !== "eval_ro") {
@@ -135,13 +140,23 @@ function observeCommands(
       ? (Array.isArray(body[0]) ? body as unknown[][] : [body])
       : [[request.path?.[0] ?? "unknown"]];
     const names = commands.map(nameOf);
+    const started = performance.now();
     let failed = true;
     try {
       const response = await next(request);
       failed = Boolean((response as { error?: unknown }).error);
       return response;
     } finally {
-      for (const name of names) observe(name, failed);
+      for (const name of names) observe?.(name, failed);
+      if (log.isEnabledFor("debug")) {
+        const ms = Math.round((performance.now() - started) * 10) / 10;
+        const what = names.length === 1 ? names[0] : `pipeline of ${names.join(", ")}`;
+        log.debug(`redis ${what} ${failed ? "failed after" : "in"} ${ms}ms`, {
+          commands: names,
+          duration_ms: ms,
+          failed,
+        });
+      }
     }
   });
 }
@@ -171,7 +186,7 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
     deleteMeter: redis.createScript<[number, number | string, number?]>(DELETE_METER),
     stats: redis.createScript<(number | string | null)[]>(STATS),
   };
-  if (options.onCommand) observeCommands(redis, scripts, options.onCommand);
+  observeCommands(redis, scripts, options.onCommand ?? null);
   const key = {
     task: (id: string) => `${prefix}task:${id}`,
     events: (id: string) => `${prefix}task:${id}:events`,
@@ -245,7 +260,7 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
           try {
             listener.onEvent(event);
           } catch (error) {
-            console.error("A task event listener failed:", error);
+            log.error("A task event listener failed: {error}", { error });
           }
         }
       },
@@ -386,7 +401,7 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
         nextSweep = Date.now() + Math.min(deadConsumerMs, 60_000);
         // Not awaited: upkeep must not delay the job just claimed.
         scripts.sweep.exec([key.jobs], [GROUP, String(deadConsumerMs)]).catch((error) =>
-          console.error("Could not remove departed workers from the job queue:", error)
+          log.error("Could not remove departed workers from the job queue: {error}", { error })
         );
       }
       if (!claimed) return null;

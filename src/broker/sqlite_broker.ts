@@ -64,6 +64,9 @@ import { isFinal, type Task, type TaskEvent, type TaskStatus } from "../domain/t
 import { meterKey, type MeterRef } from "../domain/meter.ts";
 import { callEach } from "./listeners.ts";
 import { openDatabaseFile, transaction } from "./sqlite_file.ts";
+import { logger } from "../logging/logging.ts";
+
+const log = logger("broker", "sqlite");
 
 export { StoreOpenError } from "./sqlite_file.ts";
 
@@ -286,7 +289,7 @@ export function openSqliteBroker(options: SqliteBrokerOptions): Broker {
     try {
       purgeExpired(db, now());
     } catch (error) {
-      console.error(`Could not delete expired tasks from ${path}:`, error);
+      log.error(`Could not delete expired tasks from ${path}: {error}`, { error });
     }
   }, PURGE_INTERVAL_MS);
   Deno.unrefTimer(purgeTimer);

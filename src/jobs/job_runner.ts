@@ -13,6 +13,9 @@ import type { TaskTracker } from "../tracker/tracker.ts";
 import { JobStopped } from "./failure_policy.ts";
 import { type JobObserver, runJob, type RunJobOptions } from "./run_job.ts";
 import { createTrainingPool, type Trainer, type TrainingPool } from "./training_pool.ts";
+import { logger } from "../logging/logging.ts";
+
+const log = logger("jobs");
 
 /** What the job runner needs. */
 export interface JobRunnerOptions {
@@ -114,7 +117,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
         }
       } while (pumpAgain && !stopped);
     } catch (error) {
-      console.error("Could not claim a training job; will try again:", error);
+      log.error("Could not claim a training job; will try again: {error}", { error });
     } finally {
       pumping = false;
     }
@@ -125,7 +128,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
     const entry = { controller, done: Promise.resolve() };
     running.set(delivery.job.task_id, entry);
     entry.done = runJob(delivery, controller, jobOptions)
-      .catch((error) => console.error("A training job failed to finish:", error))
+      .catch((error) => log.error("A training job failed to finish: {error}", { error }))
       .finally(() => {
         running.delete(delivery.job.task_id);
         if (!stopped) pump();

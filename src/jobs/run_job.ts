@@ -23,6 +23,9 @@ import { keepLease } from "./lease.ts";
 import { createReporter } from "./reporter.ts";
 import { fetchReadings, saveModel, type StageContext, train } from "./stages.ts";
 import type { Trainer } from "./training_pool.ts";
+import { logger } from "../logging/logging.ts";
+
+const log = logger("jobs");
 
 /**
  * How a delivery ended: `succeeded` (trained, `SUCCESS` reported), `failed`
@@ -116,24 +119,27 @@ async function runDelivery(
       case "hand_back":
         // Another runner (or this one, restarted) takes it at once.
         await broker.releaseJob(delivery, options.consumer).catch((e) =>
-          console.error(
-            `Could not hand task ${job.task_id} back; it is retried when its lease runs out:`,
-            e,
+          log.error(
+            `Could not hand task ${job.task_id} back; it is retried when its lease runs out: {error}`,
+            { error: e, task_id: job.task_id },
           )
         );
         return "handed_back";
       case "leave":
         if (decision.reason === "broker_unreachable") {
-          console.error(
-            `Task ${job.task_id}: the broker could not be reached; leaving the job for another attempt:`,
-            error,
+          log.error(
+            `Task ${job.task_id}: the broker could not be reached; leaving the job for another attempt: {error}`,
+            { error, task_id: job.task_id },
           );
         }
         return "left";
       case "fail": {
         const stage = (await tracker.get(job.task_id).catch(() => null))?.task.status ?? "PENDING";
         if (isUnexpected(error) || options.debug) {
-          console.error(`Training task ${job.task_id} failed:`, error);
+          log.error(`Training task ${job.task_id} failed: {error}`, {
+            error,
+            task_id: job.task_id,
+          });
         }
         await durably(
           "Reporting a failure",
