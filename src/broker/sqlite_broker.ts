@@ -62,7 +62,9 @@ import type { ReadingSeries } from "../domain/series.ts";
 import { isFinal, type Task, type TaskEvent } from "../domain/task.ts";
 import { meterKey, type MeterRef } from "../domain/meter.ts";
 import { callEach } from "./listeners.ts";
+import { createSqliteWebhookStore } from "./sqlite_webhook_store.ts";
 import { openDatabaseFile, transaction } from "./sqlite_file.ts";
+import type { WebhookStore } from "./webhook_store.ts";
 
 export { StoreOpenError } from "./sqlite_file.ts";
 
@@ -158,6 +160,7 @@ export function openSqliteBroker(options: SqliteBrokerOptions): Broker {
     schemaVersion: SCHEMA_VERSION,
     schema: SCHEMA,
   });
+  let webhooks: WebhookStore;
   try {
     transaction(db, () => {
       // This process holds the file alone, so every lease in it belongs to
@@ -165,6 +168,7 @@ export function openSqliteBroker(options: SqliteBrokerOptions): Broker {
       db.exec("UPDATE jobs SET renewed_at = NULL WHERE consumer IS NOT NULL");
     });
     purgeExpired(db, now());
+    webhooks = createSqliteWebhookStore(db, now);
   } catch (error) {
     db.close();
     throw error;
@@ -353,6 +357,7 @@ export function openSqliteBroker(options: SqliteBrokerOptions): Broker {
   return {
     kind: "sqlite",
     location: path,
+    webhooks,
 
     ping() {
       return call(() => void sql.ping.get());
