@@ -1,7 +1,7 @@
 /**
  * Runs the service around a broker: the task tracker, the event hub, the
  * HTTP API and (in embedded mode, or when asked) a job runner in the same
- * process, with training in Web Workers.
+ * process, with training in Web Workers, and the webhook dispatcher.
  *
  * @module
  */
@@ -23,6 +23,7 @@ import { createMetrics } from "./metrics/metrics.ts";
 import { requestLog } from "./api/request_log.ts";
 import { logger } from "./logging/logging.ts";
 import { taskChangeLog } from "./logging/task_log.ts";
+import { createDispatcher } from "./webhooks/dispatcher.ts";
 
 /** A running service. */
 export interface ServiceHandle {
@@ -89,11 +90,19 @@ export async function startService(
   // waits for the feed a few seconds at most; the watcher stays registered
   // and counts once the feed is live.
   const logTaskChange = taskChangeLog(logger("tasks"));
+  const webhookLog = logger("webhooks");
+  const dispatcher = createDispatcher({
+    broker,
+    ...config.webhooks,
+    onAttempt: (outcome) => metrics.webhookAttempt(outcome),
+    warn: (message) => webhookLog.warn(message),
+  });
   await withinMs(
     hub.watchAll({
       onEvent: (event) => {
         metrics.taskChanged(event.task);
         logTaskChange(event.task);
+        dispatcher.wake();
       },
     }).catch((error) => {
       console.warn(`Task status metrics and log lines are off: the event feed failed (${error})`);
@@ -123,6 +132,7 @@ export async function startService(
     limits,
     metrics,
     metricsToken: config.metricsToken,
+    webhooks: config.webhooks,
     requestLog: requestLog((message, fields) => httpLog.info(message, fields)),
     info: { service: "wattcast", mode: options.mode },
     health: [
@@ -179,9 +189,13 @@ export async function startService(
   });
   // Only once listening: a process that cannot listen claims no job.
   await runner?.start();
+  dispatcher.start();
   options.onListen?.(server.url, [
     ...await authNotes(auth, config, keySource),
     `metrics at /metrics${config.metricsToken ? " (with METRICS_TOKEN)" : ""}`,
+    `webhooks${
+      config.webhooks.secret ? "" : " (per-task notify: slack format only, no WEBHOOK_SECRET)"
+    }${config.webhooks.allowPrivate ? " to private addresses too" : ""}`,
   ]);
 
   return {
@@ -198,6 +212,7 @@ export async function startService(
       // Most of the grace period for requests in flight; the rest for the broker.
       await server.close(Math.max(100, config.shutdownGraceMs * 0.8));
       await runner?.stop();
+      await dispatcher.stop();
       await limits.close();
       forecaster.close();
       hub.close();

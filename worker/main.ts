@@ -3,7 +3,8 @@
  * queue, trains (`WORKER_CONCURRENCY` at once, each in a Web Worker) and
  * reports through the task tracker. On SIGTERM it stops taking jobs, gives
  * running ones `WORKER_SHUTDOWN_GRACE_SECONDS` to finish, and hands the rest
- * back so another worker restarts them at once.
+ * back so another worker restarts them at once. It also sends due webhook
+ * deliveries (`src/webhooks/dispatcher.ts`).
  *
  * @module
  */
@@ -12,6 +13,7 @@ import { connectBroker } from "../src/connect_broker.ts";
 import { createModelStore } from "../src/models/model_store.ts";
 import { createTracker } from "../src/tracker/tracker.ts";
 import { createJobRunner } from "../src/jobs/job_runner.ts";
+import { createDispatcher } from "../src/webhooks/dispatcher.ts";
 
 let config, connection;
 try {
@@ -38,6 +40,9 @@ const runner = createJobRunner({
   debug: config.debug,
 });
 await runner.start();
+// Workers send due webhook deliveries too, so notifications go out while no API instance runs.
+const dispatcher = createDispatcher({ broker, ...config.webhooks });
+dispatcher.start();
 console.log(
   `Wattcast worker ${Deno.pid} running ${config.workerConcurrency} job(s) at once (${connection.description})`,
 );
@@ -53,6 +58,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
       } s), then handing the rest back.`,
     );
     await runner.stop(config.workerShutdownGraceMs);
+    await dispatcher.stop();
     await broker.close();
     Deno.exit(0);
   });
