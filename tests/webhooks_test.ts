@@ -12,6 +12,7 @@ import { Webhook } from "standardwebhooks";
 import { startTestService, type TestService } from "./harness.ts";
 import { startReceiver } from "./webhook_receiver.ts";
 import type { Task } from "../src/domain/task.ts";
+import { createApiKey } from "../src/auth/api_keys.ts";
 
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const FAST = {
@@ -246,6 +247,38 @@ Deno.test("webhooks: bad subscriptions and notify values are answered naming the
     assert.match(unsigned.json.error.message, /WEBHOOK_SECRET/);
     assert.equal((await call(service, "GET", "/webhooks/wh_nothing")).status, 404);
     assert.equal((await call(service, "DELETE", "/webhooks/wh_nothing")).status, 404);
+  } finally {
+    await service.close();
+  }
+});
+
+Deno.test("webhooks: with authentication on, subscriptions need the admin scope, reads included", async () => {
+  const admin = await createApiKey({
+    name: "ops",
+    scopes: ["read", "train", "admin"],
+    meters: null,
+  });
+  const trainer = await createApiKey({ name: "ci", scopes: ["read", "train"], meters: null });
+  const service = await startTestService({
+    ...FAST,
+    API_KEYS: JSON.stringify([admin.record, trainer.record]),
+  });
+  const as = (key: string, method: string, path: string, body?: unknown) =>
+    fetch(`${service.url}${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }).then(async (r) => ({ status: r.status, json: await r.json() }));
+  try {
+    const body = { url: "https://hooks.example.com/x" };
+    assert.equal((await as(trainer.key, "POST", "/webhooks", body)).status, 403);
+    assert.equal((await as(trainer.key, "GET", "/webhooks")).status, 403);
+    assert.equal((await call(service, "GET", "/webhooks")).status, 401);
+    const created = await as(admin.key, "POST", "/webhooks", body);
+    assert.equal(created.status, 201, JSON.stringify(created.json));
+    assert.equal(created.json.created_by, "ops");
+    assert.equal((await as(trainer.key, "GET", `/webhooks/${created.json.id}`)).status, 403);
+    assert.equal((await as(admin.key, "GET", `/webhooks/${created.json.id}`)).status, 200);
   } finally {
     await service.close();
   }
