@@ -91,7 +91,7 @@ const schema = z.object({
     }
   }),
   WEBHOOK_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(60).default(10),
-  WEBHOOK_POLL_SECONDS: z.coerce.number().min(0.05).max(60).default(1),
+  WEBHOOK_POLL_SECONDS: z.coerce.number().min(0.05).max(3600).default(30),
 });
 
 /** How notifications are sent (`WEBHOOK_*`). */
@@ -104,7 +104,7 @@ export interface WebhookSettings {
   schedule: RetrySchedule;
   /** Milliseconds an attempt waits for an answer. */
   timeoutMs: number;
-  /** Milliseconds between looks for due deliveries. */
+  /** Milliseconds between looks for due deliveries at most, when none this process knows of is due sooner. */
   pollMs: number;
 }
 

@@ -102,8 +102,10 @@ export async function startService(
       onEvent: (event) => {
         metrics.taskChanged(event.task);
         logTaskChange(event.task);
-        dispatcher.wake();
+        dispatcher.wake(event);
       },
+      // Events may have been missed: the dispatcher reads the log.
+      onResync: () => dispatcher.wake(),
     }).catch((error) => {
       console.warn(`Task status metrics and log lines are off: the event feed failed (${error})`);
     }),
@@ -133,6 +135,7 @@ export async function startService(
     metrics,
     metricsToken: config.metricsToken,
     webhooks: config.webhooks,
+    wakeWebhooks: () => dispatcher.wake(),
     requestLog: requestLog((message, fields) => httpLog.info(message, fields)),
     info: { service: "wattcast", mode: options.mode },
     health: [

@@ -82,6 +82,8 @@ export interface AppDeps {
   requestLog?: RequestObserver | null;
   /** How webhook targets are checked and whether per-task ones can be signed; absent: private targets refused, no WEBHOOK_SECRET. */
   webhooks?: WebhookRouteSettings;
+  /** Wakes the process's webhook dispatcher (a replay is due, a subscription was added); absent: none runs here. */
+  wakeWebhooks?: () => void;
 }
 
 /** Longest request URL read (path and query); a longer one is a `414`. Headers are capped by the HTTP server (16 KiB). */
@@ -172,7 +174,11 @@ export function createApp(appDeps: AppDeps): OpenAPIHono {
   app.route("/forecast", createForecastRoutes(deps.forecaster));
   app.route(
     "/webhooks",
-    createWebhookRoutes({ store: deps.broker.webhooks, settings: deps.webhooks }),
+    createWebhookRoutes({
+      store: deps.broker.webhooks,
+      settings: deps.webhooks,
+      wake: deps.wakeWebhooks,
+    }),
   );
   app.route("/auth", createAuthRoutes({ ...tokens, taskOf: deps.tracker.get }));
   app.route("/health", createHealthRoutes(deps.info, deps.health));

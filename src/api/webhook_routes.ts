@@ -48,6 +48,8 @@ export interface WebhookRouteSettings {
 export interface WebhookRoutesDeps {
   store: WebhookStore;
   settings: WebhookRouteSettings;
+  /** Tells this process's dispatcher that something is due or changed (a replay, a new subscription). */
+  wake?: () => void;
 }
 
 /** Largest subscription request body accepted. */
@@ -154,6 +156,7 @@ export function createWebhookRoutes(deps: WebhookRoutesDeps): OpenAPIHono {
       );
     }
     const result = await store.replay(deliveryId, Date.now());
+    if (result.replayed) deps.wake?.();
     if (!result.replayed) {
       throw new ApiError(
         409,
@@ -197,6 +200,7 @@ export function createWebhookRoutes(deps: WebhookRoutesDeps): OpenAPIHono {
       disabled_reason: null,
     };
     await store.putSubscription(subscription);
+    deps.wake?.();
     c.header("Location", `/webhooks/${subscription.id}`);
     return c.json({ ...publicSubscription(subscription), secret: subscription.secret }, 201);
   });

@@ -80,7 +80,13 @@ export function createMemoryWebhookStore(now: () => number = Date.now): WebhookS
         d.claimed_by = consumer;
         d.next_attempt_at = at + leaseMs;
       }
-      return Promise.resolve(due.map(copy));
+      const times = [...deliveries.values()]
+        .filter((d) => d.state === "pending" && d.next_attempt_at !== null)
+        .map((d) => d.next_attempt_at!);
+      return Promise.resolve({
+        claimed: due.map(copy),
+        nextDueAt: times.length ? Math.min(...times) : null,
+      });
     },
     finishAttempt(delivery, consumer) {
       const current = deliveries.get(delivery.id);

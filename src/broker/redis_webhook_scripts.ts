@@ -15,7 +15,10 @@ redis.call('ZADD', KEYS[3], ARGV[4], ARGV[3])
 redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -1 - tonumber(ARGV[5]))
 return 1`;
 
-/** KEYS: due. ARGV: now, lease end, limit, consumer, delivery key prefix. */
+/**
+ * KEYS: due. ARGV: now, lease end, limit, consumer, delivery key prefix.
+ * Returns the earliest due time left ('' when none), then each claimed delivery.
+ */
 export const WEBHOOK_CLAIM = `
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
 local out = {}
@@ -33,6 +36,8 @@ for _, id in ipairs(ids) do
     table.insert(out, json)
   end
 end
+local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+table.insert(out, 1, first[2] or '')
 return out`;
 
 /** KEYS: delivery, due. ARGV: json after the attempt, consumer, id, pending (1/0), next_at, ttl. */

@@ -118,7 +118,8 @@ export function createRedisWebhookStore(redis: Redis, prefix: string): WebhookSt
         consumer,
         key.deliveryPrefix,
       ]);
-      return (claimed ?? []).map(readDelivery);
+      const [next, ...jsons] = claimed;
+      return { claimed: jsons.map(readDelivery), nextDueAt: next ? Number(next) : null };
     },
     async finishAttempt(delivery, consumer) {
       const after = { ...delivery, claimed_by: null };

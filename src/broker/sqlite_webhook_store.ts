@@ -91,6 +91,9 @@ export function createSqliteWebhookStore(db: DatabaseSync, now: () => number): W
       "UPDATE webhook_deliveries SET state = ?, next_at = ?, claimed_by = ?, delivery = ? WHERE id = ?",
     ),
     get: db.prepare("SELECT delivery FROM webhook_deliveries WHERE id = ?"),
+    nextDue: db.prepare(
+      "SELECT MIN(next_at) AS next FROM webhook_deliveries WHERE state = 'pending'",
+    ),
     list: db.prepare(
       "SELECT delivery FROM webhook_deliveries WHERE target = ? ORDER BY rowid DESC LIMIT ?",
     ),
@@ -160,13 +163,16 @@ export function createSqliteWebhookStore(db: DatabaseSync, now: () => number): W
       }));
     },
     claimDue(consumer, at, leaseMs, limit) {
-      return Promise.resolve(transaction(db, () =>
-        sql.due.all(at, limit).map((row) => {
+      return Promise.resolve(transaction(db, () => {
+        const claimed = sql.due.all(at, limit).map((row) => {
           const d = JSON.parse(String(row.delivery)) as WebhookDelivery;
-          const claimed = { ...d, claimed_by: consumer, next_attempt_at: at + leaseMs };
-          write(claimed);
-          return claimed;
-        })));
+          const mine = { ...d, claimed_by: consumer, next_attempt_at: at + leaseMs };
+          write(mine);
+          return mine;
+        });
+        const next = sql.nextDue.get()?.next;
+        return { claimed, nextDueAt: next === null || next === undefined ? null : Number(next) };
+      }));
     },
     finishAttempt(delivery, consumer) {
       return Promise.resolve(transaction(db, () => {

@@ -24,6 +24,13 @@ export type ReplayResult =
   | { replayed: true; delivery: WebhookDelivery }
   | { replayed: false; delivery: WebhookDelivery | null };
 
+/** What a claim took, and when the next pending delivery is due (null: none is pending). */
+export interface Claim {
+  claimed: WebhookDelivery[];
+  /** Epoch ms of the earliest due time left after the claim (a claimed one's: its lease's end). */
+  nextDueAt: number | null;
+}
+
 /** Subscriptions, task targets and deliveries, kept by a broker. */
 export interface WebhookStore {
   /** Stores a new subscription. */
@@ -49,13 +56,10 @@ export interface WebhookStore {
   /**
    * Claims for `consumer` up to `limit` pending deliveries due at `now`
    * (oldest due first): each is due again at `now + leaseMs` unless settled.
+   * Also says when the next pending delivery is due, so that a sender can
+   * sleep until then instead of asking again and again.
    */
-  claimDue(
-    consumer: string,
-    now: number,
-    leaseMs: number,
-    limit: number,
-  ): Promise<WebhookDelivery[]>;
+  claimDue(consumer: string, now: number, leaseMs: number, limit: number): Promise<Claim>;
   /**
    * Stores the outcome of an attempt (`delivery` as it is after it, its
    * `claimed_by` cleared) if `consumer` still holds the claim; false if not.

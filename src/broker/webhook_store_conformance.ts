@@ -111,11 +111,11 @@ export function webhookStoreConformance(
     const later = sampleDelivery({ next_attempt_at: now + 60_000 });
     await webhooks.enqueue(due);
     await webhooks.enqueue(later);
-    const first = await webhooks.claimDue("a", now, 1000, 10);
+    const first = (await webhooks.claimDue("a", now, 1000, 10)).claimed;
     assert.deepEqual(first.map((d) => d.id), [due.id]);
     assert.equal(first[0].claimed_by, "a");
-    assert.deepEqual(await webhooks.claimDue("b", now + 500, 1000, 10), [], "held by a");
-    const again = await webhooks.claimDue("b", now + 1001, 1000, 10);
+    assert.deepEqual((await webhooks.claimDue("b", now + 500, 1000, 10)).claimed, [], "held by a");
+    const again = (await webhooks.claimDue("b", now + 1001, 1000, 10)).claimed;
     assert.deepEqual(again.map((d) => d.id), [due.id], "a's lease ran out");
     assert.equal(await webhooks.finishAttempt({ ...first[0], state: "delivered" }, "a"), false);
   });
@@ -124,7 +124,7 @@ export function webhookStoreConformance(
     const now = Date.now();
     const d = sampleDelivery({ next_attempt_at: now });
     await webhooks.enqueue(d);
-    const [claimed] = await webhooks.claimDue("a", now, 30_000, 10);
+    const [claimed] = (await webhooks.claimDue("a", now, 30_000, 10)).claimed;
     const attempt = {
       attempt: 1,
       at: new Date(now).toISOString(),
@@ -142,13 +142,13 @@ export function webhookStoreConformance(
     assert.equal(await webhooks.finishAttempt(retry, "a"), true);
     const stored = await webhooks.getDelivery(d.id);
     assert.deepEqual(stored, { ...retry, claimed_by: null });
-    assert.deepEqual(await webhooks.claimDue("a", now + 4999, 30_000, 10), []);
-    const [second] = await webhooks.claimDue("b", now + 5000, 30_000, 10);
+    assert.deepEqual((await webhooks.claimDue("a", now + 4999, 30_000, 10)).claimed, []);
+    const [second] = (await webhooks.claimDue("b", now + 5000, 30_000, 10)).claimed;
     assert.equal(second.id, d.id);
     const done = { ...second, state: "delivered" as const, attempts: 2, next_attempt_at: null };
     assert.equal(await webhooks.finishAttempt(done, "b"), true);
     assert.equal((await webhooks.getDelivery(d.id))!.state, "delivered");
-    assert.deepEqual(await webhooks.claimDue("c", now + 10_000_000, 30_000, 10), []);
+    assert.deepEqual((await webhooks.claimDue("c", now + 10_000_000, 30_000, 10)).claimed, []);
     assert.equal(await webhooks.finishAttempt(done, "b"), false, "settled already");
   });
 
@@ -157,7 +157,7 @@ export function webhookStoreConformance(
     const d = sampleDelivery({ next_attempt_at: now });
     await webhooks.enqueue(d);
     assert.equal((await webhooks.replay(d.id, now)).replayed, false);
-    const [claimed] = await webhooks.claimDue("a", now, 30_000, 10);
+    const [claimed] = (await webhooks.claimDue("a", now, 30_000, 10)).claimed;
     await webhooks.finishAttempt(
       { ...claimed, state: "failed", next_attempt_at: null, retries: 3 },
       "a",
@@ -167,7 +167,7 @@ export function webhookStoreConformance(
     assert.equal(result.delivery!.id, d.id);
     assert.equal(result.delivery!.manual, true);
     assert.equal(result.delivery!.retries, 0);
-    const [again] = await webhooks.claimDue("b", now + 1, 30_000, 10);
+    const [again] = (await webhooks.claimDue("b", now + 1, 30_000, 10)).claimed;
     assert.equal(again.id, d.id);
     assert.equal(again.state, "pending");
     assert.deepEqual(await webhooks.replay("msg_unknown", now), {
@@ -187,6 +187,19 @@ export function webhookStoreConformance(
     await webhooks.enqueue(sampleDelivery());
     assert.deepEqual((await webhooks.listDeliveries(target, 10)).map((d) => d.id), ids.reverse());
     assert.equal((await webhooks.listDeliveries(target, 2)).length, 2);
+  });
+
+  test("a claim says when the next pending delivery is due", async ({ webhooks }) => {
+    const now = Date.now();
+    assert.equal((await webhooks.claimDue("a", now, 1000, 10)).nextDueAt, null, "nothing pending");
+    await webhooks.enqueue(sampleDelivery({ next_attempt_at: now + 7000 }));
+    await webhooks.enqueue(sampleDelivery({ next_attempt_at: now - 5 }));
+    const claim = await webhooks.claimDue("a", now, 1000, 10);
+    assert.equal(claim.claimed.length, 1);
+    assert.equal(claim.nextDueAt, now + 1000, "the claimed one's lease ends first");
+    const [claimed] = claim.claimed;
+    await webhooks.finishAttempt({ ...claimed, state: "delivered", next_attempt_at: null }, "a");
+    assert.equal((await webhooks.claimDue("a", now, 1000, 10)).nextDueAt, now + 7000);
   });
 
   test("the cursor moves forward only", async ({ webhooks }) => {

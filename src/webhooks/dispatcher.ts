@@ -16,8 +16,14 @@
  *   them, a `410` too (and disables the subscription), any other failure
  *   schedules the next attempt (`schedule.ts`) until the schedule is spent.
  *
- * A pass runs every `pollMs`, and at once when `wake()` is called (the
- * server calls it on every task event it hears).
+ * Idle, it costs next to nothing (Upstash bills Redis by the command): the
+ * log is read only when an event calls for it (`wake(event)`: a final
+ * event, or any while some subscription wants every change; the server
+ * calls it for every event its hub hears), at start, and when asked
+ * (`wake()`: a replay, a new subscription, a feed that was interrupted);
+ * sending passes run when the earliest pending delivery is due (each claim
+ * says when), and at the latest every `pollMs` (deliveries another process
+ * scheduled, or left behind when it died).
  *
  * @module
  */
@@ -51,7 +57,7 @@ export interface DispatcherOptions {
   allowPrivate: boolean;
   /** Milliseconds an attempt waits for an answer. */
   timeoutMs: number;
-  /** Milliseconds between passes. */
+  /** Milliseconds between passes at most, with nothing due that this process knows of. */
   pollMs: number;
   /** Called once per attempt with its outcome (the metrics). */
   onAttempt?(outcome: AttemptOutcome): void;
@@ -63,8 +69,11 @@ export interface DispatcherOptions {
 export interface Dispatcher {
   /** Follows the log from now on (the first start of all reads from the log's head). */
   start(): Promise<void>;
-  /** Runs a pass soon: something happened. */
-  wake(): void;
+  /**
+   * Runs a pass soon. With the task event that called for it: the log is
+   * read when the event can lead to a delivery; without: always.
+   */
+  wake(event?: TaskEvent): void;
   /** Stops after the pass in flight. */
   stop(): Promise<void>;
 }
@@ -73,6 +82,8 @@ export interface Dispatcher {
 const CLAIM_BATCH = 10;
 /** Events read from the log per read. */
 const LOG_PAGE = 200;
+/** How long the list of subscriptions is trusted to decide whether an event needs the log read. */
+const SUBSCRIPTIONS_FRESH_MS = 10_000;
 
 /** The `webhook-id` of an event's delivery to a target: the same wherever it is computed. */
 export function deliveryId(target: DeliveryTarget, event: TaskEvent): string {
@@ -91,6 +102,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   let running: Promise<void> | null = null;
   let again = false;
   let stopped = true;
+  let needsFollow = true;
+  let known: { at: number; anyAll: boolean } | null = null;
+  /** Retry times this process set in the current pass. */
+  let retriesAt: number[] = [];
 
   function pending(
     target: DeliveryTarget,
@@ -127,6 +142,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       return;
     }
     const subscriptions = (await store.listSubscriptions()).filter((s) => !s.disabled_at);
+    known = { at: Date.now(), anyAll: subscriptions.some((s) => s.events === "all") };
     for (;;) {
       const page = await options.broker.readAllEvents(cursor, LOG_PAGE);
       for (const event of page.events) {
@@ -226,6 +242,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         outcome = "failed";
       } else {
         Object.assign(after, { retries: d.retries + 1, next_attempt_at: Date.now() + delay });
+        retriesAt.push(after.next_attempt_at!);
         outcome = "retry";
       }
       if (refused) outcome = "refused";
@@ -233,18 +250,36 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     if (await store.finishAttempt(after, consumer)) options.onAttempt?.(outcome);
   }
 
-  async function pass(): Promise<void> {
-    await follow();
+  /** One pass: the log when needed, then every due delivery; resolves to when the next is due. */
+  async function pass(): Promise<number | null> {
+    if (needsFollow) {
+      needsFollow = false;
+      try {
+        await follow();
+      } catch (error) {
+        needsFollow = true;
+        throw error;
+      }
+    }
+    retriesAt = [];
     for (;;) {
-      const due = await store.claimDue(consumer, Date.now(), leaseMs, CLAIM_BATCH);
-      await Promise.all(due.map(attempt));
-      if (due.length < CLAIM_BATCH || stopped) return;
+      const { claimed, nextDueAt } = await store.claimDue(
+        consumer,
+        Date.now(),
+        leaseMs,
+        CLAIM_BATCH,
+      );
+      await Promise.all(claimed.map(attempt));
+      if (claimed.length < CLAIM_BATCH || stopped) {
+        const times = [...retriesAt, ...(nextDueAt === null ? [] : [nextDueAt])];
+        return times.length ? Math.min(...times) : null;
+      }
     }
   }
 
   function schedule(ms: number): void {
     clearTimeout(timer);
-    if (!stopped) timer = setTimeout(run, ms);
+    if (!stopped) timer = setTimeout(run, Math.max(0, ms));
   }
 
   function run(): void {
@@ -252,7 +287,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       again = true;
       return;
     }
+    let nextDueAt: number | null = null;
     running = pass()
+      .then((next) => void (nextDueAt = next))
       .catch((error) =>
         warn(`Webhook delivery pass failed (tried again in ${options.pollMs} ms): ${error}`)
       )
@@ -261,7 +298,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         if (again && !stopped) {
           again = false;
           run();
-        } else schedule(options.pollMs);
+        } else {
+          const untilDue = nextDueAt === null ? options.pollMs : nextDueAt - Date.now();
+          schedule(Math.min(options.pollMs, untilDue));
+        }
       });
   }
 
@@ -271,8 +311,14 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       run();
       await running;
     },
-    wake() {
-      if (!stopped) run();
+    wake(event) {
+      if (stopped) return;
+      if (event) {
+        const fresh = known !== null && Date.now() - known.at < SUBSCRIPTIONS_FRESH_MS;
+        if (!isFinal(event.task.status) && fresh && !known!.anyAll) return;
+      } else known = null;
+      needsFollow = true;
+      run();
     },
     async stop() {
       stopped = true;
