@@ -2,7 +2,7 @@
  * `deno task bench`: runs the benchmarks and writes `BENCHMARKS.md` with the
  * machine and the date. Timings on a shared 2-core machine are noisy:
  * compare the ratios measured in one run.
- * `--only=accuracy,delay,uploads,fanout,commands,abuse,compression,compare,outages`
+ * `--only=accuracy,delay,webhooks,uploads,fanout,commands,abuse,compression,compare,outages`
  * reruns those sections and keeps the others from the previous report;
  * `--quick` makes the runs smaller.
  *
@@ -18,6 +18,7 @@ import { measureRedisCommands } from "./redis_commands.ts";
 import { measureUploads } from "./uploads.ts";
 import { measureOutages, outageTables } from "./outages.ts";
 import { fixed, machineDescription, median, percentile } from "./stats.ts";
+import { measureWebhookDelay } from "./webhook_delay.ts";
 import { GZIP_SETTINGS, IDLE_MS } from "../src/api/sse_gzip.ts";
 
 const quick = Deno.args.includes("--quick");
@@ -87,6 +88,26 @@ await section("delay", "## Event delay: a worker's report to a client's receipt"
       `| ${label} | ${r.events} | ${fixed(r.p50, 2)} | ${fixed(r.p99, 2)} | ${
         fixed(r.max, 2)
       } | ${target} |`,
+    );
+  }
+});
+
+await section("webhooks", "## Webhook delivery: a worker's report to the receiver", async () => {
+  out(
+    "From the worker's report call to a subscriber's receipt of the signed POST (events: all), the",
+  );
+  out(
+    "API instance's dispatcher sending it on the event it heard; Redis mode through the REST gateway.",
+  );
+  out();
+  out("| mode | events | p50 ms | p99 ms | max ms | target |");
+  out("| --- | ---: | ---: | ---: | ---: | --- |");
+  for (const [mode, label] of [["sqlite", "embedded, SQLite"], ["redis", "Redis"]] as const) {
+    const r = await measureWebhookDelay(mode, quick ? 50 : 200);
+    out(
+      `| ${label} | ${r.events} | ${fixed(r.p50, 1)} | ${fixed(r.p99, 1)} | ${
+        fixed(r.max, 1)
+      } | none set (Standard Webhooks: the first attempt at once) |`,
     );
   }
 });

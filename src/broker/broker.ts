@@ -18,6 +18,7 @@
 import { HOUR_MS, type ReadingSeries } from "../domain/series.ts";
 import { meterKey, type MeterRef, type MeterType } from "../domain/meter.ts";
 import type { Task, TaskEvent, TaskStatus, TrainingJob } from "../domain/task.ts";
+import type { WebhookStore } from "./webhook_store.ts";
 
 /** Outcome of creating a task. */
 export type CreateTaskResult =
@@ -232,6 +233,8 @@ export interface Broker {
   readonly kind: "memory" | "sqlite" | "redis";
   /** Where the data lives, for health reports: the database file, Redis's URL, or null in memory. */
   readonly location: string | null;
+  /** Webhook subscriptions and pending deliveries, kept with everything else (`webhook_store.ts`). */
+  readonly webhooks: WebhookStore;
 
   /** Checks the broker answers; throws when it does not. */
   ping(): Promise<void>;

@@ -28,6 +28,7 @@ import {
 } from "./broker.ts";
 import { compareEventIds, createEventIdGenerator, eventIdMs } from "./event_id.ts";
 import { callEach } from "./listeners.ts";
+import { createMemoryWebhookStore } from "./memory_webhook_store.ts";
 import type { ReadingSeries } from "../domain/series.ts";
 import { isFinal, type Task, type TaskEvent } from "../domain/task.ts";
 import { meterKey, type MeterRef } from "../domain/meter.ts";
@@ -127,6 +128,7 @@ export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
   return {
     kind: "memory",
     location: null,
+    webhooks: createMemoryWebhookStore(now),
 
     ping(): Promise<void> {
       return Promise.resolve();

@@ -54,6 +54,7 @@ import {
   type Unsubscribe,
 } from "./broker.ts";
 import { createLiveSubscription, type LiveSubscription } from "./live_subscription.ts";
+import { createRedisWebhookStore } from "./redis_webhook_store.ts";
 import type { ReadingSeries } from "../domain/series.ts";
 import { isFinal, type Task, type TaskEvent, type TaskStatus } from "../domain/task.ts";
 import { meterKey, type MeterRef } from "../domain/meter.ts";
@@ -291,6 +292,7 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
   return {
     kind: "redis",
     location: options.url,
+    webhooks: createRedisWebhookStore(redis, prefix),
 
     async ping() {
       await redis.ping();

@@ -63,10 +63,12 @@ import type { ReadingSeries } from "../domain/series.ts";
 import { isFinal, type Task, type TaskEvent, type TaskStatus } from "../domain/task.ts";
 import { meterKey, type MeterRef } from "../domain/meter.ts";
 import { callEach } from "./listeners.ts";
+import { createSqliteWebhookStore } from "./sqlite_webhook_store.ts";
 import { openDatabaseFile, transaction } from "./sqlite_file.ts";
 import { logger } from "../logging/logging.ts";
 
 const log = logger("broker", "sqlite");
+import type { WebhookStore } from "./webhook_store.ts";
 
 export { StoreOpenError } from "./sqlite_file.ts";
 
@@ -162,6 +164,7 @@ export function openSqliteBroker(options: SqliteBrokerOptions): Broker {
     schemaVersion: SCHEMA_VERSION,
     schema: SCHEMA,
   });
+  let webhooks: WebhookStore;
   try {
     transaction(db, () => {
       // This process holds the file alone, so every lease in it belongs to
@@ -169,6 +172,7 @@ export function openSqliteBroker(options: SqliteBrokerOptions): Broker {
       db.exec("UPDATE jobs SET renewed_at = NULL WHERE consumer IS NOT NULL");
     });
     purgeExpired(db, now());
+    webhooks = createSqliteWebhookStore(db, now);
   } catch (error) {
     db.close();
     throw error;
@@ -365,6 +369,7 @@ export function openSqliteBroker(options: SqliteBrokerOptions): Broker {
   return {
     kind: "sqlite",
     location: path,
+    webhooks,
 
     ping() {
       return call(() => void sql.ping.get());

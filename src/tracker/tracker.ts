@@ -57,8 +57,17 @@ export type CancelOutcome =
 /** Owns every change to every task. */
 export interface TaskTracker {
   /** Creates a `PENDING` task and queues its job, unless the meter is busy. */
-  /** Creates a task and queues its job; `requestedBy` names who asked, when known. */
-  create(meter: MeterRef, options: TrainingOptions, requestedBy?: string): Promise<CreateOutcome>;
+  /**
+   * Creates a task and queues its job; `requestedBy` names who asked, when
+   * known; `taskId` is its id when chosen beforehand (a notify target stored
+   * under it first).
+   */
+  create(
+    meter: MeterRef,
+    options: TrainingOptions,
+    requestedBy?: string,
+    taskId?: string,
+  ): Promise<CreateOutcome>;
   /** The task's current state and event id, or null if unknown. */
   get(taskId: string): Promise<TaskEvent | null>;
   /**
@@ -165,10 +174,10 @@ export function createTracker(
   }
 
   return {
-    async create(meter, options, requestedBy) {
+    async create(meter, options, requestedBy, taskId = crypto.randomUUID()) {
       const at = now().toISOString();
       const task: Task = {
-        task_id: crypto.randomUUID(),
+        task_id: taskId,
         status: "PENDING",
         progress: 0,
         message: DEFAULT_MESSAGES.PENDING,
