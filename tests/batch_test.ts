@@ -10,8 +10,10 @@
  */
 import assert from "node:assert/strict";
 import type { Task } from "../src/domain/task.ts";
-import { startTestService, type TestService } from "./harness.ts";
+import { type BrokerKind, startTestService, type TestService } from "./harness.ts";
+import { needsRedis } from "./redis_server.ts";
 import { openStream } from "./sse_client.ts";
+import { groupSchema, startedBatchSchema } from "../src/api/openapi_batch.ts";
 
 const FIXTURE = new URL("./fixtures/meters/electricity_ucam_b0_2018.csv", import.meta.url);
 const FAST = { epochs: 1, batch_size: 256 };
@@ -52,8 +54,16 @@ async function group(service: TestService, groupId: string) {
   return await response.json();
 }
 
-Deno.test("a batch of 20 meters ends with 20 SUCCESS events and a summary of 20 succeeded", async () => {
-  const service = await startTestService({ TRAINING_CONCURRENCY: "2" });
+for (const kind of ["sqlite", "redis"] as BrokerKind[]) {
+  Deno.test({
+    name: `${kind}: a batch of 20 meters ends with 20 SUCCESS events and a summary of 20 succeeded`,
+    ...(kind === "redis" ? needsRedis() : {}),
+    fn: () => batchOfTwenty(kind),
+  });
+}
+
+async function batchOfTwenty(kind: BrokerKind) {
+  const service = await startTestService({ TRAINING_CONCURRENCY: "2" }, kind);
   try {
     const ids = await uploadFleet(service, 20);
     const { response, json } = await postBatch(service, {
@@ -61,6 +71,7 @@ Deno.test("a batch of 20 meters ends with 20 SUCCESS events and a summary of 20 
       ...FAST,
     });
     assert.equal(response.status, 202, JSON.stringify(json));
+    startedBatchSchema.parse(json); // as documented
     assert.equal(response.headers.get("Location"), `/trainmodel/groups/${json.group_id}`);
     assert.deepEqual(json.tasks.map((t: Task) => t.meter_id), ids);
     assert.deepEqual(json.skipped, []);
@@ -76,6 +87,7 @@ Deno.test("a batch of 20 meters ends with 20 SUCCESS events and a summary of 20 
     }
     assert.equal(successes.size, 20);
     const summary = await group(service, json.group_id);
+    groupSchema.parse(summary); // as documented
     assert.deepEqual(
       [summary.total, summary.succeeded, summary.queued, summary.running, summary.failed],
       [20, 20, 0, 0, 0],
@@ -88,7 +100,7 @@ Deno.test("a batch of 20 meters ends with 20 SUCCESS events and a summary of 20 
   } finally {
     await service.close();
   }
-});
+}
 
 Deno.test("a meter with an active task, or without readings, is skipped and reported", async () => {
   const service = await startTestService({ TRAINING_CONCURRENCY: "1" });

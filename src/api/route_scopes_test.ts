@@ -9,3 +9,9 @@ Deno.test("deleting readings needs train; deleting a meter needs admin; reading 
   assert.equal(scopeFor("GET", "/meters/electricity/b0"), "read");
   assert.equal(scopeFor("GET", "/forecast/electricity/b0"), "read");
 });
+
+Deno.test("starting a batch needs train; reading a group needs read", () => {
+  assert.equal(scopeFor("POST", "/trainmodel/batch"), "train");
+  assert.equal(scopeFor("POST", "/trainmodel/batch/"), "train");
+  assert.equal(scopeFor("GET", "/trainmodel/groups/3f1c0a57-7a57-4c1a-9d1e-0123456789ab"), "read");
+});
