@@ -80,3 +80,31 @@ Deno.test("a restricted caller's batch skips other meters; its stream token open
     await service.close();
   }
 });
+
+Deno.test("a batch past the caller's MAX_QUEUED_TASKS_PER_PRINCIPAL is refused whole, naming the room", async () => {
+  const service = await startTestService({ API_KEYS, MAX_QUEUED_TASKS_PER_PRINCIPAL: "1" });
+  try {
+    const response = await fetch(`${service.url}/trainmodel/batch`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${admin.key}`, "Content-Type": "application/json" },
+      body: JSON.stringify({
+        meters: [
+          { meter_id: "meter_test_001", meter_type: "electricity" },
+          { meter_id: "meter_test_002", meter_type: "electricity" },
+        ],
+      }),
+    });
+    const json = await response.json();
+    assert.equal(response.status, 429, JSON.stringify(json));
+    assert.equal(json.error.code, "too_many_queued_tasks");
+    assert.deepEqual([json.error.details.room, json.error.details.requested], [1, 2]);
+    assert.match(json.error.message, /room for 1 more, not the 2 of this batch/);
+    assert.ok(response.headers.get("Retry-After"));
+    const tasks = await (await fetch(`${service.url}/trainmodel/tasks`, {
+      headers: { Authorization: `Bearer ${admin.key}` },
+    })).json();
+    assert.deepEqual(tasks.tasks, [], "nothing was queued");
+  } finally {
+    await service.close();
+  }
+});
