@@ -2,7 +2,7 @@
  * `deno task bench`: runs the benchmarks and writes `BENCHMARKS.md` with the
  * machine and the date. Timings on a shared 2-core machine are noisy:
  * compare the ratios measured in one run.
- * `--only=accuracy,delay,webhooks,uploads,fanout,commands,abuse,compression,compare,outages`
+ * `--only=accuracy,delay,webhooks,uploads,fanout,commands,abuse,compression,compare,outages,fleet`
  * reruns those sections and keeps the others from the previous report;
  * `--quick` makes the runs smaller.
  *
@@ -17,6 +17,7 @@ import { FANOUT_SERVERS, measureFanout } from "./fanout.ts";
 import { measureRedisCommands } from "./redis_commands.ts";
 import { measureUploads } from "./uploads.ts";
 import { measureOutages, outageTables } from "./outages.ts";
+import { measureFleet } from "./fleet.ts";
 import { fixed, machineDescription, median, percentile } from "./stats.ts";
 import { measureWebhookDelay } from "./webhook_delay.ts";
 import { GZIP_SETTINGS, IDLE_MS } from "../src/api/sse_gzip.ts";
@@ -471,6 +472,50 @@ await section("outages", "## Forecasts from incomplete readings, and a week ahea
     } (target at most 1.3: ${
       Math.max(ratio24, ratio72) <= 1.3 ? "met" : "missed"
     } on the median; ${within} of ${rows.length} meters within it at 72 h). Refused forecasts: ${refused} (target 0).`,
+  );
+});
+
+await section("fleet", "## Training a fleet: 100 meter-years in one batch", async () => {
+  out(
+    "The `bench/data` meter-years (5 electricity 2018, 3 gas 2019), each stored again under other ids, started",
+  );
+  out(
+    "with one `POST /trainmodel/batch` (default options) on the embedded service (SQLite) with",
+  );
+  out(
+    "`TRAINING_CONCURRENCY` at the number of cores. Wall time: from the request to the group's last task",
+  );
+  out(
+    "ending. One meter: each distinct meter-year trained alone on the same service, request to final event,",
+  );
+  out(
+    "before and after the fleet (mean of both). Target: wall time within 1.25× of one meter × meters ÷ cores.",
+  );
+  out(
+    "The machine is shared with other work: its load average (1 minute) is given at the start, before the",
+  );
+  out("fleet and after it.");
+  out();
+  const r = await measureFleet(quick ? 10 : 100);
+  const ratio = r.wallSeconds / r.idealSeconds;
+  out(
+    "| meters | cores | one meter, s (before / after) | ideal: one × meters ÷ cores, s | wall, s | wall ÷ ideal | succeeded | load average | target |",
+  );
+  out("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |");
+  out(
+    `| ${r.meters} | ${r.cores} | ${fixed(r.oneMeterSeconds, 2)} (${fixed(r.oneMeterBefore, 2)} / ${
+      fixed(r.oneMeterAfter, 2)
+    }) | ${fixed(r.idealSeconds, 1)} | ${fixed(r.wallSeconds, 1)} | ${
+      fixed(ratio, 2)
+    } | ${r.succeeded}${r.failed ? ` (${r.failed} failed)` : ""} | ${
+      r.load.map((l) => fixed(l, 1)).join(" / ")
+    } | ≤ 1.25: ${ratio <= 1.25 ? "met" : "missed"} |`,
+  );
+  out();
+  out(
+    `Each fleet task's own training time (its \`training_time_seconds\`) averaged ${
+      fixed(r.fleetTrainingSeconds, 2)
+    } s, with ${r.cores} training at once.`,
   );
 });
 
