@@ -171,7 +171,7 @@ export function outageTables(results: OutageAccuracy[]): string[] {
   for (const r of results) {
     lines.push(`| ${r.meter} (${r.type}) | ${r.byDay.map(pct).join(" | ")} |`);
     lines.push(
-      `| — expected at training | ${r.expectedByDay.map(pct).join(" | ")} |`,
+      `| ${r.meter}, expected at training | ${r.expectedByDay.map(pct).join(" | ")} |`,
     );
   }
   lines.push(
