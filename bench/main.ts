@@ -320,14 +320,19 @@ await section("accuracy", "## Forecast accuracy on real meters", async () => {
   out(
     "the persistence ensemble's. Ratio at 13:00: the same, for forecasts issued at 13:00 each day (the",
   );
-  out("morning's readings uploaded first). CV(RMSE) and NMBE in %, MAE in kWh.");
+  out(
+    "morning's readings uploaded first). CV(RMSE) and NMBE in %, MAE in kWh. Within 10–90%: the share",
+  );
+  out(
+    "of actual hours inside the forecast's prediction interval `[low, high]` (calibrated on the holdout; 80% is the aim).",
+  );
   out();
   const rows = await measureAccuracy();
   const pct = (v: number) => fixed(v * 100, 1);
   out(
-    "| meter | days | model CV(RMSE) / NMBE / MAE | ridge | persistence ens. | previous day | previous week | ratio | ratio at 13:00 | serves | training s | readings/s |",
+    "| meter | days | model CV(RMSE) / NMBE / MAE | ridge | persistence ens. | previous day | previous week | ratio | ratio at 13:00 | within 10–90% | serves | training s | readings/s |",
   );
-  out("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |");
+  out("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |");
   for (const r of rows) {
     out(
       `| ${r.type} ${r.meter} | ${r.days} | ${pct(r.model.cv_rmse)} / ${pct(r.model.nmbe)} / ${
@@ -336,9 +341,9 @@ await section("accuracy", "## Forecast accuracy on real meters", async () => {
         pct(r.previous_day.cv_rmse)
       } | ${pct(r.previous_week.cv_rmse)} | ${
         fixed(r.model.cv_rmse / r.persistence_ensemble.cv_rmse, 2)
-      } | ${fixed(r.afternoonRatio, 2)} | ${r.served} | ${fixed(r.trainingSeconds, 2)} | ${
-        fixed(r.readingsPerSecond, 0)
-      } |`,
+      } | ${fixed(r.afternoonRatio, 2)} | ${pct(r.covered / r.coverageHours)} | ${r.served} | ${
+        fixed(r.trainingSeconds, 2)
+      } | ${fixed(r.readingsPerSecond, 0)} |`,
     );
   }
   out();
@@ -359,6 +364,19 @@ await section("accuracy", "## Forecast accuracy on real meters", async () => {
       }); inside ASHRAE Guideline 14: ${g14} of ${of.length}.`,
     );
   }
+  const coverage = rows.reduce((n, r) => n + r.covered, 0) /
+    rows.reduce((n, r) => n + r.coverageHours, 0);
+  const inRange = rows.filter((r) => {
+    const c = r.covered / r.coverageHours;
+    return c >= 0.75 && c <= 0.9;
+  }).length;
+  out(
+    `- Prediction intervals (10–90%): ${
+      pct(coverage)
+    }% of all day-ahead hours within them (target 75–90%: ${
+      coverage >= 0.75 && coverage <= 0.9 ? "met" : "missed"
+    }); ${inRange} of ${rows.length} meters within the target on their own.`,
+  );
   const slowest = Math.max(...rows.map((r) => r.trainingSeconds));
   out(
     `- Training one meter-year: at most ${fixed(slowest, 2)} s (target under 5 s: ${
@@ -472,6 +490,18 @@ await section("outages", "## Forecasts from incomplete readings, and a week ahea
     } (target at most 1.3: ${
       Math.max(ratio24, ratio72) <= 1.3 ? "met" : "missed"
     } on the median; ${within} of ${rows.length} meters within it at 72 h). Refused forecasts: ${refused} (target 0).`,
+  );
+  const covered = rows.reduce((n, r) => n + r.covered, 0) / rows.reduce((n, r) => n + r.scored, 0);
+  const inRange = rows.filter((r) => {
+    const c = r.covered / r.scored;
+    return c >= 0.75 && c <= 0.9;
+  }).length;
+  out(
+    `- Prediction intervals (10–90%) of the week-ahead forecasts: ${
+      fixed(100 * covered, 1)
+    }% of all hours within them (target 75–90%: ${
+      covered >= 0.75 && covered <= 0.9 ? "met" : "missed"
+    }); ${inRange} of ${rows.length} meters within the target on their own.`,
   );
 });
 
