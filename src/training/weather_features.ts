@@ -250,6 +250,22 @@ export function weatherCorrection(
   return out;
 }
 
+/**
+ * The correction of each day a forecast rolls, where its hours have
+ * temperature: `degreesFor` gives the degree-hours on the grid being rolled
+ * (the same start), at least `length` hours of it.
+ */
+export function dayCorrection(
+  model: WeatherModel,
+  horizon: number,
+  degreesFor: (grid: HourlyGrid, length: number) => DegreeHours,
+): (grid: HourlyGrid, origin: number, issueHour: number) => Float64Array | null {
+  return (grid, origin, issueHour) => {
+    const inputs = weatherInputs(grid, degreesFor(grid, origin + horizon), origin, horizon);
+    return inputs ? weatherCorrection(model, inputs, issueHour, horizon) : null;
+  };
+}
+
 /** Mean squared residual of `samples` `[from, to)`, with or without `model`'s correction. */
 export function weatherLoss(
   samples: WeatherSamples,

@@ -6,18 +6,19 @@
  *
  * @module
  */
-import type { HourlyGrid, ReadingSeries } from "../domain/series.ts";
+import { HOUR_MS, type HourlyGrid, type ReadingSeries } from "../domain/series.ts";
+import type { DayCorrection } from "./rolling.ts";
 import type { Evaluation } from "./evaluation.ts";
 import type { SampleSet } from "./features.ts";
 import {
   balancePoints,
+  dayCorrection,
   type DegreeHours,
   degreeHours,
   fitWeather,
   temperatureCoverage,
   temperatureGrid,
   WEATHER_FEATURES,
-  weatherCorrection,
   weatherInputs,
   weatherLoss,
   type WeatherModel,
@@ -212,29 +213,6 @@ export function refitWeather(
   return fitWeather(samples, horizon, degrees.balance, validationShare);
 }
 
-/**
- * The network's standardised outputs for `origins` with the correction
- * added where the origin has temperature.
- */
-export function withWeather(
-  model: WeatherModel,
-  grid: HourlyGrid,
-  degrees: DegreeHours,
-  horizon: number,
-  origins: readonly number[],
-  hours: ArrayLike<number>,
-  outputs: ArrayLike<number>,
-): Float64Array {
-  const out = Float64Array.from(outputs);
-  origins.forEach((origin, i) => {
-    const inputs = weatherInputs(grid, degrees, origin, horizon);
-    if (!inputs) return;
-    const c = weatherCorrection(model, inputs, hours[i], horizon);
-    for (let k = 0; k < horizon; k++) out[i * horizon + k] += c[k];
-  });
-  return out;
-}
-
 /** What the weather stage of training needs. */
 export interface WeatherStageInput {
   grid: HourlyGrid;
@@ -246,16 +224,12 @@ export interface WeatherStageInput {
   /** The training samples (before the holdout), and the network's outputs for them. */
   set: SampleSet;
   setOutputs: ArrayLike<number>;
-  /** The holdout's forecasts: origins, issue hours and the network's outputs. */
-  evalOrigins: readonly number[];
-  evalHours: ArrayLike<number>;
-  evalOutputs: ArrayLike<number>;
 }
 
 /** The weather stage's results, as training goes on. */
 export interface WeatherStage {
-  /** The holdout outputs to judge the model by: with the correction when it is kept. */
-  evalOutputs: ArrayLike<number>;
+  /** The correction of forecasts rolled on the training grid (or its copies); null without weather. */
+  correct: DayCorrection | null;
   /** Records the holdout evaluations without and with weather in the report. */
   judged(without: Evaluation, withWeather: Evaluation): void;
   /** The correction refit on every sample (for the model served), or null when weather is not used. */
@@ -271,7 +245,7 @@ export function fitWeatherStage(input: WeatherStageInput): WeatherStage {
   const { grid, horizon, validationShare, set } = input;
   const plan = planWeather(grid, input.weather, input.trainEnd);
   const unchanged = (report: WeatherReport): WeatherStage => ({
-    evalOutputs: input.evalOutputs,
+    correct: null,
     judged: () => {},
     refit: () => null,
     report,
@@ -312,16 +286,18 @@ export function fitWeatherStage(input: WeatherStageInput): WeatherStage {
     ...base,
     validation: judged.validation,
   };
+  // Rolled forecasts work on copies of the grid's tail: the same hours, a later start.
+  const degreesFor = (g: HourlyGrid): DegreeHours => {
+    const offset = Math.round((g.start - grid.start) / HOUR_MS);
+    return {
+      balance: degrees.balance,
+      temps: degrees.temps.subarray(offset),
+      heat: degrees.heat.subarray(offset),
+      cool: degrees.cool.subarray(offset),
+    };
+  };
   return {
-    evalOutputs: withWeather(
-      judged.model,
-      grid,
-      degrees,
-      horizon,
-      input.evalOrigins,
-      input.evalHours,
-      input.evalOutputs,
-    ),
+    correct: dayCorrection(judged.model, horizon, degreesFor),
     judged(without, withIt) {
       report.holdout = {
         cv_rmse_without: round(without.model.cv_rmse, 4),
