@@ -186,6 +186,7 @@ Deno.test("a weather-linked gas model uses the site's temperature when the forec
       holdout: { cv_rmse_without: number; cv_rmse_with: number };
     };
     assert.equal(report.used, true, JSON.stringify(report));
+    assert.match(trained.message, /corrects for the temperature at site "bedford"/);
     assert.equal(report.site_id, "bedford");
     assert.ok(report.validation.with < report.validation.without, JSON.stringify(report));
     assert.ok(Number.isFinite(report.holdout.cv_rmse_with), JSON.stringify(report));
