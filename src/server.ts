@@ -1,7 +1,7 @@
 /**
  * Runs the service around a broker: the task tracker, the event hub, the
  * HTTP API and (in embedded mode, or when asked) a job runner in the same
- * process, with training in Web Workers.
+ * process, with training in Web Workers, and the webhook dispatcher.
  *
  * @module
  */
@@ -24,6 +24,7 @@ import { instrumentBroker } from "./broker/instrumented_broker.ts";
 import { requestLog } from "./api/request_log.ts";
 import { logger } from "./logging/logging.ts";
 import { taskChangeLog } from "./logging/task_log.ts";
+import { createDispatcher } from "./webhooks/dispatcher.ts";
 
 /** A running service. */
 export interface ServiceHandle {
@@ -98,12 +99,22 @@ export async function startService(
   // waits for the feed a few seconds at most; the watcher stays registered
   // and counts once the feed is live.
   const logTaskChange = taskChangeLog(logger("tasks"));
+  const webhookLog = logger("webhooks");
+  const dispatcher = createDispatcher({
+    broker,
+    ...config.webhooks,
+    onAttempt: (outcome) => metrics.webhookAttempt(outcome),
+    warn: (message) => webhookLog.warn(message),
+  });
   await withinMs(
     hub.watchAll({
       onEvent: (event) => {
         metrics.taskChanged(event.task);
         logTaskChange(event.task);
+        dispatcher.wake(event);
       },
+      // Events may have been missed: the dispatcher reads the log.
+      onResync: () => dispatcher.wake(),
     }).catch((error) => {
       logger("tasks").warn(
         `Task status metrics and log lines are off: the event feed failed ({error})`,
@@ -135,6 +146,8 @@ export async function startService(
     limits,
     metrics,
     metricsToken: config.metricsToken,
+    webhooks: config.webhooks,
+    wakeWebhooks: () => dispatcher.wake(),
     requestLog: requestLog((message, fields) => httpLog.info(message, fields)),
     info: { service: "wattcast", mode: options.mode },
     health: [
@@ -191,9 +204,13 @@ export async function startService(
   });
   // Only once listening: a process that cannot listen claims no job.
   await runner?.start();
+  dispatcher.start();
   options.onListen?.(server.url, [
     ...await authNotes(auth, config, keySource),
     `metrics at /metrics${config.metricsToken ? " (with METRICS_TOKEN)" : ""}`,
+    `webhooks${
+      config.webhooks.secret ? "" : " (per-task notify: slack format only, no WEBHOOK_SECRET)"
+    }${config.webhooks.allowPrivate ? " to private addresses too" : ""}`,
   ]);
 
   return {
@@ -210,6 +227,7 @@ export async function startService(
       // Most of the grace period for requests in flight; the rest for the broker.
       await server.close(Math.max(100, config.shutdownGraceMs * 0.8));
       await runner?.stop();
+      await dispatcher.stop();
       await limits.close();
       forecaster.close();
       hub.close();

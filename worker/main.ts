@@ -3,7 +3,8 @@
  * queue, trains (`WORKER_CONCURRENCY` at once, each in a Web Worker) and
  * reports through the task tracker. On SIGTERM it stops taking jobs, gives
  * running ones `WORKER_SHUTDOWN_GRACE_SECONDS` to finish, and hands the rest
- * back so another worker restarts them at once.
+ * back so another worker restarts them at once. It also sends due webhook
+ * deliveries (`src/webhooks/dispatcher.ts`).
  *
  * @module
  */
@@ -16,6 +17,7 @@ import { instrumentBroker } from "../src/broker/instrumented_broker.ts";
 import { createWorkerMetrics } from "../src/metrics/worker_metrics.ts";
 import { serveWorkerMetrics } from "./metrics_server.ts";
 import { closeLogging, setUpLogging } from "../src/logging/logging.ts";
+import { createDispatcher } from "../src/webhooks/dispatcher.ts";
 
 const metrics = createWorkerMetrics();
 let config, connection;
@@ -61,6 +63,9 @@ const metricsServer = config.workerMetricsPort === null ? null : await serveWork
   { hostname: config.host, port: config.workerMetricsPort, token: config.metricsToken },
 );
 await runner.start();
+// Workers send due webhook deliveries too, so notifications go out while no API instance runs.
+const dispatcher = createDispatcher({ broker, ...config.webhooks });
+dispatcher.start();
 console.log(
   `Wattcast worker ${Deno.pid} running ${config.workerConcurrency} job(s) at once (${connection.description}${
     metricsServer ? `; metrics at ${metricsServer.url}/metrics` : ""
@@ -79,6 +84,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     );
     await runner.stop(config.workerShutdownGraceMs);
     await metricsServer?.close();
+    await dispatcher.stop();
     await broker.close();
     await closeLogging();
     Deno.exit(0);

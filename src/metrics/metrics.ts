@@ -37,6 +37,8 @@ export interface Metrics extends BrokerMetrics {
   taskChanged(task: Task): void;
   /** Counts a request refused by the limits. */
   refused(kind: string, reason: RefusalReason): void;
+  /** Counts a webhook delivery attempt by its outcome (`src/webhooks/dispatcher.ts`). */
+  webhookAttempt(outcome: string): void;
 }
 
 const DURATION_BUCKETS = [
@@ -187,9 +189,20 @@ export function createMetrics(): Metrics {
     registers,
   });
 
+  const webhookAttempts = new Counter({
+    name: "wattcast_webhook_deliveries_total",
+    help:
+      "Webhook delivery attempts made by this process, by outcome: delivered (2xx), retry (failed, tried again later), failed (failed, no attempt left), gone (410: stopped), refused (the URL resolved to a private address).",
+    labelNames: ["outcome"] as const,
+    registers,
+  });
+
   return {
     ...addBrokerMetrics(registry),
     registry,
+    webhookAttempt(outcome) {
+      webhookAttempts.inc({ outcome });
+    },
     render: () => registry.metrics(),
     request(method, route, status, seconds) {
       requests.inc({ method, route, status: String(status) });
