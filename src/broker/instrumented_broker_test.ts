@@ -22,5 +22,11 @@ Deno.test("an instrumented broker reports each call by operation, and the ones t
     ["listTasks", true],
   ]);
   assert.ok(calls.every(([, seconds]) => seconds >= 0));
+  assert.deepEqual(await broker.webhooks.listSubscriptions(), []);
+  assert.deepEqual(
+    calls.at(-1)?.slice(0, 1),
+    ["webhooks.listSubscriptions"],
+    "the webhook store's calls too",
+  );
   await broker.close();
 });

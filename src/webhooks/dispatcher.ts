@@ -43,6 +43,9 @@ import { targetProblem } from "./address_guard.ts";
 import { webhookRequest } from "./message.ts";
 import { retryDelayMs, type RetrySchedule } from "./schedule.ts";
 import { sendWebhook } from "./send.ts";
+import { logger } from "../logging/logging.ts";
+
+const log = logger("webhooks");
 
 /** How an attempt ended, as counted by the metrics. */
 export type AttemptOutcome = "delivered" | "retry" | "failed" | "gone" | "refused";
@@ -97,7 +100,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const store: WebhookStore = options.broker.webhooks;
   const consumer = `sender-${crypto.randomUUID()}`;
   const leaseMs = options.timeoutMs + 30_000;
-  const warn = options.warn ?? ((message) => console.warn(message));
+  const warn = options.warn ?? ((message) => log.warn("{warning}", { warning: message }));
   let timer: ReturnType<typeof setTimeout> | undefined;
   let running: Promise<void> | null = null;
   let again = false;
