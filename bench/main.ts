@@ -2,7 +2,7 @@
  * `deno task bench`: runs the benchmarks and writes `BENCHMARKS.md` with the
  * machine and the date. Timings on a shared 2-core machine are noisy:
  * compare the ratios measured in one run.
- * `--only=accuracy,delay,uploads,fanout,commands,abuse,compression,compare,outages,fleet`
+ * `--only=accuracy,delay,webhooks,uploads,fanout,commands,abuse,compression,compare,outages,fleet`
  * reruns those sections and keeps the others from the previous report;
  * `--quick` makes the runs smaller.
  *
@@ -19,6 +19,7 @@ import { measureUploads } from "./uploads.ts";
 import { measureOutages, outageTables } from "./outages.ts";
 import { measureFleet } from "./fleet.ts";
 import { fixed, machineDescription, median, percentile } from "./stats.ts";
+import { measureWebhookDelay } from "./webhook_delay.ts";
 import { GZIP_SETTINGS, IDLE_MS } from "../src/api/sse_gzip.ts";
 
 const quick = Deno.args.includes("--quick");
@@ -88,6 +89,26 @@ await section("delay", "## Event delay: a worker's report to a client's receipt"
       `| ${label} | ${r.events} | ${fixed(r.p50, 2)} | ${fixed(r.p99, 2)} | ${
         fixed(r.max, 2)
       } | ${target} |`,
+    );
+  }
+});
+
+await section("webhooks", "## Webhook delivery: a worker's report to the receiver", async () => {
+  out(
+    "From the worker's report call to a subscriber's receipt of the signed POST (events: all), the",
+  );
+  out(
+    "API instance's dispatcher sending it on the event it heard; Redis mode through the REST gateway.",
+  );
+  out();
+  out("| mode | events | p50 ms | p99 ms | max ms | target |");
+  out("| --- | ---: | ---: | ---: | ---: | --- |");
+  for (const [mode, label] of [["sqlite", "embedded, SQLite"], ["redis", "Redis"]] as const) {
+    const r = await measureWebhookDelay(mode, quick ? 50 : 200);
+    out(
+      `| ${label} | ${r.events} | ${fixed(r.p50, 1)} | ${fixed(r.p99, 1)} | ${
+        fixed(r.max, 1)
+      } | none set (Standard Webhooks: the first attempt at once) |`,
     );
   }
 });
@@ -299,14 +320,19 @@ await section("accuracy", "## Forecast accuracy on real meters", async () => {
   out(
     "the persistence ensemble's. Ratio at 13:00: the same, for forecasts issued at 13:00 each day (the",
   );
-  out("morning's readings uploaded first). CV(RMSE) and NMBE in %, MAE in kWh.");
+  out(
+    "morning's readings uploaded first). CV(RMSE) and NMBE in %, MAE in kWh. Within 10–90%: the share",
+  );
+  out(
+    "of actual hours inside the forecast's prediction interval `[low, high]` (calibrated on the holdout; 80% is the aim).",
+  );
   out();
   const rows = await measureAccuracy();
   const pct = (v: number) => fixed(v * 100, 1);
   out(
-    "| meter | days | model CV(RMSE) / NMBE / MAE | ridge | persistence ens. | previous day | previous week | ratio | ratio at 13:00 | serves | training s | readings/s |",
+    "| meter | days | model CV(RMSE) / NMBE / MAE | ridge | persistence ens. | previous day | previous week | ratio | ratio at 13:00 | within 10–90% | serves | training s | readings/s |",
   );
-  out("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |");
+  out("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |");
   for (const r of rows) {
     out(
       `| ${r.type} ${r.meter} | ${r.days} | ${pct(r.model.cv_rmse)} / ${pct(r.model.nmbe)} / ${
@@ -315,9 +341,9 @@ await section("accuracy", "## Forecast accuracy on real meters", async () => {
         pct(r.previous_day.cv_rmse)
       } | ${pct(r.previous_week.cv_rmse)} | ${
         fixed(r.model.cv_rmse / r.persistence_ensemble.cv_rmse, 2)
-      } | ${fixed(r.afternoonRatio, 2)} | ${r.served} | ${fixed(r.trainingSeconds, 2)} | ${
-        fixed(r.readingsPerSecond, 0)
-      } |`,
+      } | ${fixed(r.afternoonRatio, 2)} | ${pct(r.covered / r.coverageHours)} | ${r.served} | ${
+        fixed(r.trainingSeconds, 2)
+      } | ${fixed(r.readingsPerSecond, 0)} |`,
     );
   }
   out();
@@ -338,6 +364,19 @@ await section("accuracy", "## Forecast accuracy on real meters", async () => {
       }); inside ASHRAE Guideline 14: ${g14} of ${of.length}.`,
     );
   }
+  const coverage = rows.reduce((n, r) => n + r.covered, 0) /
+    rows.reduce((n, r) => n + r.coverageHours, 0);
+  const inRange = rows.filter((r) => {
+    const c = r.covered / r.coverageHours;
+    return c >= 0.75 && c <= 0.9;
+  }).length;
+  out(
+    `- Prediction intervals (10–90%): ${
+      pct(coverage)
+    }% of all day-ahead hours within them (target 75–90%: ${
+      coverage >= 0.75 && coverage <= 0.9 ? "met" : "missed"
+    }); ${inRange} of ${rows.length} meters within the target on their own.`,
+  );
   const slowest = Math.max(...rows.map((r) => r.trainingSeconds));
   out(
     `- Training one meter-year: at most ${fixed(slowest, 2)} s (target under 5 s: ${
@@ -451,6 +490,18 @@ await section("outages", "## Forecasts from incomplete readings, and a week ahea
     } (target at most 1.3: ${
       Math.max(ratio24, ratio72) <= 1.3 ? "met" : "missed"
     } on the median; ${within} of ${rows.length} meters within it at 72 h). Refused forecasts: ${refused} (target 0).`,
+  );
+  const covered = rows.reduce((n, r) => n + r.covered, 0) / rows.reduce((n, r) => n + r.scored, 0);
+  const inRange = rows.filter((r) => {
+    const c = r.covered / r.scored;
+    return c >= 0.75 && c <= 0.9;
+  }).length;
+  out(
+    `- Prediction intervals (10–90%) of the week-ahead forecasts: ${
+      fixed(100 * covered, 1)
+    }% of all hours within them (target 75–90%: ${
+      covered >= 0.75 && covered <= 0.9 ? "met" : "missed"
+    }); ${inRange} of ${rows.length} meters within the target on their own.`,
   );
 });
 

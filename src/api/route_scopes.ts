@@ -46,6 +46,10 @@ const TABLE: [method: string, path: RegExp, scope: Scope][] = [
   ["DELETE", READINGS_PATH, "train"],
   ["DELETE", /^\/meters\/[^/]+\/[^/]+\/?$/, "admin"],
   ["POST", /^\/auth\/stream-token\/?$/, "read"],
+  // Subscriptions hold signing keys and send the service's events outside: admin only, reads too.
+  ["GET", /^\/webhooks(\/.*)?$/, "admin"],
+  ["POST", /^\/webhooks(\/.*)?$/, "admin"],
+  ["DELETE", /^\/webhooks(\/.*)?$/, "admin"],
 ];
 
 /** The scope a request needs. */

@@ -286,6 +286,49 @@ export function brokerConformance(
     assert.equal(await broker.claimJob("w3", 200), null);
   });
 
+  test("stats count tasks by status and the queue's jobs and oldest job", async (broker) => {
+    assert.deepEqual(await broker.stats(), {
+      tasks: {},
+      queuedJobs: 0,
+      deliveredJobs: 0,
+      oldestJobMs: null,
+    });
+    const before = Date.now();
+    const first = await create(broker);
+    await sleep(20);
+    const second = await create(broker);
+    const third = await create(broker);
+    await advance(broker, second, { status: "FETCHING_DATA", progress: 5 });
+    await advance(broker, third, { status: "CANCELLED" });
+    const stats = await broker.stats();
+    assert.deepEqual(stats.tasks, { PENDING: 1, FETCHING_DATA: 1, CANCELLED: 1 });
+    assert.equal(stats.queuedJobs, 3);
+    assert.equal(stats.deliveredJobs, 0);
+    assert.ok(stats.oldestJobMs !== null, "the oldest job's time is known");
+    assert.ok(
+      stats.oldestJobMs >= before - 5 && stats.oldestJobMs <= Date.parse(second.task.created_at),
+      `the oldest job is the first task's (${stats.oldestJobMs}, queued from ${before})`,
+    );
+
+    const claimed = await broker.claimJob("w1", 60_000);
+    assert.equal(claimed?.job.task_id, first.task.task_id);
+    const during = await broker.stats();
+    assert.equal(during.queuedJobs, 3);
+    assert.equal(during.deliveredJobs, 1);
+    await broker.ackJob(claimed!);
+    const after = await broker.stats();
+    assert.equal(after.queuedJobs, 2);
+    assert.equal(after.deliveredJobs, 0);
+    assert.ok(after.oldestJobMs! > stats.oldestJobMs, "the oldest job is now the second");
+
+    await sleep(1300);
+    assert.deepEqual(
+      (await broker.stats()).tasks,
+      { PENDING: 1, FETCHING_DATA: 1 },
+      "an expired task is not counted",
+    );
+  }, 1);
+
   /** Creates a group of new tasks, one per meter id. */
   function groupOf(meterIds: string[]): { group: TaskGroup; tasks: Task[] } {
     const group = {
@@ -296,6 +339,22 @@ export function brokerConformance(
     const tasks = meterIds.map((meter_id) => sampleTask({ meter_id, group_id: group.group_id }));
     return { group, tasks };
   }
+
+  test("stats count a group's waiting jobs in the queue and its age", async (broker) => {
+    const before = Date.now();
+    const { group, tasks } = groupOf(["s_a", "s_b", "s_c"]);
+    await broker.createTaskGroup(group, tasks.map((task) => ({ task, job: jobOf(task) })));
+    const stats = await broker.stats();
+    assert.equal(stats.queuedJobs, 3, "every job of the group is queued");
+    assert.ok(stats.oldestJobMs !== null && stats.oldestJobMs >= before - 1000);
+    const claimed = await broker.claimJob("w1", 60_000);
+    assert.ok(claimed, "a group's job is claimed");
+    const during = await broker.stats();
+    assert.equal(during.queuedJobs, 3, "the claimed job is still queued until acknowledged");
+    assert.equal(during.deliveredJobs, 1);
+    await broker.ackJob(claimed);
+    assert.equal((await broker.stats()).queuedJobs, 2);
+  });
 
   test("a group's tasks are created in one step, a busy meter skipped, the group kept", async (broker) => {
     const busy = await create(broker, { meter_id: "busy_meter" });

@@ -7,6 +7,7 @@
  */
 import {
   type Broker,
+  type BrokerStats,
   type CommitResult,
   type CreateGroupResult,
   type CreateTaskResult,
@@ -26,8 +27,9 @@ import {
   taskPage,
   type Unsubscribe,
 } from "./broker.ts";
-import { compareEventIds, createEventIdGenerator } from "./event_id.ts";
+import { compareEventIds, createEventIdGenerator, eventIdMs } from "./event_id.ts";
 import { callEach } from "./listeners.ts";
+import { createMemoryWebhookStore } from "./memory_webhook_store.ts";
 import type { ReadingSeries } from "../domain/series.ts";
 import { isFinal, type Task, type TaskEvent } from "../domain/task.ts";
 import { meterKey, type MeterRef } from "../domain/meter.ts";
@@ -152,6 +154,7 @@ export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
   return {
     kind: "memory",
     location: null,
+    webhooks: createMemoryWebhookStore(now),
 
     ping(): Promise<void> {
       return Promise.resolve();
@@ -402,6 +405,22 @@ export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
 
     modelTrainedAt(meter) {
       return Promise.resolve(models.get(meterKey(meter))?.trainedAt ?? null);
+    },
+
+    stats() {
+      const counts: BrokerStats["tasks"] = {};
+      for (const id of tasks.keys()) {
+        const status = live(id)?.events.at(-1)?.task.status;
+        if (status) counts[status] = (counts[status] ?? 0) + 1;
+      }
+      const waiting = [...pending, ...[...lanes.values()].flat()];
+      const ids = [...waiting.map((d) => d.id), ...leases.keys()].map(eventIdMs);
+      return Promise.resolve({
+        tasks: counts,
+        queuedJobs: waiting.length + leases.size,
+        deliveredJobs: leases.size,
+        oldestJobMs: ids.length ? ids.reduce((a, b) => Math.min(a, b)) : null,
+      });
     },
 
     close() {

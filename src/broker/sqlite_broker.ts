@@ -43,6 +43,7 @@ import type { DatabaseSync, SQLOutputValue, StatementSync } from "node:sqlite";
 import { resolve } from "node:path";
 import {
   type Broker,
+  type BrokerStats,
   checkMeterCursor,
   type CommitResult,
   type CreateGroupResult,
@@ -64,13 +65,18 @@ import {
   taskPage,
   type Unsubscribe,
 } from "./broker.ts";
-import { compareEventIds, createEventIdGenerator } from "./event_id.ts";
+import { compareEventIds, createEventIdGenerator, eventIdMs } from "./event_id.ts";
 import type { ReadingSeries } from "../domain/series.ts";
-import { isFinal, type Task, type TaskEvent } from "../domain/task.ts";
+import { isFinal, type Task, type TaskEvent, type TaskStatus } from "../domain/task.ts";
 import { meterKey, type MeterRef } from "../domain/meter.ts";
 import { GROUP_TTL_SECONDS } from "../domain/task_group.ts";
 import { callEach } from "./listeners.ts";
+import { createSqliteWebhookStore } from "./sqlite_webhook_store.ts";
 import { openDatabaseFile, transaction } from "./sqlite_file.ts";
+import { logger } from "../logging/logging.ts";
+
+const log = logger("broker", "sqlite");
+import type { WebhookStore } from "./webhook_store.ts";
 
 export { StoreOpenError } from "./sqlite_file.ts";
 
@@ -175,6 +181,7 @@ export function openSqliteBroker(options: SqliteBrokerOptions): Broker {
     schemaVersion: SCHEMA_VERSION,
     schema: SCHEMA,
   });
+  let webhooks: WebhookStore;
   try {
     transaction(db, () => {
       // This process holds the file alone, so every lease in it belongs to
@@ -182,6 +189,7 @@ export function openSqliteBroker(options: SqliteBrokerOptions): Broker {
       db.exec("UPDATE jobs SET renewed_at = NULL WHERE consumer IS NOT NULL");
     });
     purgeExpired(db, now());
+    webhooks = createSqliteWebhookStore(db, now);
   } catch (error) {
     db.close();
     throw error;
@@ -274,6 +282,14 @@ export function openSqliteBroker(options: SqliteBrokerOptions): Broker {
       "UPDATE jobs SET renewed_at = NULL WHERE id = ? AND consumer = ? AND attempt = ?",
     ),
     ackJob: db.prepare("DELETE FROM jobs WHERE id = ? AND consumer IS NOT NULL"),
+    taskCounts: db.prepare(
+      `SELECT json_extract(task, '$.status') AS status, count(*) AS n FROM tasks
+       WHERE expires_at IS NULL OR expires_at > ? GROUP BY status`,
+    ),
+    jobCounts: db.prepare(
+      `SELECT count(*) AS jobs, count(consumer) AS delivered,
+       (SELECT id FROM jobs ORDER BY seq LIMIT 1) AS oldest FROM jobs`,
+    ),
     // Newest first; ?1 now, ?2/?3 the cursor's creation time and id (NULL: from the top).
     listTasks: db.prepare(
       `SELECT task FROM tasks
@@ -321,7 +337,7 @@ export function openSqliteBroker(options: SqliteBrokerOptions): Broker {
       purgeExpired(db, now());
       sql.dropEmptyLanes.run();
     } catch (error) {
-      console.error(`Could not delete expired tasks from ${path}:`, error);
+      log.error(`Could not delete expired tasks from ${path}: {error}`, { error });
     }
   }, PURGE_INTERVAL_MS);
   Deno.unrefTimer(purgeTimer);
@@ -408,6 +424,7 @@ export function openSqliteBroker(options: SqliteBrokerOptions): Broker {
   return {
     kind: "sqlite",
     location: path,
+    webhooks,
 
     ping() {
       return call(() => void sql.ping.get());
@@ -702,6 +719,22 @@ export function openSqliteBroker(options: SqliteBrokerOptions): Broker {
 
     modelTrainedAt(meter) {
       return call(() => (sql.modelTrainedAt.get(meterKey(meter))?.trained_at as string) ?? null);
+    },
+
+    stats() {
+      return call(() => {
+        const tasks: BrokerStats["tasks"] = {};
+        for (const row of sql.taskCounts.all(now())) {
+          tasks[row.status as TaskStatus] = Number(row.n);
+        }
+        const jobs = sql.jobCounts.get()!;
+        return {
+          tasks,
+          queuedJobs: Number(jobs.jobs),
+          deliveredJobs: Number(jobs.delivered),
+          oldestJobMs: typeof jobs.oldest === "string" ? eventIdMs(jobs.oldest) : null,
+        };
+      });
     },
 
     close() {

@@ -65,8 +65,17 @@ export type CancelOutcome =
 /** Owns every change to every task. */
 export interface TaskTracker {
   /** Creates a `PENDING` task and queues its job, unless the meter is busy. */
-  /** Creates a task and queues its job; `requestedBy` names who asked, when known. */
-  create(meter: MeterRef, options: TrainingOptions, requestedBy?: string): Promise<CreateOutcome>;
+  /**
+   * Creates a task and queues its job; `requestedBy` names who asked, when
+   * known; `taskId` is its id when chosen beforehand (a notify target stored
+   * under it first).
+   */
+  create(
+    meter: MeterRef,
+    options: TrainingOptions,
+    requestedBy?: string,
+    taskId?: string,
+  ): Promise<CreateOutcome>;
   /**
    * Creates one task per meter in a new group, in one step, and queues
    * their jobs; meters with an active task are skipped.
@@ -187,9 +196,10 @@ export function createTracker(
     at: string,
     requestedBy?: string,
     groupId?: string,
+    taskId: string = crypto.randomUUID(),
   ): Task {
     return {
-      task_id: crypto.randomUUID(),
+      task_id: taskId,
       status: "PENDING",
       progress: 0,
       message: DEFAULT_MESSAGES.PENDING,
@@ -218,8 +228,8 @@ export function createTracker(
   });
 
   return {
-    async create(meter, options, requestedBy) {
-      const task = newTask(meter, options, now().toISOString(), requestedBy);
+    async create(meter, options, requestedBy, taskId) {
+      const task = newTask(meter, options, now().toISOString(), requestedBy, undefined, taskId);
       const result = await broker.createTask(task, jobOf(task));
       if (!result.created) return result;
       remember(result.event);
