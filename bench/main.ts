@@ -2,7 +2,7 @@
  * `deno task bench`: runs the benchmarks and writes `BENCHMARKS.md` with the
  * machine and the date. Timings on a shared 2-core machine are noisy:
  * compare the ratios measured in one run.
- * `--only=accuracy,delay,uploads,fanout,commands,abuse,compression,compare,outages`
+ * `--only=accuracy,delay,webhooks,uploads,fanout,commands,abuse,compression,compare,outages,fleet`
  * reruns those sections and keeps the others from the previous report;
  * `--quick` makes the runs smaller.
  *
@@ -17,7 +17,9 @@ import { FANOUT_SERVERS, measureFanout } from "./fanout.ts";
 import { measureRedisCommands } from "./redis_commands.ts";
 import { measureUploads } from "./uploads.ts";
 import { measureOutages, outageTables } from "./outages.ts";
+import { measureFleet } from "./fleet.ts";
 import { fixed, machineDescription, median, percentile } from "./stats.ts";
+import { measureWebhookDelay } from "./webhook_delay.ts";
 import { GZIP_SETTINGS, IDLE_MS } from "../src/api/sse_gzip.ts";
 
 const quick = Deno.args.includes("--quick");
@@ -87,6 +89,26 @@ await section("delay", "## Event delay: a worker's report to a client's receipt"
       `| ${label} | ${r.events} | ${fixed(r.p50, 2)} | ${fixed(r.p99, 2)} | ${
         fixed(r.max, 2)
       } | ${target} |`,
+    );
+  }
+});
+
+await section("webhooks", "## Webhook delivery: a worker's report to the receiver", async () => {
+  out(
+    "From the worker's report call to a subscriber's receipt of the signed POST (events: all), the",
+  );
+  out(
+    "API instance's dispatcher sending it on the event it heard; Redis mode through the REST gateway.",
+  );
+  out();
+  out("| mode | events | p50 ms | p99 ms | max ms | target |");
+  out("| --- | ---: | ---: | ---: | ---: | --- |");
+  for (const [mode, label] of [["sqlite", "embedded, SQLite"], ["redis", "Redis"]] as const) {
+    const r = await measureWebhookDelay(mode, quick ? 50 : 200);
+    out(
+      `| ${label} | ${r.events} | ${fixed(r.p50, 1)} | ${fixed(r.p99, 1)} | ${
+        fixed(r.max, 1)
+      } | none set (Standard Webhooks: the first attempt at once) |`,
     );
   }
 });
@@ -480,6 +502,50 @@ await section("outages", "## Forecasts from incomplete readings, and a week ahea
     }% of all hours within them (target 75–90%: ${
       covered >= 0.75 && covered <= 0.9 ? "met" : "missed"
     }); ${inRange} of ${rows.length} meters within the target on their own.`,
+  );
+});
+
+await section("fleet", "## Training a fleet: 100 meter-years in one batch", async () => {
+  out(
+    "The `bench/data` meter-years (5 electricity 2018, 3 gas 2019), each stored again under other ids, started",
+  );
+  out(
+    "with one `POST /trainmodel/batch` (default options) on the embedded service (SQLite) with",
+  );
+  out(
+    "`TRAINING_CONCURRENCY` at the number of cores. Wall time: from the request to the group's last task",
+  );
+  out(
+    "ending. One meter: each distinct meter-year trained alone on the same service, request to final event,",
+  );
+  out(
+    "before and after the fleet (mean of both). Target: wall time within 1.25× of one meter × meters ÷ cores.",
+  );
+  out(
+    "The machine is shared with other work: its load average (1 minute) is given at the start, before the",
+  );
+  out("fleet and after it.");
+  out();
+  const r = await measureFleet(quick ? 10 : 100);
+  const ratio = r.wallSeconds / r.idealSeconds;
+  out(
+    "| meters | cores | one meter, s (before / after) | ideal: one × meters ÷ cores, s | wall, s | wall ÷ ideal | succeeded | load average | target |",
+  );
+  out("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |");
+  out(
+    `| ${r.meters} | ${r.cores} | ${fixed(r.oneMeterSeconds, 2)} (${fixed(r.oneMeterBefore, 2)} / ${
+      fixed(r.oneMeterAfter, 2)
+    }) | ${fixed(r.idealSeconds, 1)} | ${fixed(r.wallSeconds, 1)} | ${
+      fixed(ratio, 2)
+    } | ${r.succeeded}${r.failed ? ` (${r.failed} failed)` : ""} | ${
+      r.load.map((l) => fixed(l, 1)).join(" / ")
+    } | ≤ 1.25: ${ratio <= 1.25 ? "met" : "missed"} |`,
+  );
+  out();
+  out(
+    `Each fleet task's own training time (its \`training_time_seconds\`) averaged ${
+      fixed(r.fleetTrainingSeconds, 2)
+    } s, with ${r.cores} training at once.`,
   );
 });
 

@@ -9,6 +9,12 @@ import { z } from "zod";
 import type { ApiKeyRecord } from "./auth/api_keys.ts";
 import type { JwtSettings } from "./auth/jwt.ts";
 import { parseKeyRecords } from "./auth/key_store.ts";
+import {
+  DEFAULT_RETRY_SCHEDULE,
+  parseRetrySchedule,
+  type RetrySchedule,
+} from "./webhooks/schedule.ts";
+import { isSecret } from "./webhooks/message.ts";
 
 const bool = z
   .enum(["1", "0", "true", "false", "yes", "no", "on", "off", ""])
@@ -57,6 +63,7 @@ const schema = z.object({
   GATEWAY_SCRIPTS: z.enum(["project", "any"]).default("project"),
   GATEWAY_READONLY_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   WORKER_CONCURRENCY: int(1, 64).default(1),
+  WORKER_METRICS_PORT: int(0, 65535).optional(),
   SUBSCRIPTION_CHECK_SECONDS: z.coerce.number().min(0.1).max(300).default(5),
   JOB_LEASE_SECONDS: z.coerce.number().min(1).max(3600).default(30),
   JOB_MAX_ATTEMPTS: int(1, 100).default(3),
@@ -71,7 +78,36 @@ const schema = z.object({
   LOG_FORMAT: z.enum(["json", "text"]).optional(),
   LOG_FILE: z.string().min(1).optional(),
   LOG_DIR: z.string().min(1).optional(),
+  WEBHOOK_SECRET: z.string().refine(isSecret, {
+    error:
+      'must be a Standard Webhooks key, whsec_ and at least 16 base64 characters (README: "Notifications" says how to make one)',
+  }).optional(),
+  WEBHOOK_ALLOW_PRIVATE: bool.default(false),
+  WEBHOOK_RETRY_SCHEDULE: z.string().default(DEFAULT_RETRY_SCHEDULE).transform((text, ctx) => {
+    try {
+      return parseRetrySchedule(text);
+    } catch (error) {
+      ctx.issues.push({ code: "custom", message: (error as Error).message, input: text });
+      return z.NEVER;
+    }
+  }),
+  WEBHOOK_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(60).default(10),
+  WEBHOOK_POLL_SECONDS: z.coerce.number().min(0.05).max(3600).default(30),
 });
+
+/** How notifications are sent (`WEBHOOK_*`). */
+export interface WebhookSettings {
+  /** The key per-task notifications are signed with; null: per-task notifications are refused (except slack). */
+  secret: string | null;
+  /** Send to loopback and private addresses too. */
+  allowPrivate: boolean;
+  /** Delays after each failed attempt. */
+  schedule: RetrySchedule;
+  /** Milliseconds an attempt waits for an answer. */
+  timeoutMs: number;
+  /** Milliseconds between looks for due deliveries at most, when none this process knows of is due sooner. */
+  pollMs: number;
+}
 
 /** The validated configuration of one process. */
 export interface Config {
@@ -139,6 +175,8 @@ export interface Config {
   gatewayReadOnlyToken: string | null;
   /** Jobs one worker process trains at once. */
   workerConcurrency: number;
+  /** Port of a worker's own `/metrics` (on `HOST`; 0: any free port); null: no metrics server. */
+  workerMetricsPort: number | null;
   /** Milliseconds a claimed job stays a worker's without a lease renewal. */
   jobLeaseMs: number;
   /** Deliveries of a job before its task fails. */
@@ -169,6 +207,8 @@ export interface Config {
   logFile: string | null;
   /** A directory that gets the same log lines in one file a day; null for none. */
   logDir: string | null;
+  /** Completion notifications. */
+  webhooks: WebhookSettings;
 }
 
 /** Thrown when an environment variable has a bad value. */
@@ -280,6 +320,7 @@ export function parseConfig(
     gatewayScripts: c.GATEWAY_SCRIPTS,
     gatewayReadOnlyToken: c.GATEWAY_READONLY_TOKEN ?? null,
     workerConcurrency: c.WORKER_CONCURRENCY,
+    workerMetricsPort: c.WORKER_METRICS_PORT ?? null,
     jobLeaseMs: Math.round(c.JOB_LEASE_SECONDS * 1000),
     jobMaxAttempts: c.JOB_MAX_ATTEMPTS,
     workerShutdownGraceMs: Math.round(c.WORKER_SHUTDOWN_GRACE_SECONDS * 1000),
@@ -296,5 +337,12 @@ export function parseConfig(
     logFormat: c.LOG_FORMAT ?? null,
     logFile: c.LOG_FILE ?? null,
     logDir: c.LOG_DIR ?? null,
+    webhooks: {
+      secret: c.WEBHOOK_SECRET ?? null,
+      allowPrivate: c.WEBHOOK_ALLOW_PRIVATE,
+      schedule: c.WEBHOOK_RETRY_SCHEDULE,
+      timeoutMs: Math.round(c.WEBHOOK_TIMEOUT_SECONDS * 1000),
+      pollMs: Math.round(c.WEBHOOK_POLL_SECONDS * 1000),
+    },
   };
 }

@@ -1,7 +1,7 @@
 /**
  * Runs the service around a broker: the task tracker, the event hub, the
  * HTTP API and (in embedded mode, or when asked) a job runner in the same
- * process, with training in Web Workers.
+ * process, with training in Web Workers, and the webhook dispatcher.
  *
  * @module
  */
@@ -19,10 +19,12 @@ import { createJobRunner, type JobRunner } from "./jobs/job_runner.ts";
 import { openAuthenticator } from "./auth/open_authenticator.ts";
 import { openLimits, type RedisRest } from "./limits/limits.ts";
 import type { Authenticator } from "./auth/authenticator.ts";
-import { createMetrics } from "./metrics/metrics.ts";
+import { createMetrics, type Metrics } from "./metrics/metrics.ts";
+import { instrumentBroker } from "./broker/instrumented_broker.ts";
 import { requestLog } from "./api/request_log.ts";
 import { logger } from "./logging/logging.ts";
 import { taskChangeLog } from "./logging/task_log.ts";
+import { createDispatcher } from "./webhooks/dispatcher.ts";
 
 /** A running service. */
 export interface ServiceHandle {
@@ -48,6 +50,11 @@ export interface ServiceOptions {
   mode: string;
   /** Redis over REST for the limits, shared by every instance; null or absent: kept in process. */
   rest?: RedisRest | null;
+  /**
+   * The process's metrics, when made before the broker (to count its Redis
+   * commands); absent: the service makes its own.
+   */
+  metrics?: Metrics;
   /** Called once listening, with what is worth a line at start-up (such as whether authentication is on). */
   onListen?(url: string, notes: string[]): void;
 }
@@ -55,9 +62,13 @@ export interface ServiceOptions {
 /** Starts the HTTP service (and a job runner when asked) on the broker. */
 export async function startService(
   config: Config,
-  broker: Broker,
+  store: Broker,
   options: ServiceOptions,
 ): Promise<ServiceHandle> {
+  const metrics = options.metrics ?? createMetrics();
+  // Every call into the broker is counted and timed, by operation.
+  const broker = instrumentBroker(store, metrics.brokerCall);
+  metrics.watchBroker(broker);
   if (config.seedDemoMeters) await seedDemoMeters(broker);
   const tracker = createTracker(broker);
   const hub = createEventHub(broker);
@@ -82,21 +93,33 @@ export async function startService(
   const forecaster = createForecaster({ broker, models });
   const { auth, keySource } = await openAuthenticator(config);
   const limits = openLimits(config, options.rest ?? null);
-  const metrics = createMetrics();
   const httpLog = logger("http");
   // Every status change this process sees: counted by status, and a log
   // line (the hub's one subscription is shared with the streams). Start-up
   // waits for the feed a few seconds at most; the watcher stays registered
   // and counts once the feed is live.
   const logTaskChange = taskChangeLog(logger("tasks"));
+  const webhookLog = logger("webhooks");
+  const dispatcher = createDispatcher({
+    broker,
+    ...config.webhooks,
+    onAttempt: (outcome) => metrics.webhookAttempt(outcome),
+    warn: (message) => webhookLog.warn(message),
+  });
   await withinMs(
     hub.watchAll({
       onEvent: (event) => {
         metrics.taskChanged(event.task);
         logTaskChange(event.task);
+        dispatcher.wake(event);
       },
+      // Events may have been missed: the dispatcher reads the log.
+      onResync: () => dispatcher.wake(),
     }).catch((error) => {
-      console.warn(`Task status metrics and log lines are off: the event feed failed (${error})`);
+      logger("tasks").warn(
+        `Task status metrics and log lines are off: the event feed failed ({error})`,
+        { error: String(error) },
+      );
     }),
     TASK_FEED_WAIT_MS,
   );
@@ -123,6 +146,8 @@ export async function startService(
     limits,
     metrics,
     metricsToken: config.metricsToken,
+    webhooks: config.webhooks,
+    wakeWebhooks: () => dispatcher.wake(),
     requestLog: requestLog((message, fields) => httpLog.info(message, fields)),
     info: { service: "wattcast", mode: options.mode },
     health: [
@@ -179,9 +204,13 @@ export async function startService(
   });
   // Only once listening: a process that cannot listen claims no job.
   await runner?.start();
+  dispatcher.start();
   options.onListen?.(server.url, [
     ...await authNotes(auth, config, keySource),
     `metrics at /metrics${config.metricsToken ? " (with METRICS_TOKEN)" : ""}`,
+    `webhooks${
+      config.webhooks.secret ? "" : " (per-task notify: slack format only, no WEBHOOK_SECRET)"
+    }${config.webhooks.allowPrivate ? " to private addresses too" : ""}`,
   ]);
 
   return {
@@ -198,6 +227,7 @@ export async function startService(
       // Most of the grace period for requests in flight; the rest for the broker.
       await server.close(Math.max(100, config.shutdownGraceMs * 0.8));
       await runner?.stop();
+      await dispatcher.stop();
       await limits.close();
       forecaster.close();
       hub.close();

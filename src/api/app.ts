@@ -11,6 +11,7 @@ import type { TaskTracker } from "../tracker/tracker.ts";
 import { ApiError, errorBody, sendError } from "./errors.ts";
 import { createHealthRoutes, type HealthCheck } from "./health_routes.ts";
 import { createTrainRoutes } from "./train_routes.ts";
+import { createBatchRoutes } from "./batch_routes.ts";
 import { createEventsRoutes } from "./events_routes.ts";
 import { createMeterRoutes } from "./meter_routes.ts";
 import { createForecastRoutes } from "./forecast_routes.ts";
@@ -30,12 +31,16 @@ import { rateLimits } from "./rate_limit.ts";
 import { TASK_ID_PATTERN } from "./request_schemas.ts";
 import { createMetrics, type Metrics } from "../metrics/metrics.ts";
 import { createMetricsRoutes } from "./metrics_routes.ts";
+import { createWebhookRoutes, type WebhookRouteSettings } from "./webhook_routes.ts";
 import {
   observeRequests,
   REQUEST_ID_HEADER,
   requestIdOf,
   type RequestObserver,
 } from "./request_observer.ts";
+import { logger } from "../logging/logging.ts";
+
+const log = logger("http");
 
 /** Everything the app needs. */
 export interface AppDeps {
@@ -79,6 +84,10 @@ export interface AppDeps {
   metricsToken?: string | null;
   /** Called once per request when it is over (the request log); absent: none. */
   requestLog?: RequestObserver | null;
+  /** How webhook targets are checked and whether per-task ones can be signed; absent: private targets refused, no WEBHOOK_SECRET. */
+  webhooks?: WebhookRouteSettings;
+  /** Wakes the process's webhook dispatcher (a replay is due, a subscription was added); absent: none runs here. */
+  wakeWebhooks?: () => void;
 }
 
 /** Longest request URL read (path and query); a longer one is a `414`. Headers are capped by the HTTP server (16 KiB). */
@@ -102,7 +111,11 @@ export const endpointListRoute = createRoute({
 /** Builds the HTTP API. */
 export function createApp(appDeps: AppDeps): OpenAPIHono {
   const metrics = appDeps.metrics ?? createMetrics();
-  const deps = { ...appDeps, metrics };
+  const deps = {
+    ...appDeps,
+    metrics,
+    webhooks: appDeps.webhooks ?? { allowPrivate: false, secret: null },
+  };
   const app = new OpenAPIHono({ strict: false, defaultHook: validationHook });
   app.use(observeRequests([
     (r) => metrics.request(r.method, r.route, r.status, r.ms / 1000),
@@ -137,6 +150,8 @@ export function createApp(appDeps: AppDeps): OpenAPIHono {
       service: "wattcast",
       endpoints: {
         train: "POST /trainmodel/",
+        train_batch: "POST /trainmodel/batch",
+        group: "GET /trainmodel/groups/{group_id}",
         status: "GET /trainmodel/status/{task_id}",
         stream: "GET /trainmodel/stream/{task_id}?events=status,heartbeat,error",
         streams: "GET /trainmodel/stream?task_ids={id},{id},…",
@@ -149,6 +164,9 @@ export function createApp(appDeps: AppDeps): OpenAPIHono {
         meter: "GET /meters/{meter_type}/{meter_id}",
         forecast: "GET /forecast/{meter_type}/{meter_id}?horizon=24",
         stream_token: "POST /auth/stream-token",
+        webhooks: "POST /webhooks, GET /webhooks, GET|DELETE /webhooks/{id}",
+        webhook_deliveries:
+          "GET /webhooks/{id}/deliveries, GET /webhooks/tasks/{task_id}/deliveries",
         health: "GET /health/",
         metrics: "GET /metrics",
         docs: "GET /docs",
@@ -156,10 +174,19 @@ export function createApp(appDeps: AppDeps): OpenAPIHono {
       },
     }, 200));
   const tokens = { tokens: deps.auth.tokens, times: deps.streamTokenTimes };
+  app.route("/trainmodel", createBatchRoutes({ ...deps, ...tokens }));
   app.route("/trainmodel", createTrainRoutes({ ...deps, ...tokens }));
   app.route("/trainmodel", createEventsRoutes({ ...deps, log: deps.broker }));
   app.route("/meters", createMeterRoutes(deps));
   app.route("/forecast", createForecastRoutes(deps.forecaster));
+  app.route(
+    "/webhooks",
+    createWebhookRoutes({
+      store: deps.broker.webhooks,
+      settings: deps.webhooks,
+      wake: deps.wakeWebhooks,
+    }),
+  );
   app.route("/auth", createAuthRoutes({ ...tokens, taskOf: deps.tracker.get }));
   app.route("/health", createHealthRoutes(deps.info, deps.health));
   app.route("/metrics", createMetricsRoutes(metrics, deps.metricsToken ?? null));
@@ -180,10 +207,13 @@ export function createApp(appDeps: AppDeps): OpenAPIHono {
     if (isClientAbort(error)) {
       // The client went away mid-request (an upload cancelled, say): one
       // line, not a stack trace; nobody is left to read an answer.
-      console.warn(`${c.req.method} ${c.req.path}: the client closed the connection mid-request.`);
+      log.warn(`${c.req.method} ${c.req.path}: the client closed the connection mid-request.`);
       return c.json(errorBody("client_closed", "The client closed the connection."), 400);
     }
-    console.error(`${c.req.method} ${c.req.path} failed (request ${requestIdOf(c)}):`, error);
+    log.error(`${c.req.method} ${c.req.path} failed (request ${requestIdOf(c)}): {error}`, {
+      error,
+      request_id: requestIdOf(c),
+    });
     return c.json(
       errorBody(
         "internal_error",

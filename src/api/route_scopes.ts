@@ -32,16 +32,24 @@ export function isStreamPath(path: string): boolean {
 /** `/trainmodel/`: where tasks are started (POST). */
 export const TASKS_PATH = /^\/trainmodel\/?$/;
 
+/** `/trainmodel/batch`: where a group of tasks is started (POST). */
+export const BATCH_PATH = /^\/trainmodel\/batch\/?$/;
+
 /** `/meters/{meter_type}/{meter_id}/readings`: a meter's readings. */
 export const READINGS_PATH = /^\/meters\/[^/]+\/[^/]+\/readings\/?$/;
 
 const TABLE: [method: string, path: RegExp, scope: Scope][] = [
   ["POST", TASKS_PATH, "train"],
+  ["POST", BATCH_PATH, "train"],
   ["DELETE", /^\/trainmodel\/[^/]+\/?$/, "train"],
   ["POST", READINGS_PATH, "train"],
   ["DELETE", READINGS_PATH, "train"],
   ["DELETE", /^\/meters\/[^/]+\/[^/]+\/?$/, "admin"],
   ["POST", /^\/auth\/stream-token\/?$/, "read"],
+  // Subscriptions hold signing keys and send the service's events outside: admin only, reads too.
+  ["GET", /^\/webhooks(\/.*)?$/, "admin"],
+  ["POST", /^\/webhooks(\/.*)?$/, "admin"],
+  ["DELETE", /^\/webhooks(\/.*)?$/, "admin"],
 ];
 
 /** The scope a request needs. */

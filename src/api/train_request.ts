@@ -1,12 +1,14 @@
 /**
  * The body of `POST /trainmodel/`: which meter, and optional training
- * options within sane bounds.
+ * options within sane bounds, and where to notify when it ends.
  *
  * @module
  */
 import { z } from "zod";
 import { METER_TYPES, meterIdProblem, type MeterRef } from "../domain/meter.ts";
 import type { TrainingOptions } from "../domain/task.ts";
+import type { WebhookFormat } from "../domain/webhook.ts";
+import { notifySchema } from "./webhook_request.ts";
 
 /** Default training options. */
 export const DEFAULT_OPTIONS: TrainingOptions = {
@@ -36,18 +38,21 @@ export const trainRequestSchema = z.strictObject({
     1,
     "must be at most 1",
   ).default(DEFAULT_OPTIONS.learning_rate),
+  notify: notifySchema.optional(),
 }, { error: "must be a JSON object" });
 
 /** A validated training request. */
 export interface TrainRequest {
   meter: MeterRef;
   options: TrainingOptions;
+  /** Where the task's final event is POSTed; null for nowhere. */
+  notify: { url: string; format: WebhookFormat } | null;
 }
 
 /** Splits a parsed request into meter and options. */
 export function toTrainRequest(
   body: z.infer<typeof trainRequestSchema>,
 ): TrainRequest {
-  const { meter_id, meter_type, ...options } = body;
-  return { meter: { meter_id, meter_type }, options };
+  const { meter_id, meter_type, notify, ...options } = body;
+  return { meter: { meter_id, meter_type }, options, notify: notify ?? null };
 }

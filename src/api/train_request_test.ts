@@ -10,7 +10,30 @@ Deno.test("a minimal request gets the default options", () => {
   assert.deepEqual(toTrainRequest(parsed), {
     meter: { meter_id: "meter_test_001", meter_type: "electricity" },
     options: DEFAULT_OPTIONS,
+    notify: null,
   });
+});
+
+Deno.test("notify takes a URL and a format (standard by default); anything else is named", () => {
+  const base = { meter_id: "m1", meter_type: "gas" };
+  const parsed = trainRequestSchema.parse({ ...base, notify: { url: "https://hooks.example/x" } });
+  assert.deepEqual(toTrainRequest(parsed).notify, {
+    url: "https://hooks.example/x",
+    format: "standard",
+  });
+  const bad = trainRequestSchema.safeParse({
+    ...base,
+    notify: { url: "file:///etc/passwd", format: "fax", to: "me" },
+  });
+  assert.ok(!bad.success);
+  assert.deepEqual(fieldProblems(bad.error).map((f) => f.field).sort(), [
+    "notify.format",
+    "notify.to",
+    "notify.url",
+  ]);
+  const notObject = trainRequestSchema.safeParse({ ...base, notify: "https://hooks.example/x" });
+  assert.ok(!notObject.success);
+  assert.deepEqual(fieldProblems(notObject.error).map((f) => f.field), ["notify"]);
 });
 
 Deno.test("every bad field is named", () => {

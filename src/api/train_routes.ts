@@ -28,7 +28,8 @@ import { tooManyStreams } from "./stream_requests.ts";
 import { decodeCursor, streamTasks } from "./multi_stream.ts";
 import { coalesceReads } from "./coalesced_reads.ts";
 import { toTrainRequest, trainRequestSchema } from "./train_request.ts";
-import { DuplicateKeyError, parseJsonStrict } from "../util/strict_json.ts";
+import { refuseUnreachable, type WebhookRouteSettings } from "./webhook_routes.ts";
+import { parseJsonBody } from "./json_body.ts";
 import { validationHook } from "./openapi.ts";
 import {
   cancelTaskRoute,
@@ -64,6 +65,30 @@ export interface TrainRoutesDeps {
   times: StreamTokenTimes;
   /** Active tasks there may be, in all and per principal. */
   queueBounds: QueueBounds;
+  /** How `notify` targets are checked, and the key that signs them. */
+  webhooks: WebhookRouteSettings;
+}
+
+/** Seconds a task's notify target is kept beyond TASK_TTL_SECONDS: a task may wait that long in the queue. */
+const NOTIFY_TTL_SECONDS = 7 * 86_400;
+
+/**
+ * Refuses a `notify` that cannot be honoured: a standard one while there is
+ * no WEBHOOK_SECRET to sign it with, or a target on a private address.
+ */
+async function checkNotify(
+  notify: { url: string; format: string },
+  settings: WebhookRouteSettings,
+): Promise<void> {
+  if (notify.format === "standard" && settings.secret === null) {
+    throw new ApiError(
+      400,
+      "webhook_secret_missing",
+      'Invalid request: notify cannot be signed: this service has no WEBHOOK_SECRET. Ask its operator to set one (whsec_…), send "format": "slack" (unsigned), or subscribe with POST /webhooks, which gives a key of its own.',
+      { fields: [{ field: "notify", message: "needs WEBHOOK_SECRET on the service" }] },
+    );
+  }
+  await refuseUnreachable(notify.url, "notify.url", settings);
 }
 
 /** Largest training request body accepted. */
@@ -121,28 +146,15 @@ export function createTrainRoutes(deps: TrainRoutesDeps): OpenAPIHono {
       },
     }),
     async (c) => {
-      const text = await c.req.text();
-      let body: unknown;
-      try {
-        body = parseJsonStrict(text);
-      } catch (error) {
-        if (error instanceof DuplicateKeyError) {
-          throw validationError([{
-            field: error.path === "$" ? error.key : `${error.path.slice(1)}.${error.key}`
-              .replace(/^\./, ""),
-            message: "appears twice in the body; send each field once",
-          }]);
-        }
-        throw validationError([{
-          field: "(body)",
-          message:
-            'must be JSON, such as {"meter_id": "meter_test_001", "meter_type": "electricity"}',
-        }]);
-      }
+      const body = parseJsonBody(
+        await c.req.text(),
+        '{"meter_id": "meter_test_001", "meter_type": "electricity"}',
+      );
       const parsed = trainRequestSchema.safeParse(body);
       if (!parsed.success) throw validationError(fieldProblems(parsed.error));
-      const { meter, options } = toTrainRequest(parsed.data);
+      const { meter, options, notify } = toTrainRequest(parsed.data);
       checkMeter(c, meter);
+      if (notify) await checkNotify(notify, deps.webhooks);
       // Counted, not read: a meter may hold years of readings (HLEN in Redis).
       if (await deps.broker.countReadings(meter) === 0) {
         throw validationError([{
@@ -154,12 +166,23 @@ export function createTrainRoutes(deps: TrainRoutesDeps): OpenAPIHono {
       }
       const principal = principalOf(c);
       await checkQueueRoom(deps.broker, principal, deps.queueBounds);
+      // The notify target is stored before the task exists, so that even a
+      // task that ends at once finds it (`src/webhooks/dispatcher.ts`).
+      const taskId = crypto.randomUUID();
+      if (notify) {
+        await deps.broker.webhooks.putTaskNotify(
+          { task_id: taskId, ...notify },
+          NOTIFY_TTL_SECONDS + deps.taskTtlSeconds,
+        );
+      }
       const outcome = await deps.tracker.create(
         meter,
         options,
         principal.via === "anonymous" ? undefined : principal.name,
+        taskId,
       );
       if (!outcome.created) {
+        if (notify) await deps.broker.webhooks.deleteTaskNotify(taskId);
         throw new ApiError(
           409,
           "task_already_active",
@@ -173,9 +196,15 @@ export function createTrainRoutes(deps: TrainRoutesDeps): OpenAPIHono {
         );
       }
       c.header("Location", `/trainmodel/status/${outcome.task.task_id}`);
-      if (!deps.auth.enabledNow()) return c.json(outcome.task, 202);
+      const answer = notify
+        ? {
+          ...outcome.task,
+          notify: { ...notify, deliveries_url: `/webhooks/tasks/${taskId}/deliveries` },
+        }
+        : outcome.task;
+      if (!deps.auth.enabledNow()) return c.json(answer, 202);
       const grant = await mintFor(deps, principal.name, principal.meters, [outcome.task.task_id]);
-      return c.json({ ...outcome.task, stream_token: grant.token }, 202);
+      return c.json({ ...answer, stream_token: grant.token }, 202);
     },
   );
 

@@ -12,17 +12,37 @@
  *   as a claimant's lease (`XAUTOCLAIM` min-idle) is handed to that
  *   claimant with its attempt number increased. Workers share one lease
  *   length (`JOB_LEASE_SECONDS`).
+ * - the queue is fair between groups: a claim takes a single task's job
+ *   (oldest first) before any group's, and groups take turns, one job each
+ *   (round-robin, a new group joining at the end of the round).
  *
  * @module
  */
 import { HOUR_MS, type ReadingSeries } from "../domain/series.ts";
 import { meterKey, type MeterRef, type MeterType } from "../domain/meter.ts";
 import type { Task, TaskEvent, TaskStatus, TrainingJob } from "../domain/task.ts";
+import type { WebhookStore } from "./webhook_store.ts";
+import type { TaskGroup } from "../domain/task_group.ts";
 
 /** Outcome of creating a task. */
 export type CreateTaskResult =
   | { created: true; event: TaskEvent }
   | { created: false; activeTaskId: string };
+
+/** A task to create in a group, with its job. */
+export interface GroupEntry {
+  task: Task;
+  job: TrainingJob;
+}
+
+/**
+ * Outcome of creating a group: the tasks created (in the order given), and
+ * the meters skipped because they already had an active task.
+ */
+export interface CreateGroupResult {
+  created: TaskEvent[];
+  skipped: { meter: MeterRef; activeTaskId: string }[];
+}
 
 /** Outcome of a compare-and-set on a task record. */
 export type CommitResult =
@@ -211,12 +231,29 @@ export interface AllEventsPage {
   gap: boolean;
 }
 
+/** What `/metrics` reads from the broker at each scrape. */
+export interface BrokerStats {
+  /** Tasks not expired, by status (statuses with none are left out). */
+  tasks: Partial<Record<TaskStatus, number>>;
+  /** Jobs in the queue, not yet acknowledged: waiting or handed to a worker. */
+  queuedJobs: number;
+  /** Of those, the ones delivered to a worker (being trained, or handed back for another attempt). */
+  deliveredJobs: number;
+  /** When the oldest job in the queue was queued (epoch ms), or null when it is empty. */
+  oldestJobMs: number | null;
+}
+
+/** Tasks the Redis broker looks at, at most, when counting them by status (the newest). */
+export const MAX_STATS_TASKS = 10_000;
+
 /** The port every broker implementation honours. */
 export interface Broker {
   /** Which implementation this is, for health reports. */
   readonly kind: "memory" | "sqlite" | "redis";
   /** Where the data lives, for health reports: the database file, Redis's URL, or null in memory. */
   readonly location: string | null;
+  /** Webhook subscriptions and pending deliveries, kept with everything else (`webhook_store.ts`). */
+  readonly webhooks: WebhookStore;
 
   /** Checks the broker answers; throws when it does not. */
   ping(): Promise<void>;
@@ -226,6 +263,17 @@ export interface Broker {
    * has a task that is not final.
    */
   createTask(task: Task, job: TrainingJob): Promise<CreateTaskResult>;
+
+  /**
+   * Creates a group's tasks and queues their jobs, and stores the group
+   * with the tasks created, all in one atomic step. A meter that already
+   * has a task that is not final is skipped. When every meter is skipped,
+   * nothing is stored. `group.tasks` is ignored: the broker fills it.
+   */
+  createTaskGroup(group: TaskGroup, entries: readonly GroupEntry[]): Promise<CreateGroupResult>;
+
+  /** A group and its tasks' ids, or null if unknown or expired (`GROUP_TTL_SECONDS`). */
+  getTaskGroup(groupId: string): Promise<TaskGroup | null>;
 
   /**
    * Stores `task` as the task's new state if its last event id is still
@@ -259,7 +307,8 @@ export interface Broker {
 
   /**
    * Claims for `consumer` a job not renewed for `leaseMs` (its owner is
-   * gone), or else the next queued job.
+   * gone), or else the next queued job: the oldest single task's, or else
+   * the next group's in turn.
    */
   claimJob(consumer: string, leaseMs: number): Promise<JobDelivery | null>;
 
@@ -329,6 +378,12 @@ export interface Broker {
 
   /** When the meter's model was trained, without loading it; null if none. */
   modelTrainedAt(meter: MeterRef): Promise<string | null>;
+
+  /**
+   * Tasks by status and the job queue's depth and oldest job, for metrics:
+   * cheap (one command on Redis), read at each scrape.
+   */
+  stats(): Promise<BrokerStats>;
 
   /** Releases connections and listeners. */
   close(): Promise<void>;

@@ -14,7 +14,13 @@
  * - `meter:{type}/{id}:active`: the meter's active task id;
  * - `jobs`: the job queue, a stream with consumer group `workers`: jobs are
  *   delivered at least once, acknowledged when done, and reclaimed
- *   (`XAUTOCLAIM`) when their lease runs out;
+ *   (`XAUTOCLAIM`) when their lease runs out. Only single tasks' jobs wait
+ *   in it: a group's jobs wait in `jobs:group:{group_id}` (a list), and
+ *   `jobs:lanes` (a list) is the round of groups with jobs waiting; a claim
+ *   that finds no single task's job moves the next group's into the stream
+ *   and delivers it, and that group goes to the end of the round;
+ * - `group:{group_id}`: a task group's JSON (with its tasks' ids), expiring
+ *   `GROUP_TTL_SECONDS` after it was created;
  * - `model:{type}/{id}`: the meter's trained model, a hash (`trained_at`,
  *   `json`, `weights` as base64), so every API instance can load it;
  * - `readings:{type}/{id}`: the meter's readings, a hash from epoch
@@ -30,12 +36,14 @@
  * @module
  */
 import { Redis } from "@upstash/redis";
-import { compareEventIds } from "./event_id.ts";
+import { compareEventIds, eventIdMs } from "./event_id.ts";
 import { decodeBase64, encodeBase64 } from "../util/base64.ts";
 import {
   type Broker,
+  type BrokerStats,
   checkMeterCursor,
   type CommitResult,
+  type CreateGroupResult,
   type CreateTaskResult,
   type DeleteMeterResult,
   gridOffset,
@@ -43,6 +51,7 @@ import {
   isAfter,
   type JobDelivery,
   matchesQuery,
+  MAX_STATS_TASKS,
   meterPage,
   parseTaskCursor,
   ReadingsRefused,
@@ -52,22 +61,29 @@ import {
   type Unsubscribe,
 } from "./broker.ts";
 import { createLiveSubscription, type LiveSubscription } from "./live_subscription.ts";
+import { createRedisWebhookStore } from "./redis_webhook_store.ts";
 import type { ReadingSeries } from "../domain/series.ts";
-import { isFinal, type Task, type TaskEvent } from "../domain/task.ts";
+import { isFinal, type Task, type TaskEvent, type TaskStatus } from "../domain/task.ts";
 import { meterKey, type MeterRef } from "../domain/meter.ts";
+import { GROUP_TTL_SECONDS, type TaskGroup } from "../domain/task_group.ts";
 import {
   ACK,
   CLAIM,
   COMMIT,
   CREATE,
+  CREATE_GROUP,
   DELETE_METER,
   DELETE_READINGS,
   MERGE,
   READ_ALL,
   RELEASE,
   RENEW,
+  STATS,
   SWEEP,
 } from "./redis_scripts.ts";
+import { logger } from "../logging/logging.ts";
+
+const log = logger("broker", "redis");
 
 /** Settings of the Redis broker. */
 export interface RedisBrokerOptions {
@@ -87,7 +103,12 @@ export interface RedisBrokerOptions {
   keyPrefix?: string;
   /** Silence after which a consumer without jobs counts as gone (default 10 minutes). */
   deadConsumerMs?: number;
+  /** Told of each command sent to Redis (a script by its name, such as `script:claim`). */
+  onCommand?: RedisCommandObserver;
 }
+
+/** Told of each command sent through `@upstash/redis`, and whether it failed. */
+export type RedisCommandObserver = (command: string, failed: boolean) => void;
 
 /** The channel of a task's events. */
 export function taskChannel(taskId: string): string {
@@ -100,6 +121,55 @@ const GROUP = "workers";
 
 /** Tasks looked at, at most, for one page of a filtered listing. */
 const MAX_LISTING_SCAN = 2000;
+
+/**
+ * Reports each command `redis` sends (each of a pipeline's) to `observe`,
+ * and with `DEBUG=true` logs it (`wattcast.broker.redis`): `EVALSHA`/`EVAL`
+ * of one of `scripts` by the script's name.
+ */
+function observeCommands(
+  redis: Redis,
+  scripts: Record<string, { script: string; sha1: string }>,
+  observe: RedisCommandObserver | null,
+): void {
+  if (!observe && !log.isEnabledFor("debug")) return;
+  const nameOf = (command: unknown[]): string => {
+    const verb = String(command[0] ?? "unknown").toLowerCase();
+    if (verb !== "evalsha" && verb !== "eval" && verb !== "evalsha_ro" && verb !== "eval_ro") {
+      return verb;
+    }
+    const body = String(command[1]);
+    for (const [name, script] of Object.entries(scripts)) {
+      if (script.sha1 === body || script.script === body) return `script:${name}`;
+    }
+    return verb;
+  };
+  redis.use(async (request, next) => {
+    const body = request.body;
+    const commands = Array.isArray(body)
+      ? (Array.isArray(body[0]) ? body as unknown[][] : [body])
+      : [[request.path?.[0] ?? "unknown"]];
+    const names = commands.map(nameOf);
+    const started = performance.now();
+    let failed = true;
+    try {
+      const response = await next(request);
+      failed = Boolean((response as { error?: unknown }).error);
+      return response;
+    } finally {
+      for (const name of names) observe?.(name, failed);
+      if (log.isEnabledFor("debug")) {
+        const ms = Math.round((performance.now() - started) * 10) / 10;
+        const what = names.length === 1 ? names[0] : `pipeline of ${names.join(", ")}`;
+        log.debug(`redis ${what} ${failed ? "failed after" : "in"} ${ms}ms`, {
+          commands: names,
+          duration_ms: ms,
+          failed,
+        });
+      }
+    }
+  });
+}
 
 /** Creates the Redis broker and checks that Redis answers. */
 export async function createRedisBroker(options: RedisBrokerOptions): Promise<Broker> {
@@ -114,6 +184,7 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
   });
   const scripts = {
     create: redis.createScript<[number, string]>(CREATE),
+    createGroup: redis.createScript<[(number | string)[], (number | string)[]]>(CREATE_GROUP),
     commit: redis.createScript<[number, string?, string?]>(COMMIT),
     claim: redis.createScript<[string, string, number] | null>(CLAIM),
     renew: redis.createScript<number>(RENEW),
@@ -124,13 +195,18 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
     readAll: redis.createScript<[string, string, [string, string[]][]]>(READ_ALL),
     deleteReadings: redis.createScript<number>(DELETE_READINGS),
     deleteMeter: redis.createScript<[number, number | string, number?]>(DELETE_METER),
+    stats: redis.createScript<(number | string | null)[]>(STATS),
   };
+  observeCommands(redis, scripts, options.onCommand ?? null);
   const key = {
     task: (id: string) => `${prefix}task:${id}`,
     events: (id: string) => `${prefix}task:${id}:events`,
     allEvents: `${prefix}events`,
     active: (meter: MeterRef) => `${prefix}meter:${meterKey(meter)}:active`,
     jobs: `${prefix}jobs`,
+    lanes: `${prefix}jobs:lanes`,
+    groupJobs: `${prefix}jobs:group:`,
+    group: (id: string) => `${prefix}group:${id}`,
     /** Every task by creation time (a sorted set; expired ones leave it when listed). */
     tasks: `${prefix}tasks`,
     /** Every meter with readings, by key (a sorted set of equal scores: in key order). */
@@ -198,7 +274,7 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
           try {
             listener.onEvent(event);
           } catch (error) {
-            console.error("A task event listener failed:", error);
+            log.error("A task event listener failed: {error}", { error });
           }
         }
       },
@@ -229,6 +305,7 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
   return {
     kind: "redis",
     location: options.url,
+    webhooks: createRedisWebhookStore(redis, prefix),
 
     async ping() {
       await redis.ping();
@@ -261,6 +338,66 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
       return Number(created) === 1
         ? { created: true, event: { id: value, task: JSON.parse(json) } }
         : { created: false, activeTaskId: value };
+    },
+
+    async createTaskGroup(group, entries): Promise<CreateGroupResult> {
+      const { tasks: _, ...meta } = group;
+      const head = JSON.stringify({ ...meta, tasks: [] }).slice(0, -2); // up to "tasks":[
+      const keys = [
+        key.tasks,
+        key.allEvents,
+        key.lanes,
+        key.groupJobs + group.group_id,
+        key.group(group.group_id),
+      ];
+      const args = [
+        prefix,
+        String(maxEvents),
+        maxAll,
+        QUEUE_CHANNEL,
+        group.group_id,
+        head,
+        String(GROUP_TTL_SECONDS),
+        String(entries.length),
+      ];
+      const jsons = entries.map(({ task }) => JSON.stringify(task));
+      entries.forEach(({ task, job }, i) => {
+        keys.push(key.active(task), key.task(task.task_id), key.events(task.task_id));
+        args.push(
+          task.task_id,
+          jsons[i],
+          task.status,
+          JSON.stringify({ ...job, group_id: group.group_id }),
+          taskChannel(task.task_id),
+          String(Date.parse(task.created_at)),
+          JSON.stringify({
+            task_id: task.task_id,
+            meter_type: task.meter_type,
+            meter_id: task.meter_id,
+          }),
+        );
+      });
+      const [created, skipped] = await scripts.createGroup.exec(keys, args);
+      const result: CreateGroupResult = { created: [], skipped: [] };
+      for (let i = 0; i < created.length; i += 2) {
+        result.created.push({
+          id: String(created[i + 1]),
+          task: JSON.parse(jsons[Number(created[i]) - 1]),
+        });
+      }
+      for (let i = 0; i < skipped.length; i += 2) {
+        const { task } = entries[Number(skipped[i]) - 1];
+        result.skipped.push({
+          meter: { meter_type: task.meter_type, meter_id: task.meter_id },
+          activeTaskId: String(skipped[i + 1]),
+        });
+      }
+      return result;
+    },
+
+    async getTaskGroup(groupId) {
+      const json = await redis.exec<string | null>(["GET", key.group(groupId)]);
+      return json ? JSON.parse(json) as TaskGroup : null;
     },
 
     async commitTask(task, expectedEventId): Promise<CommitResult> {
@@ -325,21 +462,22 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
     },
 
     async claimJob(consumer, leaseMs): Promise<JobDelivery | null> {
+      const claimArgs = [GROUP, consumer, String(leaseMs), key.groupJobs];
       let claimed;
       try {
         await ensureGroup();
-        claimed = await scripts.claim.exec([key.jobs], [GROUP, consumer, String(leaseMs)]);
+        claimed = await scripts.claim.exec([key.jobs, key.lanes], claimArgs);
       } catch (error) {
         if (!String(error).includes("NOGROUP")) throw error;
         groupReady = null; // the queue was deleted: make it again
         await ensureGroup();
-        claimed = await scripts.claim.exec([key.jobs], [GROUP, consumer, String(leaseMs)]);
+        claimed = await scripts.claim.exec([key.jobs, key.lanes], claimArgs);
       }
       if (Date.now() >= nextSweep) {
         nextSweep = Date.now() + Math.min(deadConsumerMs, 60_000);
         // Not awaited: upkeep must not delay the job just claimed.
         scripts.sweep.exec([key.jobs], [GROUP, String(deadConsumerMs)]).catch((error) =>
-          console.error("Could not remove departed workers from the job queue:", error)
+          log.error("Could not remove departed workers from the job queue: {error}", { error })
         );
       }
       if (!claimed) return null;
@@ -531,6 +669,26 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
       return await redis.hget<string>(key.model(meter), "trained_at") ?? null;
     },
 
+    async stats() {
+      const [jobs, delivered, oldest, oldestGroup, ...counts] = await scripts.stats.exec(
+        [key.jobs, key.tasks, key.lanes],
+        [GROUP, prefix, String(MAX_STATS_TASKS)],
+      );
+      const tasks: BrokerStats["tasks"] = {};
+      for (let i = 0; i + 1 < counts.length; i += 2) {
+        tasks[String(counts[i]) as TaskStatus] = Number(counts[i + 1]);
+      }
+      return {
+        tasks,
+        queuedJobs: Number(jobs),
+        deliveredJobs: Number(delivered),
+        oldestJobMs: earliest(
+          typeof oldest === "string" ? eventIdMs(oldest) : null,
+          typeof oldestGroup === "string" ? Date.parse(oldestGroup) : null,
+        ),
+      };
+    },
+
     close() {
       listeners.clear();
       jobListeners.clear();
@@ -539,4 +697,10 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
       return Promise.resolve();
     },
   };
+}
+
+/** The earlier of two times, either of which may be unknown. */
+function earliest(a: number | null, b: number | null): number | null {
+  if (a === null || Number.isNaN(a)) return b === null || Number.isNaN(b) ? null : b;
+  return b === null || Number.isNaN(b) ? a : Math.min(a, b);
 }

@@ -1,0 +1,144 @@
+import assert from "node:assert/strict";
+import { createMemoryBroker } from "../broker/memory_broker.ts";
+import { jobOf, sampleTask } from "../broker/broker_conformance.ts";
+import type { Broker } from "../broker/broker.ts";
+import { type AttemptOutcome, createDispatcher } from "./dispatcher.ts";
+import { startReceiver } from "../../tests/webhook_receiver.ts";
+import { subscriptionTarget, type WebhookSubscription } from "../domain/webhook.ts";
+import { newSecret } from "./message.ts";
+
+function subscription(url: string, events: "final" | "all"): WebhookSubscription {
+  return {
+    id: `wh_${crypto.randomUUID().slice(0, 8)}`,
+    url,
+    events,
+    format: "standard",
+    secret: newSecret(),
+    created_at: new Date().toISOString(),
+    disabled_at: null,
+    disabled_reason: null,
+  };
+}
+
+/** Runs a task through PENDING → FETCHING_DATA → FAILURE. */
+async function runTask(broker: Broker): Promise<string> {
+  const task = sampleTask();
+  const created = await broker.createTask(task, jobOf(task));
+  assert.ok(created.created);
+  const fetching = await broker.commitTask({ ...task, status: "FETCHING_DATA" }, created.event.id);
+  assert.ok(fetching.committed);
+  const failed = await broker.commitTask({ ...task, status: "FAILURE" }, fetching.event.id);
+  assert.ok(failed.committed);
+  return task.task_id;
+}
+
+function dispatcherOn(broker: Broker, outcomes: AttemptOutcome[] = [], allowPrivate = true) {
+  return createDispatcher({
+    broker,
+    secret: null,
+    schedule: [100, 100],
+    allowPrivate,
+    timeoutMs: 2000,
+    pollMs: 20,
+    onAttempt: (outcome) => outcomes.push(outcome),
+  });
+}
+
+async function settle(broker: Broker, target: string, count: number) {
+  for (let i = 0; i < 200; i++) {
+    const listed = await broker.webhooks.listDeliveries(target as `subscription:${string}`, 100);
+    if (listed.length >= count && listed.every((d) => d.state !== "pending")) return listed;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error("The deliveries did not settle");
+}
+
+Deno.test("dispatcher: from its first start on, each event reaches each matching subscription once, even with two dispatchers", async () => {
+  const broker = createMemoryBroker({ taskTtlSeconds: 60 });
+  const receiver = startReceiver([200]);
+  const one = dispatcherOn(broker);
+  const two = dispatcherOn(broker);
+  try {
+    await runTask(broker); // before any dispatcher: not notified
+    const all = subscription(receiver.url, "all");
+    const final = subscription(receiver.url, "final");
+    await broker.webhooks.putSubscription(all);
+    await broker.webhooks.putSubscription(final);
+    await one.start();
+    await two.start();
+    const taskId = await runTask(broker);
+    one.wake();
+    two.wake();
+    const toAll = await settle(broker, subscriptionTarget(all.id), 3);
+    const toFinal = await settle(broker, subscriptionTarget(final.id), 1);
+    assert.deepEqual(toAll.map((d) => d.task_status).reverse(), [
+      "PENDING",
+      "FETCHING_DATA",
+      "FAILURE",
+    ]);
+    assert.deepEqual(toFinal.map((d) => d.task_status), ["FAILURE"]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(receiver.received.length, 4, "three events to one, the final one to the other");
+    assert.ok(receiver.received.every((r) => JSON.parse(r.body).task_id === taskId));
+  } finally {
+    await one.stop();
+    await two.stop();
+    await receiver.close();
+    await broker.close();
+  }
+});
+
+Deno.test("dispatcher: a deleted subscription's pending delivery is dropped, not sent", async () => {
+  const broker = createMemoryBroker({ taskTtlSeconds: 60 });
+  const receiver = startReceiver([500]);
+  const outcomes: AttemptOutcome[] = [];
+  const dispatcher = dispatcherOn(broker, outcomes);
+  try {
+    const s = subscription(receiver.url, "final");
+    await broker.webhooks.putSubscription(s);
+    await dispatcher.start();
+    await runTask(broker);
+    dispatcher.wake();
+    await receiver.waitFor(1);
+    await broker.webhooks.deleteSubscription(s.id);
+    const [delivery] = await settle(broker, subscriptionTarget(s.id), 1);
+    assert.equal(delivery.state, "failed");
+    assert.equal(delivery.history.at(-1)!.error, "the subscription was deleted");
+    assert.equal(receiver.received.length, 1);
+    assert.deepEqual(outcomes, ["retry", "failed"]);
+  } finally {
+    await dispatcher.stop();
+    await receiver.close();
+    await broker.close();
+  }
+});
+
+Deno.test("dispatcher: a URL that resolves to a private address is not sent to, and a replay gets one attempt", async () => {
+  const broker = createMemoryBroker({ taskTtlSeconds: 60 });
+  const receiver = startReceiver([200]);
+  const outcomes: AttemptOutcome[] = [];
+  const dispatcher = dispatcherOn(broker, outcomes, false);
+  try {
+    // Stored as if it had passed the check when it was created (DNS may change since).
+    const s = subscription(receiver.url, "final");
+    await broker.webhooks.putSubscription(s);
+    await dispatcher.start();
+    await runTask(broker);
+    dispatcher.wake();
+    const [delivery] = await settle(broker, subscriptionTarget(s.id), 1);
+    assert.equal(delivery.state, "failed");
+    assert.equal(delivery.attempts, 3, "the first attempt and two retries");
+    assert.match(delivery.history[0].error!, /Not sent: the URL resolves to 127\.0\.0\.1/);
+    assert.deepEqual(outcomes, ["refused", "refused", "refused"]);
+    assert.equal(receiver.received.length, 0);
+    assert.ok((await broker.webhooks.replay(delivery.id, Date.now())).replayed);
+    dispatcher.wake();
+    const [replayed] = await settle(broker, subscriptionTarget(s.id), 1);
+    assert.equal(replayed.attempts, 4, "one attempt, no retries after a replay");
+    assert.equal(replayed.state, "failed");
+  } finally {
+    await dispatcher.stop();
+    await receiver.close();
+    await broker.close();
+  }
+});
