@@ -18,8 +18,8 @@ import { HOUR_MS } from "../src/domain/series.ts";
 import { type Accuracy, accuracy } from "../src/training/metrics.ts";
 import { fitRidgeReference, forecastRidgeReference } from "./ridge_reference.ts";
 import { startTestService } from "../tests/harness.ts";
-import { openStream } from "../tests/sse_client.ts";
 import { UNLIMITED } from "./unlimited.ts";
+import { openStream } from "../tests/sse_client.ts";
 
 /** One meter's results. */
 export interface MeterAccuracy {

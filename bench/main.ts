@@ -10,6 +10,7 @@
  */
 import { measureAbuse } from "./abuse.ts";
 import { measureAccuracy } from "./accuracy.ts";
+import { measureWeatherAccuracy, weatherAccuracyLines } from "./weather_accuracy.ts";
 import { measureCompare } from "./compare.ts";
 import { measureCompression } from "./compression.ts";
 import { measureEventDelay } from "./event_delay.ts";
@@ -383,6 +384,9 @@ await section("accuracy", "## Forecast accuracy on real meters", async () => {
       slowest < 5 ? "met" : "missed"
     }).`,
   );
+  out();
+  const weather = await measureWeatherAccuracy(["electricity", "gas"]);
+  for (const line of weatherAccuracyLines(weather)) out(line);
 });
 
 await section("compression", "## Gzip on event streams (`STREAM_GZIP`)", async () => {

@@ -15,6 +15,7 @@ import { createBatchRoutes } from "./batch_routes.ts";
 import { createEventsRoutes } from "./events_routes.ts";
 import { createMeterRoutes } from "./meter_routes.ts";
 import { createForecastRoutes } from "./forecast_routes.ts";
+import { createSiteRoutes } from "./site_routes.ts";
 import type { Forecaster } from "../forecast/forecaster.ts";
 import type { ModelStore } from "../models/model_store.ts";
 import type { OpenStreams } from "./open_streams.ts";
@@ -179,6 +180,7 @@ export function createApp(appDeps: AppDeps): OpenAPIHono {
   app.route("/trainmodel", createEventsRoutes({ ...deps, log: deps.broker }));
   app.route("/meters", createMeterRoutes(deps));
   app.route("/forecast", createForecastRoutes(deps.forecaster));
+  app.route("/sites", createSiteRoutes(deps));
   app.route(
     "/webhooks",
     createWebhookRoutes({

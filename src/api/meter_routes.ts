@@ -10,6 +10,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { type Broker, hourOffset, ReadingsRefused } from "../broker/broker.ts";
+import { siteIdField } from "./openapi_meters.ts";
 import type { ModelStore } from "../models/model_store.ts";
 import { summarize } from "../meters/summary.ts";
 import { parseUpload } from "../meters/upload.ts";
@@ -23,6 +24,7 @@ import { HOUR_MS } from "../domain/series.ts";
 import {
   deleteMeterRoute,
   deleteReadingsRoute,
+  linkMeterRoute,
   listMetersOfTypeRoute,
   listMetersRoute,
   meterRoute,
@@ -79,6 +81,15 @@ export function createMeterRoutes(deps: MeterRoutesDeps): OpenAPIHono {
     async (c) => {
       const meter = meterFromParams(c.req.param("meter_type"), c.req.param("meter_id"));
       checkMeter(c, meter);
+      const siteId = c.req.query("site_id");
+      if (siteId !== undefined) {
+        const checked = siteIdField.safeParse(siteId);
+        if (!checked.success) {
+          throw validationError(
+            fieldProblems(checked.error).map((p) => ({ ...p, field: "site_id" })),
+          );
+        }
+      }
       const json = /json/i.test(c.req.header("Content-Type") ?? "");
       const upload = parseUpload(await c.req.text(), json, {
         earliest: deps.readingsSpan.earliest,
@@ -151,6 +162,7 @@ export function createMeterRoutes(deps: MeterRoutesDeps): OpenAPIHono {
       }
       const hours = [...byHour.keys()].sort((a, b) => a - b);
       const after = { timestamps: hours, values: hours.map((t) => byHour.get(t)!) };
+      if (siteId !== undefined) await deps.broker.weather.setMeterSite(meter, siteId);
       return c.json({
         meter_id: meter.meter_id,
         meter_type: meter.meter_type,
@@ -159,6 +171,7 @@ export function createMeterRoutes(deps: MeterRoutesDeps): OpenAPIHono {
         replaced: merged.replaced,
         rejected: 0,
         readings: summarize(after, meter.meter_type),
+        ...(siteId === undefined ? {} : { site: await siteOf(deps.broker, meter) }),
       });
     },
   );
@@ -207,11 +220,12 @@ export function createMeterRoutes(deps: MeterRoutesDeps): OpenAPIHono {
   routes.openapi(meterRoute, async (c) => {
     const meter = c.req.valid("param");
     checkMeter(c, meter);
-    const [series, model] = await Promise.all([
+    const [series, model, site] = await Promise.all([
       deps.broker.getReadings(meter),
       deps.models.describe(meter),
+      siteOf(deps.broker, meter),
     ]);
-    if (!series && !model) {
+    if (!series && !model && !site) {
       throw new ApiError(
         404,
         "meter_not_found",
@@ -223,8 +237,21 @@ export function createMeterRoutes(deps: MeterRoutesDeps): OpenAPIHono {
       meter_type: meter.meter_type,
       readings: series ? summarize(series, meter.meter_type) : null,
       model: model ? { exists: true, ...model } : { exists: false },
+      site,
     }, 200);
   });
+
+  routes.openapi(linkMeterRoute, async (c) => {
+    const meter = c.req.valid("param");
+    checkMeter(c, meter);
+    const { site_id } = c.req.valid("json");
+    await deps.broker.weather.setMeterSite(meter, site_id);
+    return c.json({
+      meter_id: meter.meter_id,
+      meter_type: meter.meter_type,
+      site: await siteOf(deps.broker, meter),
+    }, 200);
+  }, requestHook(linkMeterRoute.request));
 
   routes.openapi(recentReadingsRoute, async (c) => {
     const meter = c.req.valid("param");
@@ -291,7 +318,9 @@ export function createMeterRoutes(deps: MeterRoutesDeps): OpenAPIHono {
       );
     }
     const mirrored = await deps.models.remove(meter);
-    if (outcome.readings === 0 && !outcome.model && !mirrored) {
+    const linked = await deps.broker.weather.meterSite(meter);
+    if (linked !== null) await deps.broker.weather.setMeterSite(meter, null);
+    if (outcome.readings === 0 && !outcome.model && !mirrored && linked === null) {
       throw new ApiError(
         404,
         "meter_not_found",
@@ -306,6 +335,16 @@ export function createMeterRoutes(deps: MeterRoutesDeps): OpenAPIHono {
   }, requestHook(deleteMeterRoute.request));
 
   return routes;
+}
+
+/** The meter's site and how much temperature it has; null when the meter has none. */
+async function siteOf(
+  broker: Broker,
+  meter: MeterRef,
+): Promise<{ site_id: string; temperature_hours: number } | null> {
+  const siteId = await broker.weather.meterSite(meter);
+  if (siteId === null) return null;
+  return { site_id: siteId, temperature_hours: await broker.weather.countTemperatures(siteId) };
 }
 
 function noReadings(meter: MeterRef): ApiError {

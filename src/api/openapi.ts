@@ -150,6 +150,7 @@ const DOCUMENT_CONFIG = {
     { name: "training", description: "Start, follow and cancel training tasks" },
     { name: "meters", description: "Readings and what is stored of each meter" },
     { name: "forecasts", description: "Forecasts from trained models" },
+    { name: "sites", description: "Sites' outdoor temperature, for weather-aware models" },
     { name: "auth", description: "Stream tokens for browsers, when authentication is on" },
     { name: "service", description: "Health, the endpoint list and this documentation" },
   ],

@@ -12,6 +12,7 @@ import {
   deletedMeterSchema,
   deletedReadingsSchema,
   meterDetailSchema,
+  meterLinkSchema,
   meterPageSchema,
   readingsCsvSchema,
   readingsJsonSchema,
@@ -19,6 +20,10 @@ import {
   uploadResultSchema,
 } from "./openapi_schemas.ts";
 import { meterParamsSchema, meterTypeParam, problemCheck } from "./request_schemas.ts";
+import { siteIdProblem } from "../domain/site.ts";
+
+/** `?site_id=` of a readings upload, and `site_id` of a link: a site's id. */
+export const siteIdField = z.string().check(problemCheck(siteIdProblem));
 
 /**
  * `POST /meters/{meter_type}/{meter_id}/readings`. Its handler reads the
@@ -34,6 +39,12 @@ export const uploadReadingsRoute = createRoute({
     "Merged by timestamp: a re-sent hour replaces the old value. All or nothing: one bad line and nothing is stored. A body whose Content-Type names JSON is read as JSON, any other as CSV. At most 60,000 readings a meter, all at the same minute of the hour.",
   request: {
     params: meterParamsSchema,
+    query: z.object({
+      site_id: siteIdField.optional().meta({
+        description:
+          "Links the meter to this site (its weather) once the upload is stored, as `PUT /meters/{meter_type}/{meter_id}` does",
+      }),
+    }),
     body: {
       required: true,
       content: {
@@ -101,6 +112,38 @@ export const meterRoute = createRoute({
   },
 });
 
+/** `PUT /meters/{meter_type}/{meter_id}`. */
+export const linkMeterRoute = createRoute({
+  method: "put",
+  path: "/{meter_type}/{meter_id}",
+  tags: ["meters"],
+  summary: "Link a meter to a site",
+  description:
+    'Sets the site whose outdoor temperature the meter\'s model may use (`{"site_id": "bedford"}`), or unlinks it (`{"site_id": null}`). The site\'s temperatures may be uploaded before or after (`POST /sites/{site_id}/weather`). Training tries weather when the site has temperature for the training period; train again after linking.',
+  request: {
+    params: meterParamsSchema,
+    body: {
+      required: true,
+      content: {
+        "application/json": {
+          schema: z.object({
+            site_id: siteIdField.nullable().meta({
+              description: "The site, or null to unlink",
+              example: "bedford",
+            }),
+          }).strict(),
+        },
+      },
+    },
+  },
+  responses: {
+    200: { description: "The meter's site now", content: jsonContent(meterLinkSchema) },
+    ...errorResponses({
+      422: "Bad path parameters or body (`validation_failed`, naming each)",
+    }),
+  },
+});
+
 /** Most hours of readings `GET …/readings` answers (92 days). */
 export const MAX_RECENT_HOURS = 2208;
 
@@ -141,7 +184,7 @@ export const recentReadingsRoute = createRoute({
 });
 
 /** What is wrong with a `from` or `to` time, in words; null when it is fine. */
-function timeProblem(value: string): string | null {
+export function timeProblem(value: string): string | null {
   const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
   if (ISO.test(value) && Number.isFinite(Date.parse(value))) return null;
   return "must be an ISO 8601 time with its offset, such as 2018-12-31T00:00:00Z";
@@ -188,7 +231,7 @@ export const deleteMeterRoute = createRoute({
   tags: ["meters"],
   summary: "Delete a meter with its model",
   description:
-    "Removes the meter's readings and its trained model, in one step. Refused while a training task for the meter is active: cancel it first.",
+    "Removes the meter's readings and its trained model, in one step, and its link to a site (the site's weather stays). Refused while a training task for the meter is active: cancel it first.",
   request: { params: meterParamsSchema },
   responses: {
     200: { description: "What was removed", content: jsonContent(deletedMeterSchema) },

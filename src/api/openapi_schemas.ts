@@ -175,6 +175,19 @@ export const readingsSummarySchema = z.object({
   zero_readings: z.int(),
 }).meta({ id: "ReadingsSummary" });
 
+/** The site a meter is linked to. */
+export const meterSiteSchema = z.object({
+  site_id: z.string(),
+  temperature_hours: z.int().meta({ description: "Hours of temperature stored for the site" }),
+}).meta({ id: "MeterSite" });
+
+/** The answer to linking a meter to a site. */
+export const meterLinkSchema = z.object({
+  meter_id: z.string(),
+  meter_type: meterType,
+  site: meterSiteSchema.nullable(),
+}).meta({ id: "MeterLink" });
+
 /** One meter: its readings and its model. */
 export const meterDetailSchema = z.object({
   meter_id: z.string(),
@@ -187,9 +200,15 @@ export const meterDetailSchema = z.object({
       trained_at: timestamp,
       metrics: z.unknown(),
       evaluation: z.unknown().optional(),
+      weather_aware: z.boolean().meta({
+        description: "True when the model corrects its forecasts for the site's temperature",
+      }),
     }),
     z.object({ exists: z.literal(false) }),
   ]),
+  site: meterSiteSchema.nullable().meta({
+    description: "The site the meter is linked to (its weather), or null",
+  }),
 }).meta({ id: "MeterDetail" });
 
 /** The answer to an upload of readings. */
@@ -201,6 +220,7 @@ export const uploadResultSchema = z.object({
   replaced: z.int().meta({ description: "Hours re-sent: their old value is replaced" }),
   rejected: z.int(),
   readings: readingsSummarySchema,
+  site: meterSiteSchema.optional().meta({ description: "With `?site_id=`: the meter's site now" }),
 }).meta({ id: "UploadResult" });
 
 /** What deleting a range of readings did. */
@@ -274,6 +294,15 @@ export const forecastSchema = z.object({
   }),
   beyond_first_day: z.string().nullable().meta({
     description: "How hours past the model's first day were forecast; null for 24 hours or fewer",
+  }),
+  weather: z.object({
+    used: z.boolean().meta({
+      description:
+        "True when the site's temperature corrected the forecast; false when the model is not weather-aware or the forecast hours have no temperature (then the model forecasts without weather)",
+    }),
+    site_id: z.string().nullable(),
+    hours: z.int().meta({ description: "Forecast hours corrected for the weather" }),
+    message: z.string(),
   }),
   intervals: z.union([
     z.object({

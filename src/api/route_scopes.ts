@@ -38,6 +38,9 @@ export const BATCH_PATH = /^\/trainmodel\/batch\/?$/;
 /** `/meters/{meter_type}/{meter_id}/readings`: a meter's readings. */
 export const READINGS_PATH = /^\/meters\/[^/]+\/[^/]+\/readings\/?$/;
 
+/** `/sites/{site_id}/weather`: a site's temperatures. */
+export const SITE_WEATHER_PATH = /^\/sites\/[^/]+\/weather\/?$/;
+
 const TABLE: [method: string, path: RegExp, scope: Scope][] = [
   ["POST", TASKS_PATH, "train"],
   ["POST", BATCH_PATH, "train"],
@@ -45,6 +48,8 @@ const TABLE: [method: string, path: RegExp, scope: Scope][] = [
   ["POST", READINGS_PATH, "train"],
   ["DELETE", READINGS_PATH, "train"],
   ["DELETE", /^\/meters\/[^/]+\/[^/]+\/?$/, "admin"],
+  ["PUT", /^\/meters\/[^/]+\/[^/]+\/?$/, "train"],
+  ["POST", SITE_WEATHER_PATH, "train"],
   ["POST", /^\/auth\/stream-token\/?$/, "read"],
   // Subscriptions hold signing keys and send the service's events outside: admin only, reads too.
   ["GET", /^\/webhooks(\/.*)?$/, "admin"],

@@ -21,6 +21,7 @@
 import { HOUR_MS, type ReadingSeries } from "../domain/series.ts";
 import { meterKey, type MeterRef, type MeterType } from "../domain/meter.ts";
 import type { Task, TaskEvent, TaskStatus, TrainingJob } from "../domain/task.ts";
+import type { WeatherStore } from "./weather_store.ts";
 import type { WebhookStore } from "./webhook_store.ts";
 import type { TaskGroup } from "../domain/task_group.ts";
 
@@ -257,6 +258,8 @@ export interface Broker {
   readonly kind: "memory" | "sqlite" | "redis";
   /** Where the data lives, for health reports: the database file, Redis's URL, or null in memory. */
   readonly location: string | null;
+  /** Sites' outdoor temperatures and meters' sites, kept where the readings are. */
+  readonly weather: WeatherStore;
   /** Webhook subscriptions and pending deliveries, kept with everything else (`webhook_store.ts`). */
   readonly webhooks: WebhookStore;
 

@@ -33,6 +33,7 @@ import { createMemoryWebhookStore } from "./memory_webhook_store.ts";
 import type { ReadingSeries } from "../domain/series.ts";
 import { isFinal, type Task, type TaskEvent } from "../domain/task.ts";
 import { meterKey, type MeterRef } from "../domain/meter.ts";
+import { createMemoryWeatherStore } from "./memory_weather_store.ts";
 import { GROUP_TTL_SECONDS, type TaskGroup } from "../domain/task_group.ts";
 
 /** Options of the in-memory broker. */
@@ -153,6 +154,7 @@ export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
 
   return {
     kind: "memory",
+    weather: createMemoryWeatherStore(),
     location: null,
     webhooks: createMemoryWebhookStore(now),
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { brokerConformance, jobOf, sampleTask } from "./broker_conformance.ts";
 import { createMemoryBroker } from "./memory_broker.ts";
+import { weatherStoreConformance } from "./weather_store_conformance.ts";
 
 brokerConformance(
   "memory",
@@ -26,3 +27,5 @@ Deno.test("memory broker: a reader of every task's events from before the kept o
   assert.equal(kept.gap, false);
   assert.deepEqual(kept.events.map((e) => e.task.progress), [3, 4]);
 });
+
+weatherStoreConformance("memory", (options) => Promise.resolve(createMemoryBroker(options)));

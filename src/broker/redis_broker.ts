@@ -24,7 +24,9 @@
  * - `model:{type}/{id}`: the meter's trained model, a hash (`trained_at`,
  *   `json`, `weights` as base64), so every API instance can load it;
  * - `readings:{type}/{id}`: the meter's readings, a hash from epoch
- *   milliseconds to value, so a merge by timestamp is one `HSET`.
+ *   milliseconds to value, so a merge by timestamp is one `HSET`;
+ * - `site:{id}:temperature`, `meter:{type}/{id}:site`: the weather store
+ *   (`redis_weather_store.ts`).
  *
  * Every change is `PUBLISH`ed on `task_updates:{task_id}`; a queued job on
  * `task_updates:_queue`, so one pattern subscription per process hears both.
@@ -65,6 +67,7 @@ import { createRedisWebhookStore } from "./redis_webhook_store.ts";
 import type { ReadingSeries } from "../domain/series.ts";
 import { isFinal, type Task, type TaskEvent, type TaskStatus } from "../domain/task.ts";
 import { meterKey, type MeterRef } from "../domain/meter.ts";
+import { createRedisWeatherStore } from "./redis_weather_store.ts";
 import { GROUP_TTL_SECONDS, type TaskGroup } from "../domain/task_group.ts";
 import {
   ACK,
@@ -304,6 +307,7 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
 
   return {
     kind: "redis",
+    weather: createRedisWeatherStore(redis, prefix),
     location: options.url,
     webhooks: createRedisWebhookStore(redis, prefix),
 

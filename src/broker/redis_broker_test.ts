@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { brokerConformance, jobOf, sampleTask } from "./broker_conformance.ts";
 import { needsRedis } from "../../tests/redis_server.ts";
 import { startRedisBroker } from "../../tests/test_brokers.ts";
+import { weatherStoreConformance } from "./weather_store_conformance.ts";
 
 // The same conformance suite as the memory broker, against a real
 // redis-server behind the REST gateway, through @upstash/redis.
@@ -37,4 +38,8 @@ Deno.test({
       await broker.close();
     }
   },
+});
+
+weatherStoreConformance("redis", (options) => startRedisBroker(options), {
+  testOptions: needsRedis(),
 });

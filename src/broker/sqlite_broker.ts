@@ -25,7 +25,9 @@
  * - `readings`: (meter_key, ts) → value, WITHOUT ROWID so a meter's readings
  *   are stored together, in time order;
  * - `models`: one row per meter, the weights BLOB last so that reading
- *   `trained_at` or `json` never touches the weights' pages.
+ *   `trained_at` or `json` never touches the weights' pages;
+ * - `site_temperatures`, `meter_sites`: the weather store
+ *   (`sqlite_weather_store.ts`, which creates them when missing).
  *
  * Why it is built this way:
  * - One process owns the file (`sqlite_file.ts`). Subscribers are told of
@@ -77,6 +79,7 @@ import { logger } from "../logging/logging.ts";
 
 const log = logger("broker", "sqlite");
 import type { WebhookStore } from "./webhook_store.ts";
+import { createSqliteWeatherStore } from "./sqlite_weather_store.ts";
 
 export { StoreOpenError } from "./sqlite_file.ts";
 
@@ -424,6 +427,7 @@ export function openSqliteBroker(options: SqliteBrokerOptions): Broker {
   return {
     kind: "sqlite",
     location: path,
+    weather: createSqliteWeatherStore(db),
     webhooks,
 
     ping() {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { brokerConformance, jobOf, sampleTask } from "./broker_conformance.ts";
 import { startSqliteBroker } from "../../tests/test_brokers.ts";
+import { weatherStoreConformance } from "./weather_store_conformance.ts";
 import type { Broker } from "./broker.ts";
 import { compareEventIds } from "./event_id.ts";
 import {
@@ -14,6 +15,7 @@ import type { Task } from "../domain/task.ts";
 
 // The same conformance suite as the memory and Redis brokers, on a fresh file.
 brokerConformance("sqlite", startSqliteBroker);
+weatherStoreConformance("sqlite", startSqliteBroker);
 
 /** Runs `fn` with the path of a database file in a new temporary directory. */
 async function withFile(fn: (path: string) => Promise<void>): Promise<void> {

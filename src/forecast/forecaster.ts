@@ -19,6 +19,7 @@ import { rollForecasts } from "../training/rolling.ts";
 import { HOUR_MS, type HourlyGrid, type ReadingSeries, seriesSince } from "../domain/series.ts";
 import type { Gap } from "../meters/summary.ts";
 import { completeRecent, type InputsReport, MIN_KNOWN_SHARE } from "./recent_inputs.ts";
+import { type ForecastWeather, weatherContext, type WeatherCorrector } from "./forecast_weather.ts";
 
 /**
  * Hours before the lookback window that are cleaned with it: about a year,
@@ -46,6 +47,8 @@ export interface Forecast {
   inputs: InputsReport;
   /** How hours past the model's first day were forecast; null when there are none. */
   beyond_first_day: string | null;
+  /** Whether the site's temperature corrected the forecast (weather-aware models), or why not. */
+  weather: ForecastWeather;
   /** What each point's `low` and `high` are; null when the model has no intervals. */
   intervals: IntervalsReport;
   points: ForecastPoint[];
@@ -152,9 +155,17 @@ export function createForecaster(deps: { broker: Broker; models: ModelStore }): 
 
     let served = metadata.evaluation?.served ?? "model";
     let values: ArrayLike<number> | null = null;
+    const weather = await weatherContext(
+      deps.broker,
+      meter,
+      metadata.weather,
+      originTime,
+      horizon,
+    );
+    const corrected = { hours: 0 };
     if (served === "model") {
-      const filled = rollModel(loaded, grid, at, horizon);
-      const bridged = filled && bridgeOutage(loaded, clean, origin, horizon);
+      const filled = rollModel(loaded, grid, at, horizon, weather.corrector, corrected);
+      const bridged = filled && bridgeOutage(loaded, clean, origin, horizon, weather.corrector);
       values = bridged ? Float64Array.from(filled!, (v, k) => (v + bridged[k]) / 2) : filled;
     }
     if (!values) {
@@ -171,6 +182,11 @@ export function createForecaster(deps: { broker: Broker; models: ModelStore }): 
       model: { trained_at: trainedAt, served, metrics: metadata.evaluation ?? null },
       horizon,
       inputs: recent.report,
+      weather: served === "model" ? weather.report(corrected.hours, horizon) : {
+        ...weather.report(0, horizon),
+        message:
+          "Forecast by the persistence ensemble (the model did not beat it on its holdout), without weather.",
+      },
       beyond_first_day: horizon <= day
         ? null
         : served === "model"
@@ -200,6 +216,7 @@ export function createForecaster(deps: { broker: Broker; models: ModelStore }): 
     clean: HourlyGrid & { missing: Uint8Array },
     origin: number,
     horizon: number,
+    weather: WeatherCorrector | null,
   ): Float64Array | null {
     const { lookback } = loaded.metadata.window;
     let outage = 0;
@@ -208,7 +225,7 @@ export function createForecaster(deps: { broker: Broker; models: ModelStore }): 
     const before = completeRecent(clean, origin - outage, lookback);
     if (!before.ok) return null;
     const at = origin - outage + Math.round((clean.start - before.grid.start) / HOUR_MS);
-    return rollModel(loaded, before.grid, at, outage + horizon)?.subarray(outage) ?? null;
+    return rollModel(loaded, before.grid, at, outage + horizon, weather)?.subarray(outage) ?? null;
   }
 
   /**
@@ -216,14 +233,28 @@ export function createForecaster(deps: { broker: Broker; models: ModelStore }): 
    * each day after the first is forecast from the grid extended with the
    * days forecast before it (see `rolling.ts`). Null when the model cannot
    * read the grid.
+   * With `weather`, each day it can correct is corrected (counted in
+   * `corrected.hours`, for the forecast hours).
    */
   function rollModel(
     loaded: Cached,
     grid: HourlyGrid,
     origin: number,
     horizon: number,
+    weather: WeatherCorrector | null,
+    corrected: { hours: number } = { hours: 0 },
   ): Float64Array | null {
     const { metadata } = loaded;
+    const day = metadata.window.horizon;
+    let step = 0;
+    const correct = weather
+      ? (g: HourlyGrid, at: number, issueHour: number) => {
+        const c = weather(g, at, issueHour, day);
+        if (c) corrected.hours += Math.min(day, horizon - step * day);
+        step++;
+        return c;
+      }
+      : undefined;
     const [rolled] = rollForecasts(
       grid,
       metadata.scaling,
@@ -237,6 +268,7 @@ export function createForecaster(deps: { broker: Broker; models: ModelStore }): 
             tf.tensor2d(issueHourOneHot(hours), [rows, ISSUE_HOURS]),
           ]) as tf.Tensor).dataSync()
         ),
+      correct,
     );
     return rolled && rolled.length >= horizon ? rolled.subarray(0, horizon) : null;
   }

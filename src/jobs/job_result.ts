@@ -29,9 +29,14 @@ export function successChange(
   path: string,
   timings: StageTimings,
 ): TaskChange {
-  const { evaluation, model } = outcome;
+  const { evaluation, model, weather } = outcome;
+  const withWeather = weather.used && weather.validation
+    ? `; it corrects for the temperature at site "${weather.site_id}" (validation error ${
+      pct(weather.validation.gain)
+    } lower)`
+    : "";
   const message = evaluation.served === "model"
-    ? `Model trained and saved at ${path}`
+    ? `Model trained and saved at ${path}${withWeather}`
     : `Model trained and saved at ${path}, but it does not beat the persistence ensemble on the holdout (CV(RMSE) ${
       pct(evaluation.model.cv_rmse)
     } vs ${pct(evaluation.persistence_ensemble.cv_rmse)}): forecasts use the persistence ensemble`;
@@ -61,6 +66,7 @@ export function successChange(
         ashrae_guideline_14: evaluation.ashrae_guideline_14,
         accuracy_by_day_ahead: evaluation.by_day_ahead ?? [],
         cleaning: outcome.cleaning,
+        weather: outcome.weather,
       },
     },
   };

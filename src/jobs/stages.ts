@@ -9,7 +9,8 @@
  */
 import type { Broker } from "../broker/broker.ts";
 import { meterKey } from "../domain/meter.ts";
-import type { ReadingSeries } from "../domain/series.ts";
+import { HOUR_MS, type ReadingSeries } from "../domain/series.ts";
+import type { SiteWeather, TrainingSeries } from "../training/weather_training.ts";
 import type { TrainingJob } from "../domain/task.ts";
 import type { ModelStore } from "../models/model_store.ts";
 import { TrainingError } from "../training/errors.ts";
@@ -39,10 +40,13 @@ export interface StageContext {
   signal: AbortSignal;
 }
 
-/** `FETCHING_DATA`: the meter's readings; fails when it has none. */
+/**
+ * `FETCHING_DATA`: the meter's readings, with its site's temperature over
+ * their span when the meter is linked to a site; fails when it has none.
+ */
 export async function fetchReadings(
   ctx: StageContext,
-): Promise<{ series: ReadingSeries; seconds: number }> {
+): Promise<{ series: TrainingSeries; seconds: number }> {
   await ctx.reporter.step({ status: "FETCHING_DATA", progress: STAGE_PROGRESS.FETCHING_DATA });
   const started = performance.now();
   const series = await durably(
@@ -57,7 +61,31 @@ export async function fetchReadings(
       "Upload the meter's hourly readings, then train again.",
     );
   }
-  return { series, seconds: (performance.now() - started) / 1000 };
+  const weather = await durably(
+    "Fetching the site's temperature",
+    () => siteWeather(ctx.broker, ctx.job, series),
+    ctx.signal,
+  );
+  return {
+    series: weather ? { ...series, weather } : series,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+/** The temperature of the meter's site over its readings' span, or undefined. */
+async function siteWeather(
+  broker: Broker,
+  meter: TrainingJob,
+  series: ReadingSeries,
+): Promise<SiteWeather | undefined> {
+  const siteId = await broker.weather.meterSite(meter);
+  if (siteId === null) return undefined;
+  const temperature = await broker.weather.getTemperatures(
+    siteId,
+    series.timestamps[0] - HOUR_MS,
+    series.timestamps.at(-1)! + 2 * HOUR_MS,
+  );
+  return { site_id: siteId, temperature: temperature ?? { timestamps: [], values: [] } };
 }
 
 /**
@@ -66,7 +94,7 @@ export async function fetchReadings(
  */
 export async function train(
   ctx: StageContext,
-  series: ReadingSeries,
+  series: TrainingSeries,
 ): Promise<{ outcome: TrainOutcome; seconds: number }> {
   const { job, reporter } = ctx;
   await reporter.step({

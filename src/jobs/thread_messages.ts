@@ -3,14 +3,14 @@
  *
  * @module
  */
-import type { ReadingSeries } from "../domain/series.ts";
+import type { TrainingSeries } from "../training/weather_training.ts";
 import type { MeterType } from "../domain/meter.ts";
 import type { TrainingMetrics, TrainingOptions } from "../domain/task.ts";
 import type { TrainOutcome } from "../training/train.ts";
 
 /** Sent to the thread: train on these readings, or stop the training under way. */
 export type ToThread =
-  | { type: "train"; series: ReadingSeries; meterType: MeterType; options: TrainingOptions }
+  | { type: "train"; series: TrainingSeries; meterType: MeterType; options: TrainingOptions }
   | { type: "abort" };
 
 /** Sent back by the thread. */

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { ReadingSeries } from "../domain/series.ts";
+import type { TrainingSeries } from "../training/weather_training.ts";
 import type { MeterType } from "../domain/meter.ts";
 import type { TrainingOptions } from "../domain/task.ts";
 import { TrainingError } from "../training/errors.ts";
@@ -21,7 +21,7 @@ import type { ThreadMessage, ToThread } from "./thread_messages.ts";
 
 /** Trains a model for some readings; the job runner's view of training. */
 export type Trainer = (
-  series: ReadingSeries,
+  series: TrainingSeries,
   meterType: MeterType,
   options: TrainingOptions,
   hooks: TrainHooks,
@@ -140,7 +140,7 @@ export function createTrainingPool(size: number, options: TrainingPoolOptions = 
   }
 
   async function train(
-    series: ReadingSeries,
+    series: TrainingSeries,
     meterType: MeterType,
     trainingOptions: TrainingOptions,
     hooks: TrainHooks,

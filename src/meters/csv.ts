@@ -109,14 +109,14 @@ interface CsvRecord {
  * it (European exports, which then write decimal commas: `12,5`), else `,`.
  * A header is not asked: its column names may hold either.
  */
-function separatorOf(text: string): ";" | "," {
+export function separatorOf(text: string): ";" | "," {
   const lines = text.slice(0, 4096).replace(/^\uFEFF/, "").split(/\r?\n/, 3);
   const reading = lines.find((line) => /^\s*"?\d/.test(line)) ?? lines[0] ?? "";
   return reading.includes(";") ? ";" : ",";
 }
 
 /** One CSV record: its fields and its line number in the text. */
-interface LineRecord {
+export interface LineRecord {
   record: string[];
   line: number;
 }
@@ -140,7 +140,11 @@ function csvOptions(separator: string) {
  * loses track of the lines after it, so the text is parsed again line by
  * line, and each malformed line is named in `rejected`.
  */
-function readRecords(text: string, separator: string, rejected: RejectedLine[]): LineRecord[] {
+export function readRecords(
+  text: string,
+  separator: string,
+  rejected: RejectedLine[],
+): LineRecord[] {
   let malformed = false;
   const whole = parse(text, {
     ...csvOptions(separator),

@@ -17,6 +17,8 @@ export interface ModelInfo {
   trained_at: string;
   metrics: SavedModel["metadata"]["metrics"];
   evaluation: SavedModel["metadata"]["evaluation"] | null;
+  /** True when the model corrects its forecasts for the site's temperature. */
+  weather_aware: boolean;
 }
 
 /** A stored model, ready to load with `tf.io.fromMemory`. */
@@ -113,6 +115,7 @@ export function createModelStore(options: { broker: Broker; dataDir: string | nu
         trained_at: meta.trained_at,
         metrics: meta.metrics,
         evaluation: meta.evaluation ?? null,
+        weather_aware: meta.weather !== undefined,
       };
     },
 

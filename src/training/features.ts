@@ -195,12 +195,15 @@ export function unusualWorkingDays(grid: HourlyGrid): Set<number> {
  * (weighted by `SIMILAR_DAY_DECAY`) on the `SIMILAR_DAYS` most recent days
  * of the same kind (Monday to Friday, or weekend) within `SIMILAR_SEARCH_DAYS`. A working day that looks like a
  * holiday (see `workdayTest`) is not taken as similar to a working day.
- * Null when some hour has no similar day.
+ * Null when some hour has no similar day. With `averaged` (a series on the
+ * same grid, such as the outdoor temperature), the same days' values of
+ * that series are averaged instead: what the anchor's days were like.
  */
 export function similarDayProfile(
   grid: HourlyGrid,
   origin: number,
   horizon: number,
+  averaged: ArrayLike<number> = grid.values,
 ): Float64Array | null {
   const days = daysOf(grid);
   const last = days.of(origin - 1);
@@ -224,9 +227,10 @@ export function similarDayProfile(
       if (i < 0) break;
       const d = days.of(i);
       if (days.working(d) !== kind || !usual(d) || !Number.isFinite(grid.values[i])) continue;
-      if (!n) first = grid.values[i];
+      if (!Number.isFinite(averaged[i])) continue;
+      if (!n) first = averaged[i];
       const w = SIMILAR_DAY_DECAY ** n;
-      sum += w * (grid.values[i] - first);
+      sum += w * (averaged[i] - first);
       weights += w;
       n++;
     }

@@ -29,11 +29,23 @@ import {
 export type Predict = (inputs: Float32Array, hours: number[], rows: number) => ArrayLike<number>;
 
 /**
+ * A correction added to one day's standardised outputs (the weather's, see
+ * `weather_features.ts`), given the grid being rolled, the day's first
+ * index on it and its issue hour; null where there is none.
+ */
+export type DayCorrection = (
+  grid: HourlyGrid,
+  origin: number,
+  issueHour: number,
+) => ArrayLike<number> | null;
+
+/**
  * Forecasts `steps(origin)` days (of `window.horizon` hours) from each of
  * `origins` on `grid`, using only the values before each origin. A
  * forecast's values are at least zero. Where the features of a later day
  * cannot be read, an origin's forecast stops at the days before it; null
  * when not even its first day can be forecast (too few readings before it).
+ * With `correct`, each day's outputs get its correction where it has one.
  */
 export function rollForecasts(
   grid: HourlyGrid,
@@ -42,6 +54,7 @@ export function rollForecasts(
   origins: readonly number[],
   steps: (origin: number) => number,
   predict: Predict,
+  correct?: DayCorrection,
 ): (Float64Array | null)[] {
   const day = window.horizon;
   const context = (SIMILAR_SEARCH_DAYS + 2) * 24 + Math.max(window.lookback, RECENT_HOURS);
@@ -72,8 +85,10 @@ export function rollForecasts(
     const out = predict(inputs, batch.map(({ f }) => f.issueHour), batch.length);
     batch.forEach(({ roll, f }, i) => {
       const z = Array.prototype.slice.call(out, i * day, (i + 1) * day) as number[];
-      const values = fromModelOutput(z, f.anchor, scaling);
       const at = roll.at + s * day;
+      const c = correct?.(roll.grid, at, f.issueHour);
+      if (c) { for (let k = 0; k < day; k++) z[k] += c[k]; }
+      const values = fromModelOutput(z, f.anchor, scaling);
       for (let k = 0; k < day; k++) roll.grid.values[at + k] = Math.max(0, values[k]);
       roll.done = s + 1;
     });

@@ -15,7 +15,6 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { type CleaningReport, cleanReadings } from "../meters/cleaning.ts";
-import type { ReadingSeries } from "../domain/series.ts";
 import type { MeterType } from "../domain/meter.ts";
 import type { TrainingMetrics, TrainingOptions } from "../domain/task.ts";
 import { useFastestBackend } from "./backend.ts";
@@ -23,7 +22,7 @@ import { TrainingError } from "./errors.ts";
 import { accuracyByDayAhead, evaluate, type Evaluation } from "./evaluation.ts";
 import { baselineForecast } from "./baselines.ts";
 import { calibrateIntervals, type PredictionIntervals } from "./intervals.ts";
-import { rollForecasts } from "./rolling.ts";
+import { type DayCorrection, rollForecasts } from "./rolling.ts";
 import {
   buildSamples,
   DEFAULT_WINDOW,
@@ -42,6 +41,8 @@ import {
 import type { HourlyGrid } from "../domain/series.ts";
 import { buildModel, fitLinearHeads, setLinearHeads } from "./model.ts";
 import { predictRidge, type RidgeModel } from "./ridge.ts";
+import type { WeatherModel } from "./weather_features.ts";
+import { fitWeatherStage, type TrainingSeries, type WeatherReport } from "./weather_training.ts";
 
 /** Days held out at the end for judging the model. */
 export const HOLDOUT_DAYS = 28;
@@ -84,6 +85,8 @@ export interface SavedModel {
      * trained before intervals were.
      */
     intervals?: ModelIntervals;
+    /** The weather correction, when the model is weather-aware (`weather_features.ts`). */
+    weather?: WeatherModel;
   };
 }
 
@@ -114,11 +117,13 @@ export interface TrainOutcome {
   unusualWorkingDays: number;
   evaluation: Evaluation;
   cleaning: CleaningReport;
+  /** Whether weather is used, and what it gained. */
+  weather: WeatherReport;
 }
 
 /** Trains and judges a meter's model. */
 export async function trainModel(
-  series: ReadingSeries,
+  series: TrainingSeries,
   meterType: MeterType,
   options: TrainingOptions,
   hooks: TrainHooks = {},
@@ -224,20 +229,35 @@ export async function trainModel(
     const evalInputs = new Float32Array(count * features);
     evalFeatures.forEach((f, i) => evalInputs.set(f.inputs, i * features));
     const evalHours = evalFeatures.map((f) => f.issueHour);
-    const rolled = rollForecasts(
+    const predict = (inputs: Float32Array, hours: ArrayLike<number>, rows: number) =>
+      tf.tidy(() =>
+        (model.predict([
+          tf.tensor2d(inputs, [rows, features]),
+          tf.tensor2d(issueHourOneHot(hours), [rows, ISSUE_HOURS]),
+        ]) as tf.Tensor).dataSync()
+      );
+    // Weather, when the meter's site has temperature for the training period: a correction of
+    // what the network leaves, kept only when it lowers the validation error.
+    const weather = fitWeatherStage({
       grid,
-      scaling,
-      window,
-      evalOrigins,
-      (t) => Math.min(DAYS_AHEAD, Math.floor((n - t) / horizon)),
-      (inputs, hours, rows) =>
-        tf.tidy(() =>
-          (model.predict([
-            tf.tensor2d(inputs, [rows, features]),
-            tf.tensor2d(issueHourOneHot(hours), [rows, ISSUE_HOURS]),
-          ]) as tf.Tensor).dataSync()
-        ),
-    );
+      weather: series.weather,
+      trainEnd: holdoutStart,
+      horizon,
+      validationShare: VALIDATION_SHARE,
+      set,
+      setOutputs: predict(set.inputs, set.hours, set.count),
+    });
+    const roll = (correct: DayCorrection | undefined) =>
+      rollForecasts(
+        grid,
+        scaling,
+        window,
+        evalOrigins,
+        (t) => Math.min(DAYS_AHEAD, Math.floor((n - t) / horizon)),
+        predict,
+        correct,
+      );
+    const rolled = roll(weather.correct ?? undefined);
     const week = new Map(evalOrigins.map((t, i) => [t, rolled[i]]));
     const linearOut = linearForecasts(heads, evalInputs, evalHours, features, horizon);
     const linearByOrigin = new Map(evalOrigins.map((origin, i) => {
@@ -252,6 +272,22 @@ export async function trainModel(
       (origin) => linearByOrigin.get(origin)!,
       grid.start,
     );
+    if (weather.correct) {
+      const plain = roll(undefined);
+      const plainWeek = new Map(evalOrigins.map((t, i) => [t, plain[i]]));
+      weather.judged(
+        evaluate(
+          grid.values,
+          evalOrigins,
+          horizon,
+          (origin) =>
+            plainWeek.get(origin)?.subarray(0, horizon) ?? new Float64Array(horizon).fill(NaN),
+          (origin) => linearByOrigin.get(origin)!,
+          grid.start,
+        ),
+        evaluation,
+      );
+    }
     evaluation.by_day_ahead = accuracyByDayAhead(
       grid.values,
       evalOrigins,
@@ -266,6 +302,7 @@ export async function trainModel(
       model,
       fitLinearHeads(all, horizon, VALIDATION_SHARE),
     );
+    const weatherModel = weather.refit(all, predict(all.inputs, all.hours, all.count));
 
     let saved: tf.io.ModelArtifacts | undefined;
     await model.save(tf.io.withSaveHandler((artifacts) => {
@@ -290,6 +327,7 @@ export async function trainModel(
           evaluation,
           cleaning: clean.report,
           intervals,
+          ...(weatherModel ? { weather: weatherModel } : {}),
         },
       },
       dataPoints: series.timestamps.length,
@@ -297,6 +335,7 @@ export async function trainModel(
       unusualWorkingDays: unusual.size,
       evaluation,
       cleaning: clean.report,
+      weather: weather.report,
     };
   } finally {
     tensors.forEach((t) => t.dispose());

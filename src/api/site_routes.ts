@@ -1,0 +1,152 @@
+/**
+ * The sites resource: a site's hourly outdoor temperature, uploaded (merged
+ * by timestamp, all or nothing, like readings) and read back. Meters link
+ * to a site (`PUT /meters/{type}/{id}`); weather-aware models use its
+ * temperature. Sites are shared: any caller that may upload readings may
+ * upload a site's weather.
+ *
+ * @module
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import type { Broker } from "../broker/broker.ts";
+import { parseWeatherUpload } from "../meters/weather_upload.ts";
+import { ApiError, fieldProblems, validationError } from "./errors.ts";
+import { requestHook, validationHook } from "./openapi.ts";
+import { siteParamsSchema, siteWeatherRoute, uploadWeatherRoute } from "./openapi_sites.ts";
+import { HOUR_MS, type ReadingSeries } from "../domain/series.ts";
+
+/** What the site routes need. */
+export interface SiteRoutesDeps {
+  broker: Broker;
+  /** The earliest time a temperature may have (as for readings). */
+  readingsSpan: { earliest: number };
+}
+
+/** Largest weather upload. */
+export const MAX_WEATHER_UPLOAD_BYTES = 16 * 1024 * 1024;
+/** Most hours kept per site (over 20 years). */
+export const MAX_TEMPERATURES_PER_SITE = 200_000;
+/** How far ahead a weather forecast may reach, in days. */
+export const WEATHER_FORECAST_DAYS = 16;
+/** Longest range read back at once, in days. */
+const MAX_RANGE_DAYS = 366;
+/** Problems listed in an error. */
+const LISTED_PROBLEMS = 100;
+
+/** The site named by a route parameter; a 422 naming it when bad. */
+function siteFromParams(value: string): string {
+  const parsed = siteParamsSchema.safeParse({ site_id: value });
+  if (!parsed.success) throw validationError(fieldProblems(parsed.error));
+  return parsed.data.site_id;
+}
+
+/** Count, span and hours ahead of a site's temperatures. */
+function summary(series: ReadingSeries, now = Date.now()) {
+  return {
+    count: series.timestamps.length,
+    first: new Date(series.timestamps[0]).toISOString(),
+    last: new Date(series.timestamps.at(-1)!).toISOString(),
+    future_hours: series.timestamps.filter((t) => t > now).length,
+  };
+}
+
+/** Builds the `/sites` routes. */
+export function createSiteRoutes(deps: SiteRoutesDeps): OpenAPIHono {
+  const routes = new OpenAPIHono({ strict: false, defaultHook: validationHook });
+
+  routes.openAPIRegistry.registerPath(uploadWeatherRoute);
+  routes.post(
+    "/:site_id/weather",
+    bodyLimit({
+      maxSize: MAX_WEATHER_UPLOAD_BYTES,
+      onError: () => {
+        throw new ApiError(
+          413,
+          "body_too_large",
+          `The upload is over ${
+            MAX_WEATHER_UPLOAD_BYTES / 1024 / 1024
+          } MiB; send it in parts (temperatures merge by timestamp). Nothing was stored.`,
+        );
+      },
+    }),
+    async (c) => {
+      const siteId = siteFromParams(c.req.param("site_id"));
+      const json = /json/i.test(c.req.header("Content-Type") ?? "");
+      const upload = parseWeatherUpload(await c.req.text(), json, {
+        earliest: deps.readingsSpan.earliest,
+        latest: Date.now() + WEATHER_FORECAST_DAYS * 86_400_000,
+      });
+      if (upload.problems.length) {
+        const first = upload.problems[0];
+        const where = first.line ? `${upload.unit} ${first.line}: ` : "";
+        throw new ApiError(
+          422,
+          "invalid_weather",
+          `The upload has ${upload.problems.length} problem${
+            upload.problems.length === 1 ? "" : "s"
+          }, so nothing was stored. First: ${where}${first.reason}. Fix them and send the whole upload again.`,
+          {
+            counted_by: upload.unit,
+            problem_count: upload.problems.length,
+            problems: upload.problems.slice(0, LISTED_PROBLEMS),
+          },
+        );
+      }
+      const stored = await deps.broker.weather.getTemperatures(siteId);
+      const byHour = new Map<number, number>();
+      stored?.timestamps.forEach((t, i) => byHour.set(t, stored.values[i]));
+      upload.series.timestamps.forEach((t, i) => byHour.set(t, upload.series.values[i]));
+      if (byHour.size > MAX_TEMPERATURES_PER_SITE) {
+        throw new ApiError(
+          422,
+          "too_many_temperatures",
+          `A site keeps at most ${MAX_TEMPERATURES_PER_SITE} hours of temperature; this upload would make ${byHour.size}. Nothing was stored.`,
+        );
+      }
+      const merged = await deps.broker.weather.mergeTemperatures(siteId, upload.series);
+      const hours = [...byHour.keys()].sort((a, b) => a - b);
+      return c.json({
+        site_id: siteId,
+        accepted: upload.series.timestamps.length,
+        added: merged.added,
+        replaced: merged.replaced,
+        temperatures: summary({ timestamps: hours, values: hours.map((t) => byHour.get(t)!) }),
+      });
+    },
+  );
+
+  routes.openapi(siteWeatherRoute, async (c) => {
+    const { site_id } = c.req.valid("param");
+    const query = c.req.valid("query");
+    const all = await deps.broker.weather.getTemperatures(site_id);
+    if (!all?.timestamps.length) {
+      throw new ApiError(
+        404,
+        "site_not_found",
+        `Site "${site_id}" has no temperatures. Upload them with POST /sites/${site_id}/weather.`,
+      );
+    }
+    if (query.from === undefined && query.to === undefined) {
+      return c.json({ site_id, temperatures: summary(all) }, 200);
+    }
+    const from = query.from === undefined ? all.timestamps[0] : Date.parse(query.from);
+    const to = query.to === undefined ? all.timestamps.at(-1)! + HOUR_MS : Date.parse(query.to);
+    if (!(from < to)) throw validationError([{ field: "to", message: "must be after from" }]);
+    if (to - from > MAX_RANGE_DAYS * 86_400_000) {
+      throw validationError([{
+        field: "to",
+        message: `must be at most ${MAX_RANGE_DAYS} days after from; read longer spans in parts`,
+      }]);
+    }
+    const points: { timestamp: string; temperature: number }[] = [];
+    all.timestamps.forEach((t, i) => {
+      if (t >= from && t < to) {
+        points.push({ timestamp: new Date(t).toISOString(), temperature: all.values[i] });
+      }
+    });
+    return c.json({ site_id, temperatures: summary(all), points }, 200);
+  }, requestHook(siteWeatherRoute.request));
+
+  return routes;
+}

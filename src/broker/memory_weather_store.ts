@@ -1,0 +1,39 @@
+/**
+ * The weather store in process memory, for the memory broker.
+ *
+ * @module
+ */
+import { meterKey } from "../domain/meter.ts";
+import { seriesOfMap, type WeatherStore } from "./weather_store.ts";
+
+/** Creates an empty in-memory weather store. */
+export function createMemoryWeatherStore(): WeatherStore {
+  const sites = new Map<string, Map<number, number>>();
+  const links = new Map<string, string>();
+  return {
+    mergeTemperatures(siteId, series) {
+      const stored = sites.get(siteId) ?? new Map<number, number>();
+      let added = 0;
+      series.timestamps.forEach((t, i) => {
+        if (!stored.has(t)) added++;
+        stored.set(t, series.values[i]);
+      });
+      sites.set(siteId, stored);
+      return Promise.resolve({ added, replaced: series.timestamps.length - added });
+    },
+    getTemperatures(siteId, from, to) {
+      return Promise.resolve(seriesOfMap(sites.get(siteId), from, to));
+    },
+    countTemperatures(siteId) {
+      return Promise.resolve(sites.get(siteId)?.size ?? 0);
+    },
+    setMeterSite(meter, siteId) {
+      if (siteId === null) links.delete(meterKey(meter));
+      else links.set(meterKey(meter), siteId);
+      return Promise.resolve();
+    },
+    meterSite(meter) {
+      return Promise.resolve(links.get(meterKey(meter)) ?? null);
+    },
+  };
+}

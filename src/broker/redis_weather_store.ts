@@ -1,0 +1,48 @@
+/**
+ * The weather store on Redis, beside the Redis broker's keys:
+ * - `site:{site_id}:temperature`: a hash from epoch milliseconds to °C, so
+ *   a merge by timestamp is one `HSET` (atomic; its answer is the count of
+ *   new hours);
+ * - `meter:{type}/{id}:site`: the site a meter is linked to.
+ *
+ * @module
+ */
+import type { Redis } from "@upstash/redis";
+import { meterKey } from "../domain/meter.ts";
+import { seriesOfMap, type WeatherStore } from "./weather_store.ts";
+
+/** The weather store on `redis` (a client made with `automaticDeserialization: false`). */
+export function createRedisWeatherStore(redis: Redis, prefix: string): WeatherStore {
+  const key = {
+    site: (siteId: string) => `${prefix}site:${siteId}:temperature`,
+    link: (meter: Parameters<WeatherStore["meterSite"]>[0]) =>
+      `${prefix}meter:${meterKey(meter)}:site`,
+  };
+  return {
+    async mergeTemperatures(siteId, series) {
+      if (!series.timestamps.length) return { added: 0, replaced: 0 };
+      const args = ["HSET", key.site(siteId)];
+      series.timestamps.forEach((t, i) => args.push(String(t), String(series.values[i])));
+      const added = Number(await redis.exec<number>(args as [string, ...string[]]));
+      return { added, replaced: series.timestamps.length - added };
+    },
+    async getTemperatures(siteId, from, to) {
+      const flat = await redis.exec<string[]>(["HGETALL", key.site(siteId)]);
+      if (!flat?.length) return null;
+      const stored = new Map<number, number>();
+      for (let i = 0; i < flat.length; i += 2) stored.set(Number(flat[i]), Number(flat[i + 1]));
+      return seriesOfMap(stored, from, to);
+    },
+    async countTemperatures(siteId) {
+      return Number(await redis.exec<number>(["HLEN", key.site(siteId)]));
+    },
+    async setMeterSite(meter, siteId) {
+      if (siteId === null) await redis.exec(["DEL", key.link(meter)]);
+      else await redis.exec(["SET", key.link(meter), siteId]);
+    },
+    async meterSite(meter) {
+      const site = await redis.exec<string | null>(["GET", key.link(meter)]);
+      return site ?? null;
+    },
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * The weather store port: each site's hourly outdoor temperature, and which
+ * site each meter belongs to. Every broker carries one (`broker.weather`),
+ * kept in the same place as its readings: in memory, in the SQLite file, or
+ * in Redis. Its behaviour is one suite (`weather_store_conformance.ts`).
+ *
+ * Temperatures merge by timestamp like readings: an hour sent again
+ * replaces the stored value, so a weather forecast for future hours is
+ * replaced by the observations once they are uploaded.
+ *
+ * @module
+ */
+import type { ReadingSeries } from "../domain/series.ts";
+import type { MeterRef } from "../domain/meter.ts";
+
+/** What a merge of temperatures did. */
+export interface TemperaturesMerge {
+  /** Hours not stored before. */
+  added: number;
+  /** Hours whose stored value was replaced (a forecast by an observation, say). */
+  replaced: number;
+}
+
+/** Sites' temperatures and meters' sites. */
+export interface WeatherStore {
+  /**
+   * Merges hourly temperatures (°C) into the site's, by timestamp,
+   * atomically: an hour already stored is replaced.
+   */
+  mergeTemperatures(siteId: string, series: ReadingSeries): Promise<TemperaturesMerge>;
+
+  /**
+   * The site's temperatures at `from` or later and before `to` (epoch ms;
+   * all when not given), in time order; null when the site has none at all.
+   */
+  getTemperatures(siteId: string, from?: number, to?: number): Promise<ReadingSeries | null>;
+
+  /** How many hours of temperature the site has. */
+  countTemperatures(siteId: string): Promise<number>;
+
+  /** Links a meter to a site (null unlinks it). */
+  setMeterSite(meter: MeterRef, siteId: string | null): Promise<void>;
+
+  /** The site a meter is linked to, or null. */
+  meterSite(meter: MeterRef): Promise<string | null>;
+}
+
+/** The part of `series` (ordered by time) in `[from, to)`. */
+export function seriesBetween(
+  series: ReadingSeries,
+  from = -Infinity,
+  to = Infinity,
+): ReadingSeries {
+  const timestamps: number[] = [], values: number[] = [];
+  series.timestamps.forEach((t, i) => {
+    if (t >= from && t < to) {
+      timestamps.push(t);
+      values.push(series.values[i]);
+    }
+  });
+  return { timestamps, values };
+}
+
+/** A site's temperatures from a map of hour → value, ordered. */
+export function seriesOfMap(
+  stored: ReadonlyMap<number, number> | undefined,
+  from?: number,
+  to?: number,
+): ReadingSeries | null {
+  if (!stored?.size) return null;
+  const hours = [...stored.keys()].sort((a, b) => a - b);
+  return seriesBetween({ timestamps: hours, values: hours.map((t) => stored.get(t)!) }, from, to);
+}
