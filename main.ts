@@ -13,29 +13,34 @@ import { ConfigError, parseConfig } from "./src/config.ts";
 import { connectBroker } from "./src/connect_broker.ts";
 import { StoreOpenError } from "./src/broker/sqlite_broker.ts";
 import { startService } from "./src/server.ts";
-import { closeLogging, setUpLogging } from "./src/logging/logging.ts";
+import { closeLogging, logger, setUpLogging } from "./src/logging/logging.ts";
+import { createMetrics } from "./src/metrics/metrics.ts";
 
 const apiOnly = Deno.args.includes("--api-only");
 
-let config, connection;
+const metrics = createMetrics();
+let config, connection, logFormat;
 try {
   config = parseConfig(Deno.env.toObject());
+  // Before the broker, so that DEBUG=true shows its start too.
+  logFormat = await setUpLogging({
+    format: config.logFormat,
+    file: config.logFile,
+    dir: config.logDir,
+    debug: config.debug,
+  });
   connection = await connectBroker(config, {
     allowEmbedded: !apiOnly,
     allowLocalGateway: true,
     requiredFor: "an API instance alone (deno task start)",
+    onRedisCommand: metrics.redisCommand,
   });
 } catch (error) {
   if (!(error instanceof ConfigError || error instanceof StoreOpenError)) throw error;
   console.error(error.message);
+  await closeLogging();
   Deno.exit(1);
 }
-const logFormat = await setUpLogging({
-  format: config.logFormat,
-  file: config.logFile,
-  dir: config.logDir,
-  debug: config.debug,
-});
 const logTargets = [
   config.logFile,
   config.logDir && `${config.logDir}/energy_forecasting_<date>.log`,
@@ -47,6 +52,7 @@ const logNote = `${logFormat} logs${
 const starting = startService(config, connection.broker, {
   runJobs: !apiOnly,
   rest: connection.rest,
+  metrics,
   mode: apiOnly ? "api" : connection.mode,
   onListen: (url, notes) =>
     console.log(
@@ -69,7 +75,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     stopping = true;
     console.log(`${signal} received; stopping.`);
     const deadline = setTimeout(() => {
-      console.error(
+      logger("server").error(
         `Not everything closed within ${
           config.shutdownGraceMs / 1000
         } s (SHUTDOWN_GRACE_SECONDS); exiting.`,

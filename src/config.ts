@@ -63,6 +63,7 @@ const schema = z.object({
   GATEWAY_SCRIPTS: z.enum(["project", "any"]).default("project"),
   GATEWAY_READONLY_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   WORKER_CONCURRENCY: int(1, 64).default(1),
+  WORKER_METRICS_PORT: int(0, 65535).optional(),
   SUBSCRIPTION_CHECK_SECONDS: z.coerce.number().min(0.1).max(300).default(5),
   JOB_LEASE_SECONDS: z.coerce.number().min(1).max(3600).default(30),
   JOB_MAX_ATTEMPTS: int(1, 100).default(3),
@@ -174,6 +175,8 @@ export interface Config {
   gatewayReadOnlyToken: string | null;
   /** Jobs one worker process trains at once. */
   workerConcurrency: number;
+  /** Port of a worker's own `/metrics` (on `HOST`; 0: any free port); null: no metrics server. */
+  workerMetricsPort: number | null;
   /** Milliseconds a claimed job stays a worker's without a lease renewal. */
   jobLeaseMs: number;
   /** Deliveries of a job before its task fails. */
@@ -317,6 +320,7 @@ export function parseConfig(
     gatewayScripts: c.GATEWAY_SCRIPTS,
     gatewayReadOnlyToken: c.GATEWAY_READONLY_TOKEN ?? null,
     workerConcurrency: c.WORKER_CONCURRENCY,
+    workerMetricsPort: c.WORKER_METRICS_PORT ?? null,
     jobLeaseMs: Math.round(c.JOB_LEASE_SECONDS * 1000),
     jobMaxAttempts: c.JOB_MAX_ATTEMPTS,
     workerShutdownGraceMs: Math.round(c.WORKER_SHUTDOWN_GRACE_SECONDS * 1000),

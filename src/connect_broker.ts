@@ -11,7 +11,7 @@ import { type Config, ConfigError } from "./config.ts";
 import { serveGateway } from "./gateway/serve_gateway.ts";
 import type { Broker } from "./broker/broker.ts";
 import { createMemoryBroker } from "./broker/memory_broker.ts";
-import { createRedisBroker } from "./broker/redis_broker.ts";
+import { createRedisBroker, type RedisCommandObserver } from "./broker/redis_broker.ts";
 import { openSqliteBroker } from "./broker/sqlite_broker.ts";
 
 /** The embedded database file, inside `DATA_DIR`. */
@@ -40,6 +40,8 @@ export interface ConnectOptions {
   allowLocalGateway: boolean;
   /** What to say when Redis is required and not configured. */
   requiredFor?: string;
+  /** Told of each command the Redis broker sends (for metrics). */
+  onRedisCommand?: RedisCommandObserver;
 }
 
 /** Connects to the configured broker. */
@@ -48,7 +50,11 @@ export async function connectBroker(
   options: ConnectOptions,
 ): Promise<BrokerConnection> {
   const settings = { taskTtlSeconds: config.taskTtlSeconds };
-  const redisSettings = { ...settings, livenessMs: config.subscriptionCheckMs };
+  const redisSettings = {
+    ...settings,
+    livenessMs: config.subscriptionCheckMs,
+    onCommand: options.onRedisCommand,
+  };
   if (config.redisRestUrl && config.redisRestToken) {
     const broker = await createRedisBroker({
       url: config.redisRestUrl,

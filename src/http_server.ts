@@ -24,6 +24,9 @@ import type { Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import { watchListener } from "./listener_watchdog.ts";
+import { logger } from "./logging/logging.ts";
+
+const log = logger("http");
 
 /** Which HTTP server runs the app. */
 export type HttpServerKind = "node" | "deno";
@@ -229,7 +232,10 @@ function guardConnections(server: Server, limits: ConnectionLimits): { open(): n
     });
   });
   server.on("clientError", (_error, socket: Socket) => socket.destroy());
-  server.on("error", (error) => console.error("The HTTP server reported an error:", error));
+  server.on(
+    "error",
+    (error) => log.error("The HTTP server reported an error: {error}", { error }),
+  );
   return { open: () => open };
 }
 

@@ -16,6 +16,9 @@
  */
 import type { Server } from "node:http";
 import { connect } from "node:net";
+import { logger } from "./logging/logging.ts";
+
+const log = logger("http");
 
 /** How often the listener is checked by default. */
 export const WATCHDOG_INTERVAL_MS = 2_000;
@@ -68,7 +71,7 @@ export function watchListener(
 
   const relisten = () => {
     restarts++;
-    console.error(
+    log.error(
       `The HTTP listener on port ${address.port} stopped accepting connections ` +
         `(the process may have run out of file handles); listening again.`,
     );

@@ -19,7 +19,8 @@ import { createJobRunner, type JobRunner } from "./jobs/job_runner.ts";
 import { openAuthenticator } from "./auth/open_authenticator.ts";
 import { openLimits, type RedisRest } from "./limits/limits.ts";
 import type { Authenticator } from "./auth/authenticator.ts";
-import { createMetrics } from "./metrics/metrics.ts";
+import { createMetrics, type Metrics } from "./metrics/metrics.ts";
+import { instrumentBroker } from "./broker/instrumented_broker.ts";
 import { requestLog } from "./api/request_log.ts";
 import { logger } from "./logging/logging.ts";
 import { taskChangeLog } from "./logging/task_log.ts";
@@ -49,6 +50,11 @@ export interface ServiceOptions {
   mode: string;
   /** Redis over REST for the limits, shared by every instance; null or absent: kept in process. */
   rest?: RedisRest | null;
+  /**
+   * The process's metrics, when made before the broker (to count its Redis
+   * commands); absent: the service makes its own.
+   */
+  metrics?: Metrics;
   /** Called once listening, with what is worth a line at start-up (such as whether authentication is on). */
   onListen?(url: string, notes: string[]): void;
 }
@@ -56,9 +62,13 @@ export interface ServiceOptions {
 /** Starts the HTTP service (and a job runner when asked) on the broker. */
 export async function startService(
   config: Config,
-  broker: Broker,
+  store: Broker,
   options: ServiceOptions,
 ): Promise<ServiceHandle> {
+  const metrics = options.metrics ?? createMetrics();
+  // Every call into the broker is counted and timed, by operation.
+  const broker = instrumentBroker(store, metrics.brokerCall);
+  metrics.watchBroker(broker);
   if (config.seedDemoMeters) await seedDemoMeters(broker);
   const tracker = createTracker(broker);
   const hub = createEventHub(broker);
@@ -83,7 +93,6 @@ export async function startService(
   const forecaster = createForecaster({ broker, models });
   const { auth, keySource } = await openAuthenticator(config);
   const limits = openLimits(config, options.rest ?? null);
-  const metrics = createMetrics();
   const httpLog = logger("http");
   // Every status change this process sees: counted by status, and a log
   // line (the hub's one subscription is shared with the streams). Start-up
@@ -107,7 +116,10 @@ export async function startService(
       // Events may have been missed: the dispatcher reads the log.
       onResync: () => dispatcher.wake(),
     }).catch((error) => {
-      console.warn(`Task status metrics and log lines are off: the event feed failed (${error})`);
+      logger("tasks").warn(
+        `Task status metrics and log lines are off: the event feed failed ({error})`,
+        { error: String(error) },
+      );
     }),
     TASK_FEED_WAIT_MS,
   );

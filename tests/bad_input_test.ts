@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { startTestService, type TestService } from "./harness.ts";
+import { configure, reset } from "@logtape/logtape";
 
 async function expectError(response: Response, status: number, code: string) {
   const body = await response.json();
@@ -157,10 +158,21 @@ Deno.test("unknown task ids and paths are 404s in the one error shape", async ()
 for (const server of ["node", "deno"] as const) {
   Deno.test(`${server} server: an aborted upload is one log line, not a stack trace, and stores nothing`, async () => {
     const service = await startTestService({ HTTP_SERVER: server, SEED_DEMO_METERS: "false" });
+    // The service's warnings and errors, as its log (LogTape) gets them.
     const logged: string[] = [];
-    const original = { error: console.error, warn: console.warn };
-    console.error = console.warn = (...args: unknown[]) =>
-      void logged.push(args.map((a) => a instanceof Error ? String(a.stack) : String(a)).join(" "));
+    await configure({
+      reset: true,
+      sinks: {
+        capture: (record) =>
+          void logged.push(
+            record.message.map((p) => p instanceof Error ? String(p.stack) : String(p)).join(""),
+          ),
+      },
+      loggers: [
+        { category: ["wattcast"], sinks: ["capture"], lowestLevel: "warning" },
+        { category: ["logtape", "meta"], sinks: [], lowestLevel: "warning" },
+      ],
+    });
     try {
       for (let i = 0; i < 5; i++) {
         const conn = await Deno.connect({ hostname: "127.0.0.1", port: service.port });
@@ -173,7 +185,7 @@ for (const server of ["node", "deno"] as const) {
       }
       for (let i = 0; i < 50 && logged.length < 5; i++) await new Promise((r) => setTimeout(r, 20));
     } finally {
-      Object.assign(console, original);
+      await reset();
     }
     try {
       assert.equal(logged.length, 5, logged.join("\n"));

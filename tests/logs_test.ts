@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { createApiKey } from "../src/auth/api_keys.ts";
 import { type Proc, spawnDeno } from "./processes.ts";
 import { openStream } from "./sse_client.ts";
+import { needsRedis, startRedis } from "./redis_server.ts";
 
 const ops = await createApiKey({ name: "ops", scopes: ["read", "train", "admin"], meters: null });
 
@@ -109,6 +110,10 @@ Deno.test("JSON log lines: requests with their request id and principal, no cred
     );
 
     const output = proc.output();
+    assert.ok(
+      !jsonLines(output).some((l) => l.level === "debug"),
+      "no debug lines without DEBUG=true",
+    );
     for (const secret of [ops.key, token, token.split(".")[2]]) {
       assert.ok(!output.includes(secret), `a credential is in the log:\n${output}`);
     }
@@ -171,4 +176,71 @@ Deno.test("LOG_FORMAT=text: readable lines with the request id; an insane id is 
     await proc.stop();
     await Deno.remove(dataDir, { recursive: true });
   }
+});
+
+Deno.test({
+  name:
+    "DEBUG=true: broker calls, Redis commands and each stream's open and close are debug lines, without the query",
+  ...needsRedis(),
+  fn: async () => {
+    const redis = await startRedis();
+    const dataDir = await Deno.makeTempDir();
+    const { proc, url } = await start({
+      DATA_DIR: dataDir,
+      REDIS_URL: redis.url,
+      LOG_FORMAT: "json",
+      DEBUG: "true",
+    });
+    try {
+      const started = await fetch(`${url}/trainmodel/`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ meter_id: "meter_test_001", meter_type: "electricity", epochs: 1 }),
+      });
+      assert.equal(started.status, 202);
+      const task = await started.json();
+      const stream = await openStream(
+        `${url}/trainmodel/stream/${task.task_id}?token=not-a-real-token-but-secret`,
+        { headers: { "X-Request-Id": "debug-stream-1" }, lastEventId: "0-0" },
+      );
+      for await (const _ of stream.messages) { /* to the end of the task */ }
+
+      const created = await waitForLine(
+        proc.output,
+        (l) => l.logger === "wattcast.broker" && l.operation === "createTask",
+        "the broker's createTask",
+      );
+      assert.equal(created.level, "debug");
+      assert.equal(created.broker, "redis");
+      assert.equal(typeof created.duration_ms, "number");
+      const command = await waitForLine(
+        proc.output,
+        (l) => l.logger === "wattcast.broker.redis" && String(l.message).includes("script:create"),
+        "the Redis command of createTask",
+      );
+      assert.equal(command.failed, false);
+      const opened = await waitForLine(
+        proc.output,
+        (l) =>
+          l.logger === "wattcast.streams" && l.request_id === "debug-stream-1" &&
+          String(l.message).startsWith("stream opened"),
+        "the stream's opening",
+      );
+      assert.equal(opened.path, `/trainmodel/stream/${task.task_id}`);
+      assert.equal(opened.last_event_id, "0-0");
+      const closed = await waitForLine(
+        proc.output,
+        (l) =>
+          l.logger === "wattcast.streams" && l.request_id === "debug-stream-1" &&
+          String(l.message).startsWith("stream closed"),
+        "the stream's closing",
+      );
+      assert.ok((closed.events as number) >= 2, "the stream's events are counted");
+      assert.ok(!proc.output().includes("not-a-real-token-but-secret"), "no token in the log");
+    } finally {
+      await proc.stop();
+      await redis.stop();
+      await Deno.remove(dataDir, { recursive: true });
+    }
+  },
 });

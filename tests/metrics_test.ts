@@ -3,6 +3,10 @@ import { startTestService, type TestService } from "./harness.ts";
 import { openStream } from "./sse_client.ts";
 import { type Exposition, parsePrometheusText } from "./prometheus_text.ts";
 import type { Task } from "../src/domain/task.ts";
+import { parseConfig } from "../src/config.ts";
+import { startService } from "../src/server.ts";
+import { createMetrics } from "../src/metrics/metrics.ts";
+import { startRedisBroker } from "./test_brokers.ts";
 
 async function scrape(service: TestService, headers: Record<string, string> = {}) {
   const response = await fetch(`${service.url}/metrics`, { headers });
@@ -152,6 +156,68 @@ Deno.test("METRICS_TOKEN: /metrics needs it as a Bearer token; refusals and requ
     );
   } finally {
     await service.close();
+  }
+});
+
+Deno.test("Redis: tasks by status, the queue and broker calls and commands move with a real queued task", async () => {
+  const metrics = createMetrics();
+  const broker = await startRedisBroker({ taskTtlSeconds: 3600, onCommand: metrics.redisCommand });
+  const dataDir = await Deno.makeTempDir({ prefix: "wattcast-test-" });
+  const config = parseConfig({ PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir });
+  // No runner: the job stays queued until this test claims it, as a worker would.
+  const service = await startService(config, broker, { runJobs: false, mode: "api", metrics });
+  const scrapeIt = () => scrape(service as unknown as TestService);
+  try {
+    const before = await scrapeIt();
+    assert.equal(before.types.get("wattcast_tasks"), "gauge");
+    assert.equal(before.value("wattcast_tasks", { status: "PENDING" }), 0);
+    assert.equal(before.value("wattcast_queue_jobs", { state: "waiting" }), 0);
+    assert.equal(before.value("wattcast_queue_oldest_job_age_seconds"), 0);
+
+    const response = await fetch(`${service.url}/trainmodel/`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ meter_id: "meter_test_001", meter_type: "electricity", epochs: 2 }),
+    });
+    assert.equal(response.status, 202, await response.text());
+    await new Promise((r) => setTimeout(r, 300));
+    const queued = await scrapeIt();
+    assert.equal(queued.value("wattcast_tasks", { status: "PENDING" }), 1);
+    assert.equal(queued.value("wattcast_queue_jobs", { state: "waiting" }), 1);
+    assert.equal(queued.value("wattcast_queue_jobs", { state: "delivered" }), 0);
+    const age = queued.value("wattcast_queue_oldest_job_age_seconds")!;
+    assert.ok(age >= 0.25 && age < 30, `the job has waited ${age} s`);
+    assert.equal(queued.value("wattcast_broker_calls_total", { operation: "createTask" }), 1);
+    assert.ok(queued.value("wattcast_broker_calls_total", { operation: "stats" })! >= 1);
+    assert.equal(
+      queued.value("wattcast_broker_errors_total", { operation: "createTask" }) ?? 0,
+      0,
+    );
+    // EVALSHA, and EVAL after it when Redis did not know the script yet.
+    const creates = queued.value("wattcast_redis_commands_total", { command: "script:create" })!;
+    assert.ok(creates >= 1 && creates <= 2, `the create script, by name: ${creates}`);
+
+    const delivery = await broker.claimJob("test-worker", 60_000);
+    assert.ok(delivery);
+    const claimed = await scrapeIt();
+    assert.equal(claimed.value("wattcast_queue_jobs", { state: "waiting" }), 0);
+    assert.equal(claimed.value("wattcast_queue_jobs", { state: "delivered" }), 1);
+    await broker.ackJob(delivery);
+    const done = await scrapeIt();
+    assert.equal(done.value("wattcast_queue_jobs", { state: "delivered" }), 0);
+    assert.equal(done.value("wattcast_queue_oldest_job_age_seconds"), 0);
+
+    // A cursor the broker did not hand out: its listing call fails, and is counted.
+    const bad = await fetch(`${service.url}/trainmodel/tasks?cursor=${btoa("garbage")}`);
+    assert.equal(bad.status, 400, await bad.text());
+    const failed = await scrapeIt();
+    assert.equal(failed.value("wattcast_broker_errors_total", { operation: "listTasks" }), 1);
+    assert.ok(
+      failed.value("wattcast_broker_call_duration_seconds_count", { operation: "listTasks" })! >= 1,
+    );
+  } finally {
+    await service.close();
+    await Deno.remove(dataDir, { recursive: true });
   }
 });
 

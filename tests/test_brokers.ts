@@ -8,7 +8,7 @@
  */
 import type { Broker } from "../src/broker/broker.ts";
 import { createMemoryBroker } from "../src/broker/memory_broker.ts";
-import { createRedisBroker } from "../src/broker/redis_broker.ts";
+import { createRedisBroker, type RedisCommandObserver } from "../src/broker/redis_broker.ts";
 import { openSqliteBroker } from "../src/broker/sqlite_broker.ts";
 import { serveGateway } from "../src/gateway/serve_gateway.ts";
 import { startRedis } from "./redis_server.ts";
@@ -18,7 +18,12 @@ export type BrokerKind = "memory" | "sqlite" | "redis";
 
 /** Starts a Redis broker on its own redis-server and gateway. */
 export async function startRedisBroker(
-  options: { taskTtlSeconds: number; livenessMs?: number; maxAllEvents?: number },
+  options: {
+    taskTtlSeconds: number;
+    livenessMs?: number;
+    maxAllEvents?: number;
+    onCommand?: RedisCommandObserver;
+  },
 ): Promise<Broker> {
   const redis = await startRedis();
   const gateway = await serveGateway({ redisUrl: redis.url, token: "test", port: 0 });

@@ -14,22 +14,37 @@ import { createModelStore } from "../src/models/model_store.ts";
 import { createTracker } from "../src/tracker/tracker.ts";
 import { createJobRunner } from "../src/jobs/job_runner.ts";
 import { createDispatcher } from "../src/webhooks/dispatcher.ts";
+import { instrumentBroker } from "../src/broker/instrumented_broker.ts";
+import { createWorkerMetrics } from "../src/metrics/worker_metrics.ts";
+import { serveWorkerMetrics } from "./metrics_server.ts";
+import { closeLogging, logger, setUpLogging } from "../src/logging/logging.ts";
 
+const metrics = createWorkerMetrics();
 let config, connection;
 try {
   config = parseConfig(Deno.env.toObject());
+  await setUpLogging({
+    format: config.logFormat,
+    file: config.logFile,
+    dir: config.logDir,
+    debug: config.debug,
+  });
   connection = await connectBroker(config, {
     allowEmbedded: false,
     allowLocalGateway: false,
     requiredFor: "a worker (deno task worker)",
+    onRedisCommand: metrics.redisCommand,
   });
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   console.error(error.message);
+  await closeLogging();
   Deno.exit(1);
 }
 
-const broker = connection.broker;
+// Every call into the broker is counted and timed, by operation.
+const broker = instrumentBroker(connection.broker, metrics.brokerCall);
+metrics.watchBroker(broker);
 const runner = createJobRunner({
   broker,
   tracker: createTracker(broker),
@@ -38,13 +53,28 @@ const runner = createJobRunner({
   leaseMs: config.jobLeaseMs,
   maxAttempts: config.jobMaxAttempts,
   debug: config.debug,
+  onClaim: () => metrics.claimed(),
+  onJob: (outcome, change) =>
+    metrics.finished(outcome, change && { result: change.result ?? null }),
 });
+metrics.watchRunning(() => runner.active());
+const metricsServer = config.workerMetricsPort === null ? null : await serveWorkerMetrics(
+  metrics,
+  { hostname: config.host, port: config.workerMetricsPort, token: config.metricsToken },
+);
 await runner.start();
 // Workers send due webhook deliveries too, so notifications go out while no API instance runs.
-const dispatcher = createDispatcher({ broker, ...config.webhooks });
+const dispatcher = createDispatcher({
+  broker,
+  ...config.webhooks,
+  onAttempt: (outcome) => metrics.webhookAttempt(outcome),
+  warn: (message) => logger("webhooks").warn(message),
+});
 dispatcher.start();
 console.log(
-  `Wattcast worker ${Deno.pid} running ${config.workerConcurrency} job(s) at once (${connection.description})`,
+  `Wattcast worker ${Deno.pid} running ${config.workerConcurrency} job(s) at once (${connection.description}${
+    metricsServer ? `; metrics at ${metricsServer.url}/metrics` : ""
+  })`,
 );
 
 let stopping = false;
@@ -59,7 +89,9 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     );
     await runner.stop(config.workerShutdownGraceMs);
     await dispatcher.stop();
+    await metricsServer?.close();
     await broker.close();
+    await closeLogging();
     Deno.exit(0);
   });
 }

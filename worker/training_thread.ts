@@ -41,8 +41,12 @@ self.onmessage = async (event: MessageEvent<ToThread>) => {
     } else if (error instanceof TrainingError) {
       send({ type: "error", code: error.code, message: error.message, hint: error.hint });
     } else {
-      console.error("Training thread failed:", error);
-      send({ type: "error", message: error instanceof Error ? error.message : String(error) });
+      // Logged by the job that ran it (its stack included): this thread has no log of its own.
+      send({
+        type: "error",
+        message: error instanceof Error ? error.message : String(error),
+        stack: error instanceof Error ? error.stack : undefined,
+      });
     }
   } finally {
     if (current === controller) current = undefined;

@@ -37,6 +37,9 @@ import {
   requestIdOf,
   type RequestObserver,
 } from "./request_observer.ts";
+import { logger } from "../logging/logging.ts";
+
+const log = logger("http");
 
 /** Everything the app needs. */
 export interface AppDeps {
@@ -200,10 +203,13 @@ export function createApp(appDeps: AppDeps): OpenAPIHono {
     if (isClientAbort(error)) {
       // The client went away mid-request (an upload cancelled, say): one
       // line, not a stack trace; nobody is left to read an answer.
-      console.warn(`${c.req.method} ${c.req.path}: the client closed the connection mid-request.`);
+      log.warn(`${c.req.method} ${c.req.path}: the client closed the connection mid-request.`);
       return c.json(errorBody("client_closed", "The client closed the connection."), 400);
     }
-    console.error(`${c.req.method} ${c.req.path} failed (request ${requestIdOf(c)}):`, error);
+    log.error(`${c.req.method} ${c.req.path} failed (request ${requestIdOf(c)}): {error}`, {
+      error,
+      request_id: requestIdOf(c),
+    });
     return c.json(
       errorBody(
         "internal_error",

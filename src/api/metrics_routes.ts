@@ -47,7 +47,10 @@ function bearerMatches(header: string | undefined, token: string): boolean {
 }
 
 /** Builds the `/metrics` route; `token` null for an open one. */
-export function createMetricsRoutes(metrics: Metrics, token: string | null): OpenAPIHono {
+export function createMetricsRoutes(
+  metrics: Pick<Metrics, "render">,
+  token: string | null,
+): OpenAPIHono {
   const routes = new OpenAPIHono({ strict: false });
   routes.openapi(metricsRoute, async (c) => {
     if (token !== null && !bearerMatches(c.req.header("Authorization"), token)) {

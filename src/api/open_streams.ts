@@ -19,6 +19,9 @@
  */
 import { sseFrame, sseRetryFrame } from "./sse_frame.ts";
 import type { SseSink } from "./sse_sink.ts";
+import { logger } from "../logging/logging.ts";
+
+const log = logger("streams");
 
 /** An open stream, as the clock sees it. */
 export interface OpenStream {
@@ -142,6 +145,10 @@ export function createOpenStreams(options: OpenStreamsOptions): OpenStreams {
     droppedSlow: () => dropped,
     noteSlow() {
       dropped++;
+      log.debug(
+        "dropped a slow client: it left its buffered bytes unread past the stall time ({dropped} so far)",
+        { dropped },
+      );
     },
     close(retryMs) {
       closed = true;

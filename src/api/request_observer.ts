@@ -16,6 +16,9 @@ import type { Context, MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
 import { ANONYMOUS } from "../domain/principal.ts";
 import { principalOf } from "./access.ts";
+import { logger } from "../logging/logging.ts";
+
+const log = logger("http");
 
 /** A request, once over. */
 export interface RequestRecord {
@@ -99,7 +102,7 @@ export function observeRequests(observers: RequestObserver[]): MiddlewareHandler
         try {
           observer(record);
         } catch (error) {
-          console.error("A request observer failed:", error);
+          log.error("A request observer failed: {error}", { error });
         }
       }
     };

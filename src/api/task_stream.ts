@@ -23,7 +23,10 @@ import { openSseSink, type SseSink } from "./sse_sink.ts";
 import { type FeedSources, followTask } from "./task_feed.ts";
 import { pace } from "./write_pacer.ts";
 import type { Metrics } from "../metrics/metrics.ts";
-import { deferRequestEnd } from "./request_observer.ts";
+import { deferRequestEnd, requestIdOf } from "./request_observer.ts";
+import { logger } from "../logging/logging.ts";
+
+const log = logger("streams");
 
 /** What a stream needs. */
 export interface StreamSettings extends FeedSources {
@@ -108,11 +111,41 @@ export function openEventStream(
   sink.onClose(deferRequestEnd(c));
   settings.streams.add({ taskId, sink, heartbeats: kinds.has("heartbeat") });
   const metrics = settings.metrics;
+  let written = 0;
+  if (log.isEnabledFor("debug")) logStreamLife(c, sink, openedAt, () => written);
   return {
     sink,
     stop,
-    delivered: metrics ? (events) => metrics.delivered(events, openedAt) : () => {},
+    delivered(events) {
+      written += events.length;
+      metrics?.delivered(events, openedAt);
+    },
   };
+}
+
+/**
+ * `DEBUG=true`: a line when a stream opens (its path, without the query
+ * and its tokens; its request id and `Last-Event-ID`) and one when it
+ * closes (how long it was open, status events written).
+ */
+function logStreamLife(c: Context, sink: SseSink, openedAt: number, written: () => number): void {
+  const fields = {
+    path: c.req.path,
+    request_id: requestIdOf(c),
+    last_event_id: c.req.header("Last-Event-ID") ?? null,
+  };
+  log.debug(
+    `stream opened: ${fields.path} last_event_id=${fields.last_event_id ?? "none"}`,
+    fields,
+  );
+  sink.onClose(() => {
+    const seconds = Math.round(Date.now() - openedAt) / 1000;
+    log.debug(`stream closed: ${fields.path} after ${seconds}s, ${written()} status events`, {
+      ...fields,
+      open_seconds: seconds,
+      events: written(),
+    });
+  });
 }
 
 /**
@@ -128,10 +161,9 @@ export function reportStreamFailure(
   names: { subject: string; whose: string },
   error: unknown,
 ): void {
-  console.error(
-    `The event stream of ${names.subject} failed:`,
-    settings.debug ? error : String(error),
-  );
+  log.error(`The event stream of ${names.subject} failed: {error}`, {
+    error: settings.debug ? error : String(error),
+  });
   if (!kinds.has("error")) return;
   sink.write(sseFrame({
     task_id: taskId,

@@ -9,6 +9,9 @@
  * @module
  */
 import { type ApiKeyRecord, apiKeyRecordProblem } from "./api_keys.ts";
+import { logger } from "../logging/logging.ts";
+
+const log = logger("auth");
 
 /** Reads the records of a JSON text; `where` names it in errors. @throws {Error} */
 export function parseKeyRecords(text: string, where: string): ApiKeyRecord[] {
@@ -83,7 +86,7 @@ export async function openKeyStore(
     if (now === stamp) return;
     stamp = now;
     await load().catch((error) =>
-      console.error("Could not read the API key file; the keys read before stay:", error)
+      log.error("Could not read the API key file; the keys read before stay: {error}", { error })
     );
   };
   return {

@@ -212,6 +212,21 @@ export interface AllEventsPage {
   gap: boolean;
 }
 
+/** What `/metrics` reads from the broker at each scrape. */
+export interface BrokerStats {
+  /** Tasks not expired, by status (statuses with none are left out). */
+  tasks: Partial<Record<TaskStatus, number>>;
+  /** Jobs in the queue, not yet acknowledged: waiting or handed to a worker. */
+  queuedJobs: number;
+  /** Of those, the ones delivered to a worker (being trained, or handed back for another attempt). */
+  deliveredJobs: number;
+  /** When the oldest job in the queue was queued (epoch ms), or null when it is empty. */
+  oldestJobMs: number | null;
+}
+
+/** Tasks the Redis broker looks at, at most, when counting them by status (the newest). */
+export const MAX_STATS_TASKS = 10_000;
+
 /** The port every broker implementation honours. */
 export interface Broker {
   /** Which implementation this is, for health reports. */
@@ -332,6 +347,12 @@ export interface Broker {
 
   /** When the meter's model was trained, without loading it; null if none. */
   modelTrainedAt(meter: MeterRef): Promise<string | null>;
+
+  /**
+   * Tasks by status and the job queue's depth and oldest job, for metrics:
+   * cheap (one command on Redis), read at each scrape.
+   */
+  stats(): Promise<BrokerStats>;
 
   /** Releases connections and listeners. */
   close(): Promise<void>;

@@ -285,6 +285,49 @@ export function brokerConformance(
     assert.equal(await broker.claimJob("w3", 200), null);
   });
 
+  test("stats count tasks by status and the queue's jobs and oldest job", async (broker) => {
+    assert.deepEqual(await broker.stats(), {
+      tasks: {},
+      queuedJobs: 0,
+      deliveredJobs: 0,
+      oldestJobMs: null,
+    });
+    const before = Date.now();
+    const first = await create(broker);
+    await sleep(20);
+    const second = await create(broker);
+    const third = await create(broker);
+    await advance(broker, second, { status: "FETCHING_DATA", progress: 5 });
+    await advance(broker, third, { status: "CANCELLED" });
+    const stats = await broker.stats();
+    assert.deepEqual(stats.tasks, { PENDING: 1, FETCHING_DATA: 1, CANCELLED: 1 });
+    assert.equal(stats.queuedJobs, 3);
+    assert.equal(stats.deliveredJobs, 0);
+    assert.ok(stats.oldestJobMs !== null, "the oldest job's time is known");
+    assert.ok(
+      stats.oldestJobMs >= before - 5 && stats.oldestJobMs <= Date.parse(second.task.created_at),
+      `the oldest job is the first task's (${stats.oldestJobMs}, queued from ${before})`,
+    );
+
+    const claimed = await broker.claimJob("w1", 60_000);
+    assert.equal(claimed?.job.task_id, first.task.task_id);
+    const during = await broker.stats();
+    assert.equal(during.queuedJobs, 3);
+    assert.equal(during.deliveredJobs, 1);
+    await broker.ackJob(claimed!);
+    const after = await broker.stats();
+    assert.equal(after.queuedJobs, 2);
+    assert.equal(after.deliveredJobs, 0);
+    assert.ok(after.oldestJobMs! > stats.oldestJobMs, "the oldest job is now the second");
+
+    await sleep(1300);
+    assert.deepEqual(
+      (await broker.stats()).tasks,
+      { PENDING: 1, FETCHING_DATA: 1 },
+      "an expired task is not counted",
+    );
+  }, 1);
+
   test("a released job is claimed again at once, as the next attempt", async (broker) => {
     const event = await create(broker);
     const first = await broker.claimJob("w1", 60_000);

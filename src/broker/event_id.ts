@@ -42,3 +42,8 @@ export function createEventIdGenerator(
     return `${lastMs}-${seq}`;
   };
 }
+
+/** The time (epoch ms) in an event or stream id (`<ms>-<seq>`). */
+export function eventIdMs(id: string): number {
+  return Number(id.slice(0, id.indexOf("-")));
+}

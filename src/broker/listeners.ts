@@ -5,6 +5,9 @@
  *
  * @module
  */
+import { logger } from "../logging/logging.ts";
+
+const log = logger("broker");
 
 /** Calls `call` for every listener; a throwing listener is logged as `what` and skipped. */
 export function callEach<L>(
@@ -16,7 +19,7 @@ export function callEach<L>(
     try {
       call(listener);
     } catch (error) {
-      console.error(`${what} failed:`, error);
+      log.error(`${what} failed: {error}`, { error });
     }
   }
 }

@@ -10,6 +10,9 @@
  * @module
  */
 import type { Redis } from "@upstash/redis";
+import { logger } from "../logging/logging.ts";
+
+const log = logger("broker", "redis");
 
 /** Settings of a live subscription. */
 export interface LiveSubscriptionOptions {
@@ -62,7 +65,7 @@ export function createLiveSubscription(
       confirmed = true;
       lastHeard = performance.now();
       if (isReconnect) {
-        console.warn(
+        log.warn(
           `Redis subscription to ${options.pattern} restored; catching up from the event logs.`,
         );
         options.onResync();
@@ -90,7 +93,7 @@ export function createLiveSubscription(
   function reconnect(): void {
     if (closed) return;
     if (confirmed) {
-      console.warn(
+      log.warn(
         `Redis subscription to ${options.pattern} went quiet and missed a ping; re-subscribing.`,
       );
     }

@@ -7,6 +7,7 @@
  */
 import {
   type Broker,
+  type BrokerStats,
   type CommitResult,
   type CreateTaskResult,
   type DeleteMeterResult,
@@ -25,7 +26,7 @@ import {
   taskPage,
   type Unsubscribe,
 } from "./broker.ts";
-import { compareEventIds, createEventIdGenerator } from "./event_id.ts";
+import { compareEventIds, createEventIdGenerator, eventIdMs } from "./event_id.ts";
 import { callEach } from "./listeners.ts";
 import { createMemoryWebhookStore } from "./memory_webhook_store.ts";
 import type { ReadingSeries } from "../domain/series.ts";
@@ -348,6 +349,21 @@ export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
 
     modelTrainedAt(meter) {
       return Promise.resolve(models.get(meterKey(meter))?.trainedAt ?? null);
+    },
+
+    stats() {
+      const counts: BrokerStats["tasks"] = {};
+      for (const id of tasks.keys()) {
+        const status = live(id)?.events.at(-1)?.task.status;
+        if (status) counts[status] = (counts[status] ?? 0) + 1;
+      }
+      const ids = [...pending.map((d) => d.id), ...leases.keys()].map(eventIdMs);
+      return Promise.resolve({
+        tasks: counts,
+        queuedJobs: pending.length + leases.size,
+        deliveredJobs: leases.size,
+        oldestJobMs: ids.length ? ids.reduce((a, b) => Math.min(a, b)) : null,
+      });
     },
 
     close() {

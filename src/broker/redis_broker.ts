@@ -30,10 +30,11 @@
  * @module
  */
 import { Redis } from "@upstash/redis";
-import { compareEventIds } from "./event_id.ts";
+import { compareEventIds, eventIdMs } from "./event_id.ts";
 import { decodeBase64, encodeBase64 } from "../util/base64.ts";
 import {
   type Broker,
+  type BrokerStats,
   checkMeterCursor,
   type CommitResult,
   type CreateTaskResult,
@@ -43,6 +44,7 @@ import {
   isAfter,
   type JobDelivery,
   matchesQuery,
+  MAX_STATS_TASKS,
   meterPage,
   parseTaskCursor,
   ReadingsRefused,
@@ -54,7 +56,7 @@ import {
 import { createLiveSubscription, type LiveSubscription } from "./live_subscription.ts";
 import { createRedisWebhookStore } from "./redis_webhook_store.ts";
 import type { ReadingSeries } from "../domain/series.ts";
-import { isFinal, type Task, type TaskEvent } from "../domain/task.ts";
+import { isFinal, type Task, type TaskEvent, type TaskStatus } from "../domain/task.ts";
 import { meterKey, type MeterRef } from "../domain/meter.ts";
 import {
   ACK,
@@ -67,8 +69,12 @@ import {
   READ_ALL,
   RELEASE,
   RENEW,
+  STATS,
   SWEEP,
 } from "./redis_scripts.ts";
+import { logger } from "../logging/logging.ts";
+
+const log = logger("broker", "redis");
 
 /** Settings of the Redis broker. */
 export interface RedisBrokerOptions {
@@ -88,7 +94,12 @@ export interface RedisBrokerOptions {
   keyPrefix?: string;
   /** Silence after which a consumer without jobs counts as gone (default 10 minutes). */
   deadConsumerMs?: number;
+  /** Told of each command sent to Redis (a script by its name, such as `script:claim`). */
+  onCommand?: RedisCommandObserver;
 }
+
+/** Told of each command sent through `@upstash/redis`, and whether it failed. */
+export type RedisCommandObserver = (command: string, failed: boolean) => void;
 
 /** The channel of a task's events. */
 export function taskChannel(taskId: string): string {
@@ -101,6 +112,55 @@ const GROUP = "workers";
 
 /** Tasks looked at, at most, for one page of a filtered listing. */
 const MAX_LISTING_SCAN = 2000;
+
+/**
+ * Reports each command `redis` sends (each of a pipeline's) to `observe`,
+ * and with `DEBUG=true` logs it (`wattcast.broker.redis`): `EVALSHA`/`EVAL`
+ * of one of `scripts` by the script's name.
+ */
+function observeCommands(
+  redis: Redis,
+  scripts: Record<string, { script: string; sha1: string }>,
+  observe: RedisCommandObserver | null,
+): void {
+  if (!observe && !log.isEnabledFor("debug")) return;
+  const nameOf = (command: unknown[]): string => {
+    const verb = String(command[0] ?? "unknown").toLowerCase();
+    if (verb !== "evalsha" && verb !== "eval" && verb !== "evalsha_ro" && verb !== "eval_ro") {
+      return verb;
+    }
+    const body = String(command[1]);
+    for (const [name, script] of Object.entries(scripts)) {
+      if (script.sha1 === body || script.script === body) return `script:${name}`;
+    }
+    return verb;
+  };
+  redis.use(async (request, next) => {
+    const body = request.body;
+    const commands = Array.isArray(body)
+      ? (Array.isArray(body[0]) ? body as unknown[][] : [body])
+      : [[request.path?.[0] ?? "unknown"]];
+    const names = commands.map(nameOf);
+    const started = performance.now();
+    let failed = true;
+    try {
+      const response = await next(request);
+      failed = Boolean((response as { error?: unknown }).error);
+      return response;
+    } finally {
+      for (const name of names) observe?.(name, failed);
+      if (log.isEnabledFor("debug")) {
+        const ms = Math.round((performance.now() - started) * 10) / 10;
+        const what = names.length === 1 ? names[0] : `pipeline of ${names.join(", ")}`;
+        log.debug(`redis ${what} ${failed ? "failed after" : "in"} ${ms}ms`, {
+          commands: names,
+          duration_ms: ms,
+          failed,
+        });
+      }
+    }
+  });
+}
 
 /** Creates the Redis broker and checks that Redis answers. */
 export async function createRedisBroker(options: RedisBrokerOptions): Promise<Broker> {
@@ -125,7 +185,9 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
     readAll: redis.createScript<[string, string, [string, string[]][]]>(READ_ALL),
     deleteReadings: redis.createScript<number>(DELETE_READINGS),
     deleteMeter: redis.createScript<[number, number | string, number?]>(DELETE_METER),
+    stats: redis.createScript<(number | string | null)[]>(STATS),
   };
+  observeCommands(redis, scripts, options.onCommand ?? null);
   const key = {
     task: (id: string) => `${prefix}task:${id}`,
     events: (id: string) => `${prefix}task:${id}:events`,
@@ -199,7 +261,7 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
           try {
             listener.onEvent(event);
           } catch (error) {
-            console.error("A task event listener failed:", error);
+            log.error("A task event listener failed: {error}", { error });
           }
         }
       },
@@ -341,7 +403,7 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
         nextSweep = Date.now() + Math.min(deadConsumerMs, 60_000);
         // Not awaited: upkeep must not delay the job just claimed.
         scripts.sweep.exec([key.jobs], [GROUP, String(deadConsumerMs)]).catch((error) =>
-          console.error("Could not remove departed workers from the job queue:", error)
+          log.error("Could not remove departed workers from the job queue: {error}", { error })
         );
       }
       if (!claimed) return null;
@@ -531,6 +593,23 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
 
     async modelTrainedAt(meter) {
       return await redis.hget<string>(key.model(meter), "trained_at") ?? null;
+    },
+
+    async stats() {
+      const [jobs, delivered, oldest, ...counts] = await scripts.stats.exec(
+        [key.jobs, key.tasks],
+        [GROUP, prefix, String(MAX_STATS_TASKS)],
+      );
+      const tasks: BrokerStats["tasks"] = {};
+      for (let i = 0; i + 1 < counts.length; i += 2) {
+        tasks[String(counts[i]) as TaskStatus] = Number(counts[i + 1]);
+      }
+      return {
+        tasks,
+        queuedJobs: Number(jobs),
+        deliveredJobs: Number(delivered),
+        oldestJobMs: typeof oldest === "string" ? eventIdMs(oldest) : null,
+      };
     },
 
     close() {

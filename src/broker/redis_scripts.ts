@@ -176,6 +176,29 @@ for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
 end
 return removed`;
 
+// The figures `/metrics` shows, read without writing: KEYS[1] the job
+// queue, KEYS[2] the index of tasks; ARGV[1] the job group, ARGV[2] the key
+// prefix, ARGV[3] the most tasks to look at. Returns {jobs in the queue,
+// jobs delivered and not acknowledged, the oldest job's id or false,
+// status, count, status, count, ...} over tasks not expired.
+export const STATS = `
+local jobs = redis.call('XLEN', KEYS[1])
+local delivered = 0
+local p = redis.pcall('XPENDING', KEYS[1], ARGV[1])
+if type(p) == 'table' and p[1] then delivered = p[1] end
+local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
+local counts = {}
+for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, tonumber(ARGV[3]) - 1, 'REV')) do
+  local s = redis.call('HGET', ARGV[2] .. 'task:' .. id, 'status')
+  if s then counts[s] = (counts[s] or 0) + 1 end
+end
+local out = {jobs, delivered, first and first[1] or false}
+for s, n in pairs(counts) do
+  out[#out + 1] = s
+  out[#out + 1] = n
+end
+return out`;
+
 /** Every script the Redis broker runs. */
 export const REDIS_SCRIPTS: readonly string[] = [
   CREATE,
@@ -189,4 +212,5 @@ export const REDIS_SCRIPTS: readonly string[] = [
   READ_ALL,
   DELETE_READINGS,
   DELETE_METER,
+  STATS,
 ];

@@ -37,6 +37,7 @@ import type { DatabaseSync, SQLOutputValue, StatementSync } from "node:sqlite";
 import { resolve } from "node:path";
 import {
   type Broker,
+  type BrokerStats,
   checkMeterCursor,
   type CommitResult,
   type CreateTaskResult,
@@ -57,14 +58,17 @@ import {
   taskPage,
   type Unsubscribe,
 } from "./broker.ts";
-import { compareEventIds, createEventIdGenerator } from "./event_id.ts";
+import { compareEventIds, createEventIdGenerator, eventIdMs } from "./event_id.ts";
 import type { ReadingSeries } from "../domain/series.ts";
-import { isFinal, type Task, type TaskEvent } from "../domain/task.ts";
+import { isFinal, type Task, type TaskEvent, type TaskStatus } from "../domain/task.ts";
 import { meterKey, type MeterRef } from "../domain/meter.ts";
 import { callEach } from "./listeners.ts";
 import { createSqliteWebhookStore } from "./sqlite_webhook_store.ts";
 import { openDatabaseFile, transaction } from "./sqlite_file.ts";
 import type { WebhookStore } from "./webhook_store.ts";
+import { logger } from "../logging/logging.ts";
+
+const log = logger("broker", "sqlite");
 
 export { StoreOpenError } from "./sqlite_file.ts";
 
@@ -235,6 +239,14 @@ export function openSqliteBroker(options: SqliteBrokerOptions): Broker {
       "UPDATE jobs SET renewed_at = NULL WHERE id = ? AND consumer = ? AND attempt = ?",
     ),
     ackJob: db.prepare("DELETE FROM jobs WHERE id = ? AND consumer IS NOT NULL"),
+    taskCounts: db.prepare(
+      `SELECT json_extract(task, '$.status') AS status, count(*) AS n FROM tasks
+       WHERE expires_at IS NULL OR expires_at > ? GROUP BY status`,
+    ),
+    jobCounts: db.prepare(
+      `SELECT count(*) AS jobs, count(consumer) AS delivered,
+       (SELECT id FROM jobs ORDER BY seq LIMIT 1) AS oldest FROM jobs`,
+    ),
     // Newest first; ?1 now, ?2/?3 the cursor's creation time and id (NULL: from the top).
     listTasks: db.prepare(
       `SELECT task FROM tasks
@@ -281,7 +293,7 @@ export function openSqliteBroker(options: SqliteBrokerOptions): Broker {
     try {
       purgeExpired(db, now());
     } catch (error) {
-      console.error(`Could not delete expired tasks from ${path}:`, error);
+      log.error(`Could not delete expired tasks from ${path}: {error}`, { error });
     }
   }, PURGE_INTERVAL_MS);
   Deno.unrefTimer(purgeTimer);
@@ -605,6 +617,22 @@ export function openSqliteBroker(options: SqliteBrokerOptions): Broker {
 
     modelTrainedAt(meter) {
       return call(() => (sql.modelTrainedAt.get(meterKey(meter))?.trained_at as string) ?? null);
+    },
+
+    stats() {
+      return call(() => {
+        const tasks: BrokerStats["tasks"] = {};
+        for (const row of sql.taskCounts.all(now())) {
+          tasks[row.status as TaskStatus] = Number(row.n);
+        }
+        const jobs = sql.jobCounts.get()!;
+        return {
+          tasks,
+          queuedJobs: Number(jobs.jobs),
+          deliveredJobs: Number(jobs.delivered),
+          oldestJobMs: typeof jobs.oldest === "string" ? eventIdMs(jobs.oldest) : null,
+        };
+      });
     },
 
     close() {

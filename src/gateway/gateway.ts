@@ -37,6 +37,9 @@ import { checkReadOnly, encodeReply, type RedisCommand, toRedisCommand } from ".
 import { checkScript, PROJECT_SCRIPTS, type ScriptPolicy } from "./script_policy.ts";
 import { createScriptShebangs } from "./script_shebang.ts";
 import { createSharedSubscriber, type SubscriptionKind } from "./shared_subscriber.ts";
+import { logger } from "../logging/logging.ts";
+
+const log = logger("gateway");
 
 /** Gateway settings. */
 export interface GatewayOptions {
@@ -340,7 +343,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   );
   app.onError((error, c) => {
     if (error instanceof GatewayError) return c.json({ error: error.message }, error.status);
-    console.error("Gateway request failed:", error);
+    log.error("Gateway request failed: {error}", { error });
     return c.json({ error: `ERR gateway failure: ${errorText(error)}` }, 500);
   });
 

@@ -7,6 +7,7 @@
  */
 import { ConfigError, parseConfig } from "../config.ts";
 import { serveGateway } from "./serve_gateway.ts";
+import { closeLogging, setUpLogging } from "../logging/logging.ts";
 
 let config;
 try {
@@ -27,6 +28,8 @@ try {
   Deno.exit(1);
 }
 
+// To the console only: the gateway runs without write permission (`deno task gateway`).
+await setUpLogging({ format: config.logFormat, file: null, dir: null, debug: config.debug });
 const server = await serveGateway({
   redisUrl: config.redisUrl!,
   token: config.redisRestToken!,
@@ -40,6 +43,7 @@ console.log(`Wattcast REST gateway on ${server.url}, forwarding to ${config.redi
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   Deno.addSignalListener(signal, async () => {
     await server.close();
+    await closeLogging();
     Deno.exit(0);
   });
 }

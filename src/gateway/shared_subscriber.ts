@@ -15,6 +15,9 @@
  */
 import type { Redis as IORedis } from "ioredis";
 import { Buffer } from "node:buffer";
+import { logger } from "../logging/logging.ts";
+
+const log = logger("gateway");
 
 /** Where one subscriber's frames go. */
 export interface SubscriberSink {
@@ -88,14 +91,16 @@ export function createSharedSubscriber(
       frame = frameMessage(parts, multiLine);
     } catch (error) {
       // A handler of ioredis's must not throw (it would end the process).
-      console.error("The gateway could not frame a published message; it is skipped:", error);
+      log.error("The gateway could not frame a published message; it is skipped: {error}", {
+        error,
+      });
       return;
     }
     for (const sink of [...entry.sinks]) {
       try {
         sink.deliver(frame);
       } catch (error) {
-        console.error("A subscription could not take a message; it is closed:", error);
+        log.error("A subscription could not take a message; it is closed: {error}", { error });
         sink.end();
       }
     }

@@ -11,8 +11,11 @@ import { isFinal } from "../domain/task.ts";
 import type { ModelStore } from "../models/model_store.ts";
 import type { TaskTracker } from "../tracker/tracker.ts";
 import { JobStopped } from "./failure_policy.ts";
-import { runJob, type RunJobOptions } from "./run_job.ts";
+import { type JobObserver, runJob, type RunJobOptions } from "./run_job.ts";
 import { createTrainingPool, type Trainer, type TrainingPool } from "./training_pool.ts";
+import { logger } from "../logging/logging.ts";
+
+const log = logger("jobs");
 
 /** What the job runner needs. */
 export interface JobRunnerOptions {
@@ -33,6 +36,10 @@ export interface JobRunnerOptions {
   trainer?: Trainer;
   /** Logs unexpected errors in full. */
   debug?: boolean;
+  /** Told of each job claimed. */
+  onClaim?: (delivery: JobDelivery) => void;
+  /** Told how each job ended. */
+  onJob?: JobObserver;
 }
 
 /** A running job runner. */
@@ -76,6 +83,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
     leaseMs,
     maxAttempts: options.maxAttempts ?? 3,
     debug: options.debug ?? false,
+    onJob: options.onJob,
   };
   const running = new Map<
     string,
@@ -99,6 +107,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
         while (!stopped && running.size < options.concurrency) {
           const delivery = await broker.claimJob(consumer, leaseMs);
           if (!delivery) break;
+          options.onClaim?.(delivery);
           if (stopped) {
             // Stopped while claiming: hand it back for another runner.
             await broker.releaseJob(delivery, consumer);
@@ -108,7 +117,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
         }
       } while (pumpAgain && !stopped);
     } catch (error) {
-      console.error("Could not claim a training job; will try again:", error);
+      log.error("Could not claim a training job; will try again: {error}", { error });
     } finally {
       pumping = false;
     }
@@ -119,7 +128,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
     const entry = { controller, done: Promise.resolve() };
     running.set(delivery.job.task_id, entry);
     entry.done = runJob(delivery, controller, jobOptions)
-      .catch((error) => console.error("A training job failed to finish:", error))
+      .catch((error) => log.error("A training job failed to finish: {error}", { error }))
       .finally(() => {
         running.delete(delivery.job.task_id);
         if (!stopped) pump();

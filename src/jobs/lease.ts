@@ -6,6 +6,9 @@
  * @module
  */
 import type { Broker, JobDelivery } from "../broker/broker.ts";
+import { logger } from "../logging/logging.ts";
+
+const log = logger("jobs");
 
 /** What to keep alive, and what to do when it is lost. */
 export interface LeaseOptions {
@@ -25,7 +28,7 @@ export function keepLease(options: LeaseOptions): () => void {
       if (!await broker.renewLease(delivery, consumer)) options.onLost();
     } catch (error) {
       // A broker blip: the next renewal tries again, well within the lease.
-      console.error(`Could not renew the lease of task ${delivery.job.task_id}:`, error);
+      log.error(`Could not renew the lease of task ${delivery.job.task_id}: {error}`, { error });
     }
   }, Math.max(50, options.leaseMs / 3));
   return () => clearInterval(timer);

@@ -12,6 +12,9 @@ import type { Task } from "../domain/task.ts";
 import type { TaskChange, TaskTracker } from "../tracker/tracker.ts";
 import { durably } from "./durably.ts";
 import { JobStopped } from "./failure_policy.ts";
+import { logger } from "../logging/logging.ts";
+
+const log = logger("jobs");
 
 /** Reports of one job delivery. */
 export interface Reporter {
@@ -48,7 +51,7 @@ export function createReporter(
       return task;
     });
     queue = essential ? next : next.catch((error) => {
-      console.warn(`Skipped a progress report of task ${taskId}: ${error}`);
+      log.warn(`Skipped a progress report of task ${taskId}: {error}`, { error: String(error) });
       return null;
     });
     return next;

@@ -8,7 +8,7 @@
 import type { Broker, JobDelivery } from "../broker/broker.ts";
 import { isFinal } from "../domain/task.ts";
 import type { ModelStore } from "../models/model_store.ts";
-import type { TaskTracker } from "../tracker/tracker.ts";
+import type { TaskChange, TaskTracker } from "../tracker/tracker.ts";
 import { durably } from "./durably.ts";
 import {
   attemptsExhaustedChange,
@@ -23,6 +23,20 @@ import { keepLease } from "./lease.ts";
 import { createReporter } from "./reporter.ts";
 import { fetchReadings, saveModel, type StageContext, train } from "./stages.ts";
 import type { Trainer } from "./training_pool.ts";
+import { logger } from "../logging/logging.ts";
+
+const log = logger("jobs");
+
+/**
+ * How a delivery ended: `succeeded` (trained, `SUCCESS` reported), `failed`
+ * (`FAILURE` reported), `skipped` (its task was already final, or out of
+ * attempts), `handed_back` (stopped, back in the queue), `left` (the broker
+ * could not be reached: retried when its lease runs out).
+ */
+export type JobOutcome = "succeeded" | "failed" | "skipped" | "handed_back" | "left";
+
+/** Told how each delivery ended; a success with its `SUCCESS` change (its result's details). */
+export type JobObserver = (outcome: JobOutcome, change?: TaskChange) => void;
 
 /** What running a job needs. */
 export interface RunJobOptions {
@@ -36,6 +50,8 @@ export interface RunJobOptions {
   maxAttempts: number;
   /** Logs every failure in full, not only unexpected ones. */
   debug: boolean;
+  /** Told how each delivery ended. */
+  onJob?: JobObserver;
 }
 
 /** Runs one delivery to its end; `controller` stops it early. */
@@ -44,6 +60,17 @@ export async function runJob(
   controller: AbortController,
   options: RunJobOptions,
 ): Promise<void> {
+  let change: TaskChange | undefined;
+  const outcome = await runDelivery(delivery, controller, options, (c) => change = c);
+  options.onJob?.(outcome, change);
+}
+
+async function runDelivery(
+  delivery: JobDelivery,
+  controller: AbortController,
+  options: RunJobOptions,
+  succeeded: (change: TaskChange) => void,
+): Promise<JobOutcome> {
   const { broker, tracker, maxAttempts } = options;
   const { job, attempt } = delivery;
   const signal = controller.signal;
@@ -60,55 +87,66 @@ export async function runJob(
 
   try {
     const current = await durably("Reading a task", () => tracker.get(job.task_id), signal);
-    if (!current || isFinal(current.task.status)) return await acknowledge();
+    if (!current || isFinal(current.task.status)) {
+      await acknowledge();
+      return "skipped";
+    }
     if (attempt > maxAttempts) {
       await reporter.report(attemptsExhaustedChange(maxAttempts, current.task.status));
-      return await acknowledge();
+      await acknowledge();
+      return "skipped";
     }
     if (attempt > 1) await reporter.step(retryingChange(attempt, maxAttempts));
 
     const fetched = await fetchReadings(ctx);
     const trained = await train(ctx, fetched.series);
     const path = await saveModel(ctx, trained.outcome);
-    await reporter.step(successChange(job, trained.outcome, path, {
+    const success = successChange(job, trained.outcome, path, {
       fetchSeconds: fetched.seconds,
       trainingSeconds: trained.seconds,
-    }));
+    });
+    await reporter.step(success);
     await acknowledge();
+    succeeded(success);
+    return "succeeded";
   } catch (error) {
     await reporter.settled();
     const decision = decideOnError(error, signal.reason);
     switch (decision.action) {
       case "acknowledge":
         await acknowledge().catch(() => {});
-        return;
+        return "skipped";
       case "hand_back":
         // Another runner (or this one, restarted) takes it at once.
         await broker.releaseJob(delivery, options.consumer).catch((e) =>
-          console.error(
-            `Could not hand task ${job.task_id} back; it is retried when its lease runs out:`,
-            e,
+          log.error(
+            `Could not hand task ${job.task_id} back; it is retried when its lease runs out: {error}`,
+            { error: e, task_id: job.task_id },
           )
         );
-        return;
+        return "handed_back";
       case "leave":
         if (decision.reason === "broker_unreachable") {
-          console.error(
-            `Task ${job.task_id}: the broker could not be reached; leaving the job for another attempt:`,
-            error,
+          log.error(
+            `Task ${job.task_id}: the broker could not be reached; leaving the job for another attempt: {error}`,
+            { error, task_id: job.task_id },
           );
         }
-        return;
+        return "left";
       case "fail": {
         const stage = (await tracker.get(job.task_id).catch(() => null))?.task.status ?? "PENDING";
         if (isUnexpected(error) || options.debug) {
-          console.error(`Training task ${job.task_id} failed:`, error);
+          log.error(`Training task ${job.task_id} failed: {error}`, {
+            error,
+            task_id: job.task_id,
+          });
         }
         await durably(
           "Reporting a failure",
           () => tracker.update(job.task_id, failureChange(error, stage, attempt)),
         );
         await acknowledge();
+        return "failed";
       }
     }
   } finally {

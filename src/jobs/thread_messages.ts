@@ -19,4 +19,4 @@ export type ThreadMessage =
   | { type: "epoch"; metrics: TrainingMetrics }
   | { type: "done"; outcome: TrainOutcome }
   | { type: "aborted" }
-  | { type: "error"; code?: string; message: string; hint?: string };
+  | { type: "error"; code?: string; message: string; hint?: string; stack?: string };

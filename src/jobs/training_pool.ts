@@ -176,7 +176,13 @@ export function createTrainingPool(size: number, options: TrainingPoolOptions = 
           else if (message.type === "aborted") reject(signal.reason);
           else if (message.code) {
             reject(new TrainingError(message.code, message.message, message.hint ?? ""));
-          } else reject(new Error(`Training thread failed: ${message.message}`));
+          } else {
+            const error = new Error(`Training thread failed: ${message.message}`);
+            if (message.stack) {
+              error.stack = `${error.message}\nIn the training thread: ${message.stack}`;
+            }
+            reject(error);
+          }
         }
       } catch (error) {
         reject(error);

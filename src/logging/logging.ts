@@ -76,6 +76,7 @@ const textFormatter: TextFormatter = getTextFormatter({ value: "bare" });
 /** A value inside a message, as a reader wants it: strings bare, the rest as JSON. */
 function bare(value: unknown): string {
   if (typeof value === "string") return value;
+  if (value instanceof Error) return String(value);
   try {
     return JSON.stringify(value) ?? String(value);
   } catch {
@@ -97,8 +98,14 @@ export function jsonLine(record: LogRecord): string {
       logger: record.category.join("."),
       message,
       ...record.properties,
-    })
+    }, errorsAsObjects)
   }\n`;
+}
+
+/** `JSON.stringify` replacer: an `Error` (which stringifies as `{}`) as its name, message and stack. */
+function errorsAsObjects(_key: string, value: unknown): unknown {
+  if (!(value instanceof Error)) return value;
+  return { name: value.name, message: value.message, stack: value.stack, cause: value.cause };
 }
 
 /** Configures the process's logging (once, at start). */

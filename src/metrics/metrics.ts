@@ -12,12 +12,14 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Task, TaskEvent } from "../domain/task.ts";
+import { addBrokerMetrics, type BrokerMetrics } from "./broker_metrics.ts";
+import { addWebhookMetrics, type WebhookMetrics } from "./webhook_metrics.ts";
 
 /** Why a request was refused by the limits (`src/api/rate_limit.ts`). */
 export type RefusalReason = "rate" | "open_streams" | "unavailable";
 
 /** One process's metrics and the hooks that move them. */
-export interface Metrics {
+export interface Metrics extends BrokerMetrics, WebhookMetrics {
   /** The registry behind `/metrics`. */
   readonly registry: Registry;
   /** The Prometheus text exposition of every metric. */
@@ -36,8 +38,6 @@ export interface Metrics {
   taskChanged(task: Task): void;
   /** Counts a request refused by the limits. */
   refused(kind: string, reason: RefusalReason): void;
-  /** Counts a webhook delivery attempt by its outcome (`src/webhooks/dispatcher.ts`). */
-  webhookAttempt(outcome: string): void;
 }
 
 const DURATION_BUCKETS = [
@@ -59,8 +59,6 @@ const DURATION_BUCKETS = [
   3600,
 ];
 const DELAY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-const TRAINING_BUCKETS = [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600];
-const EPOCH_RATE_BUCKETS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 50, 100, 250, 1000];
 
 /** prom-client's process metrics read from `/proc/self`, which Deno opens only with `--allow-all`. */
 const PROC_METRICS = [
@@ -93,7 +91,7 @@ function canReadProc(): boolean {
  * would read there are left out, not shown as 0, and resident memory
  * comes from Deno instead.
  */
-function addDefaultMetrics(registry: Registry): void {
+export function addDefaultMetrics(registry: Registry): void {
   collectDefaultMetrics({ register: registry });
   if (Deno.build.os !== "linux" || canReadProc()) return;
   for (const name of PROC_METRICS) registry.removeSingleMetric(name);
@@ -105,6 +103,37 @@ function addDefaultMetrics(registry: Registry): void {
       this.set(Deno.memoryUsage().rss);
     },
   });
+}
+
+const TRAINING_BUCKETS = [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600];
+const EPOCH_RATE_BUCKETS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 50, 100, 250, 1000];
+
+/**
+ * Adds the training histograms to `registry`; the returned function
+ * observes a successful task's training time and epochs per second (from
+ * its result's details).
+ */
+export function addTrainingMetrics(registry: Registry): (task: Pick<Task, "result">) => void {
+  const training = new Histogram({
+    name: "wattcast_training_duration_seconds",
+    help: "Training time of successful tasks (training_time_seconds of their result).",
+    buckets: TRAINING_BUCKETS,
+    registers: [registry],
+  });
+  const epochRate = new Histogram({
+    name: "wattcast_training_epochs_per_second",
+    help: "Epochs per second of training, of successful tasks.",
+    buckets: EPOCH_RATE_BUCKETS,
+    registers: [registry],
+  });
+  return (task) => {
+    const details = task.result?.details;
+    const seconds = details?.training_time_seconds;
+    if (typeof seconds !== "number" || !(seconds >= 0)) return;
+    training.observe(seconds);
+    const epochs = details!.epochs;
+    if (typeof epochs === "number" && seconds > 0) epochRate.observe(epochs / seconds);
+  };
 }
 
 /** Creates the metrics of one app instance, in a registry of their own. */
@@ -150,18 +179,7 @@ export function createMetrics(): Metrics {
     labelNames: ["status"] as const,
     registers,
   });
-  const training = new Histogram({
-    name: "wattcast_training_duration_seconds",
-    help: "Training time of successful tasks (training_time_seconds of their result).",
-    buckets: TRAINING_BUCKETS,
-    registers,
-  });
-  const epochRate = new Histogram({
-    name: "wattcast_training_epochs_per_second",
-    help: "Epochs per second of training, of successful tasks.",
-    buckets: EPOCH_RATE_BUCKETS,
-    registers,
-  });
+  const observeTraining = addTrainingMetrics(registry);
   const refusals = new Counter({
     name: "wattcast_rate_limit_refusals_total",
     help:
@@ -170,19 +188,10 @@ export function createMetrics(): Metrics {
     registers,
   });
 
-  const webhookAttempts = new Counter({
-    name: "wattcast_webhook_deliveries_total",
-    help:
-      "Webhook delivery attempts made by this process, by outcome: delivered (2xx), retry (failed, tried again later), failed (failed, no attempt left), gone (410: stopped), refused (the URL resolved to a private address).",
-    labelNames: ["outcome"] as const,
-    registers,
-  });
-
   return {
+    ...addBrokerMetrics(registry),
+    ...addWebhookMetrics(registry),
     registry,
-    webhookAttempt(outcome) {
-      webhookAttempts.inc({ outcome });
-    },
     render: () => registry.metrics(),
     request(method, route, status, seconds) {
       requests.inc({ method, route, status: String(status) });
@@ -208,12 +217,7 @@ export function createMetrics(): Metrics {
     },
     taskChanged(task) {
       statusChanges.inc({ status: task.status });
-      const details = task.status === "SUCCESS" ? task.result?.details : undefined;
-      const seconds = details?.training_time_seconds;
-      if (typeof seconds !== "number" || !(seconds >= 0)) return;
-      training.observe(seconds);
-      const epochs = details!.epochs;
-      if (typeof epochs === "number" && seconds > 0) epochRate.observe(epochs / seconds);
+      if (task.status === "SUCCESS") observeTraining(task);
     },
     refused(kind, reason) {
       refusals.inc({ kind, reason });

@@ -6,6 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+import { logger } from "../logging/logging.ts";
 
 let ready: Promise<string> | undefined;
 
@@ -16,7 +17,7 @@ export function useFastestBackend(): Promise<string> {
       new URL("./", import.meta.resolve("@tensorflow/tfjs-backend-wasm")).href,
     );
     if (await tf.setBackend("wasm").catch(() => false)) return "wasm";
-    console.warn(
+    logger("training").warn(
       "TensorFlow.js wasm backend failed to start; training on the slower cpu backend.",
     );
     await tf.setBackend("cpu");
