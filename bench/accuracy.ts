@@ -19,6 +19,7 @@ import { type Accuracy, accuracy } from "../src/training/metrics.ts";
 import { fitRidgeReference, forecastRidgeReference } from "./ridge_reference.ts";
 import { startTestService } from "../tests/harness.ts";
 import { openStream } from "../tests/sse_client.ts";
+import { UNLIMITED } from "./unlimited.ts";
 
 /** One meter's results. */
 export interface MeterAccuracy {
@@ -35,6 +36,10 @@ export interface MeterAccuracy {
   afternoonRatio: number;
   trainingSeconds: number;
   readingsPerSecond: number;
+  /** Hours of the scored day-ahead forecasts whose actual value fell within `[low, high]`. */
+  covered: number;
+  /** Hours scored for coverage. */
+  coverageHours: number;
 }
 
 const data = (name: string) =>
@@ -84,7 +89,7 @@ export function benchmarkMeters(): {
 
 /** Runs the rolling day-ahead evaluation on every meter. */
 export async function measureAccuracy(): Promise<MeterAccuracy[]> {
-  const service = await startTestService({ SEED_DEMO_METERS: "false" });
+  const service = await startTestService({ SEED_DEMO_METERS: "false", ...UNLIMITED });
   const results: MeterAccuracy[] = [];
   try {
     for (const { meter, type, train, next } of benchmarkMeters()) {
@@ -120,7 +125,7 @@ export async function measureAccuracy(): Promise<MeterAccuracy[]> {
       };
       let served = "";
       const afternoonForecasts: { timestamp: string; value: number }[][] = [];
-      let days = 0;
+      let days = 0, covered = 0, coverageHours = 0;
       const all: ReadingSeries = { timestamps: [...train.timestamps], values: [...train.values] };
       for (let day = 0; (day + 1) * 24 <= next.timestamps.length; day++) {
         const response = await fetch(`${service.url}/forecast/${type}/${meter}?horizon=24`);
@@ -142,9 +147,14 @@ export async function measureAccuracy(): Promise<MeterAccuracy[]> {
           if (complete(truth, 0, 24)) {
             days++;
             for (let k = 0; k < 24; k++) {
+              const point = body.points[k];
               actual.push(truth[k]);
-              f.model.push(body.points[k].value);
+              f.model.push(point.value);
               f.ridge.push(r[k]);
+              if (point.low !== undefined && point.high !== undefined) {
+                coverageHours++;
+                if (truth[k] >= point.low && truth[k] <= point.high) covered++;
+              }
             }
             for (const b of BASELINES) f[b].push(...baselineForecast(grid.values, origin, 24, b));
           }
@@ -195,6 +205,8 @@ export async function measureAccuracy(): Promise<MeterAccuracy[]> {
         afternoonRatio,
         trainingSeconds,
         readingsPerSecond: train.timestamps.length / trainingSeconds,
+        covered,
+        coverageHours,
       });
     }
   } finally {

@@ -5,7 +5,9 @@
  * the readings before its origin) three ways: with the week before intact,
  * and with its last 24 or 72 hours missing (an outage up to the origin, the
  * hardest place for one). Also a week ahead from the same origins, scored
- * by day ahead. CV(RMSE) against the cleaned real readings.
+ * by day ahead (next to what training expected from its holdout), with the
+ * coverage of the 10–90% prediction intervals. CV(RMSE) against the
+ * cleaned real readings.
  *
  * `deno run --allow-all bench/outages.ts` prints the tables alone.
  *
@@ -36,6 +38,13 @@ export interface OutageAccuracy {
   degraded: number;
   /** CV(RMSE) by day ahead, 1 to 7, of week-ahead forecasts from intact weeks. */
   byDay: number[];
+  /** CV(RMSE) by day ahead that training measured on its holdout (`by_day_ahead`). */
+  expectedByDay: number[];
+  /** Share of actual values inside `[low, high]`, by day ahead, of the same forecasts. */
+  coverageByDay: number[];
+  /** Of all hours of those forecasts: inside, and hours scored. */
+  covered: number;
+  scored: number;
 }
 
 /** Measures every benchmark meter. */
@@ -73,6 +82,7 @@ export async function measureOutages(quick = false): Promise<OutageAccuracy[]> {
         [number[], number[]]
       >;
       const byDay = Array.from({ length: 7 }, () => [[], []] as [number[], number[]]);
+      const inside = Array.from({ length: 7 }, () => ({ covered: 0, scored: 0 }));
       let refused = 0, degraded = 0, outageAnswers = 0, served = "";
       for (let d = 0; d < days; d++) {
         const origin = first + d * 24 * HOUR_MS;
@@ -97,6 +107,10 @@ export async function measureOutages(quick = false): Promise<OutageAccuracy[]> {
               if (variant === "clean") {
                 byDay[Math.floor(k / 24)][0].push(actual);
                 byDay[Math.floor(k / 24)][1].push(p.value);
+                if (Number.isFinite(actual) && p.low !== undefined && p.high !== undefined) {
+                  inside[Math.floor(k / 24)].scored++;
+                  if (actual >= p.low && actual <= p.high) inside[Math.floor(k / 24)].covered++;
+                }
               }
             });
           } catch {
@@ -118,6 +132,10 @@ export async function measureOutages(quick = false): Promise<OutageAccuracy[]> {
         refused,
         degraded: outageAnswers ? degraded / outageAnswers : 0,
         byDay: byDay.map(cv),
+        expectedByDay: (trained.evaluation.by_day_ahead ?? []).map((d) => d.model.cv_rmse),
+        coverageByDay: inside.map((c) => c.covered / c.scored),
+        covered: inside.reduce((n, c) => n + c.covered, 0),
+        scored: inside.reduce((n, c) => n + c.scored, 0),
       });
     } finally {
       forecaster.close();
@@ -152,6 +170,25 @@ export function outageTables(results: OutageAccuracy[]): string[] {
   );
   for (const r of results) {
     lines.push(`| ${r.meter} (${r.type}) | ${r.byDay.map(pct).join(" | ")} |`);
+    lines.push(
+      `| ${r.meter}, expected at training | ${r.expectedByDay.map(pct).join(" | ")} |`,
+    );
+  }
+  lines.push(
+    "",
+    "The second row of each meter is what training reported in `accuracy_by_day_ahead`: the same recursive forecasts, from every hour of its holdout (the 28 days before the evaluation weeks).",
+    "",
+    "Coverage of the 10–90% prediction intervals (share of actual values within `[low, high]`; 80% is the aim) of the same week-ahead forecasts, by day ahead:",
+    "",
+    "| meter | day 1 | day 2 | day 3 | day 4 | day 5 | day 6 | day 7 | all |",
+    "| --- | --: | --: | --: | --: | --: | --: | --: | --: |",
+  );
+  for (const r of results) {
+    lines.push(
+      `| ${r.meter} (${r.type}) | ${r.coverageByDay.map(pct).join(" | ")} | ${
+        pct(r.covered / r.scored)
+      } |`,
+    );
   }
   return lines;
 }

@@ -34,7 +34,8 @@ export const USAGE = `Usage:
   deno task client <task_id> [<task_id>…]         follow tasks (several on one stream)
   deno task client --new --meter-id ID --meter-type TYPE
                                                   start a training task, then follow it
-  deno task client --batch ID:TYPE,ID:TYPE…       start one task per meter, follow all on one stream
+  deno task client --batch ID:TYPE,ID:TYPE…       start one task per meter (one request, a group),
+                                                  follow all on one stream
   deno task client --compare <task_id>            watch a task by polling every 2 s and by the
   deno task client --compare --new --meter-id ID --meter-type TYPE
                                                   stream at once; print requests, bytes, delays

@@ -16,7 +16,7 @@ import { createView, type View } from "./view.ts";
 import type { MeterRef } from "../src/domain/meter.ts";
 import type { Task } from "../src/domain/task.ts";
 
-/** Starts a task for each meter; returns their ids. */
+/** Starts a task for the meter (`--new`); returns its id. */
 async function startTasks(
   client: HttpClient,
   meters: readonly MeterRef[],
@@ -42,6 +42,57 @@ async function startTasks(
   return ids;
 }
 
+/** What a batch started: the tasks to follow, and how many meters it could not start. */
+interface BatchStart {
+  taskIds: string[];
+  refused: number;
+}
+
+/**
+ * Starts a task per meter with one request (`POST /trainmodel/batch`). A
+ * meter already training is followed as it is; one that cannot be trained
+ * (no readings, not allowed) is reported and counted.
+ */
+async function startBatch(
+  client: HttpClient,
+  meters: readonly MeterRef[],
+  training: Record<string, number | undefined>,
+  say: (line: string) => void,
+): Promise<BatchStart> {
+  const answer = await client.json("POST", "/trainmodel/batch", { meters, ...training });
+  if (answer.status !== 202) {
+    throw new ClientExit(
+      exitCodeForStatus(answer.status),
+      errorMessage(answer.body, `the server answered ${answer.status}`),
+    );
+  }
+  const batch = answer.body as {
+    group_id: string;
+    tasks: (MeterRef & { task_id: string })[];
+    skipped: (MeterRef & { reason: string; message: string; task_id?: string })[];
+  };
+  const taskIds = batch.tasks.map((task) => task.task_id);
+  for (const task of batch.tasks) {
+    say(`Started task ${task.task_id} for ${task.meter_type}/${task.meter_id}.`);
+  }
+  say(
+    `Group ${batch.group_id}: ${taskIds.length} tasks (GET /trainmodel/groups/${batch.group_id}).`,
+  );
+  let refused = 0;
+  for (const skipped of batch.skipped) {
+    if (skipped.reason === "task_already_active" && skipped.task_id) {
+      say(
+        `Following task ${skipped.task_id}, already training ${skipped.meter_type}/${skipped.meter_id}.`,
+      );
+      taskIds.push(skipped.task_id);
+    } else {
+      refused++;
+      say(`Skipped ${skipped.meter_type}/${skipped.meter_id}: ${skipped.message}`);
+    }
+  }
+  return { taskIds, refused };
+}
+
 /** Runs the client with `args`; resolves to the exit code. */
 export async function runClient(args: string[]): Promise<number> {
   const print = (line: string) => console.log(line);
@@ -59,7 +110,12 @@ export async function runClient(args: string[]): Promise<number> {
   const say = options.json ? (l: string) => console.error(l) : print;
   let view: View | null = null;
   try {
-    const taskIds = options.meters.length
+    const batch = options.meters.length > 1
+      ? await startBatch(client, options.meters, options.training, say)
+      : { refused: 0, taskIds: [] };
+    const taskIds = options.meters.length > 1
+      ? batch.taskIds
+      : options.meters.length
       ? await startTasks(client, options.meters, options.training, say)
       : options.taskIds;
     view = createView(mode, print);
@@ -79,7 +135,9 @@ export async function runClient(args: string[]): Promise<number> {
       signal: interrupt.signal,
     });
     view.end(finals);
-    return exitCodeOf(finals);
+    const code = exitCodeOf(finals);
+    // Meters the batch could not start make an otherwise clean run a refusal.
+    return code === EXIT.success && batch.refused ? EXIT.badArguments : code;
   } catch (error) {
     view?.stop();
     if (interrupt.signal.aborted) {

@@ -231,7 +231,7 @@ Deno.test("deno task client: exit codes, plain lines, --json, --new, --batch and
 
     const proxy = startCountingProxy(port);
     try {
-      await t.step("--batch: one task per meter, all on one stream", async () => {
+      await t.step("--batch: one task per meter in one request, all on one stream", async () => {
         const { code, proc } = await client([
           "--url",
           proxy.url,
@@ -248,6 +248,11 @@ Deno.test("deno task client: exit codes, plain lines, --json, --new, --batch and
           r,
         ) => r.startsWith("GET /trainmodel/stream"));
         assert.deepEqual(streams, [`GET /trainmodel/stream?task_ids=${ids.join(",")}`]);
+        const starts = proxy.connections.flatMap((c) => c.requests.map((r) => r.line)).filter((
+          r,
+        ) => r.startsWith("POST /trainmodel"));
+        assert.deepEqual(starts, ["POST /trainmodel/batch"], "one request starts them all");
+        assert.match(proc.output(), /Group \S+: 2 tasks/);
       });
 
       await t.step("--compare: the table's numbers are what crossed the wire", async () => {

@@ -43,6 +43,13 @@ for (const kind of ["memory", "sqlite", "redis"] as BrokerKind[]) {
         const trained = await trainAndWait(service, "b2");
         const details = trained.result!.details as Record<string, unknown>;
         assert.ok(details.metrics, "the result carries the holdout metrics");
+        const byDay = details.accuracy_by_day_ahead as { day: number; model: { n: number } }[];
+        assert.deepEqual(
+          byDay.map((d) => d.day),
+          [1, 2, 3, 4, 5, 6, 7],
+          "accuracy by day ahead, a week of them",
+        );
+        assert.ok(byDay.every((d) => d.model.n > 0), "each day ahead scored on holdout hours");
 
         const response = await forecast("?horizon=24");
         const body = await response.json();
@@ -67,6 +74,19 @@ for (const kind of ["memory", "sqlite", "redis"] as BrokerKind[]) {
           forecastMean > 0.3 * mean && forecastMean < 3 * mean,
           `plausible level: ${forecastMean} vs ${mean}`,
         );
+
+        // Every point has its 10–90% interval around it, a week ahead too.
+        assert.deepEqual(body.intervals.quantiles, { low: 0.1, high: 0.9 });
+        const week = await (await forecast("?horizon=168")).json();
+        assert.equal(week.points.length, 168);
+        for (const p of [...body.points, ...week.points]) {
+          assert.ok(p.low <= p.value && p.value <= p.high, JSON.stringify(p));
+          assert.ok(p.low >= 0 && Number.isFinite(p.high), JSON.stringify(p));
+        }
+        const width = (points: { low: number; high: number }[]) =>
+          points.reduce((s, p) =>
+            s + p.high - p.low, 0);
+        assert.ok(width(body.points) > 0, "the intervals have a width");
 
         assert.equal((await (await forecast("?horizon=6")).json()).points.length, 6);
         for (const bad of ["0", "169", "abc"]) {

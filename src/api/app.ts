@@ -11,6 +11,7 @@ import type { TaskTracker } from "../tracker/tracker.ts";
 import { ApiError, errorBody, sendError } from "./errors.ts";
 import { createHealthRoutes, type HealthCheck } from "./health_routes.ts";
 import { createTrainRoutes } from "./train_routes.ts";
+import { createBatchRoutes } from "./batch_routes.ts";
 import { createEventsRoutes } from "./events_routes.ts";
 import { createMeterRoutes } from "./meter_routes.ts";
 import { createForecastRoutes } from "./forecast_routes.ts";
@@ -149,6 +150,8 @@ export function createApp(appDeps: AppDeps): OpenAPIHono {
       service: "wattcast",
       endpoints: {
         train: "POST /trainmodel/",
+        train_batch: "POST /trainmodel/batch",
+        group: "GET /trainmodel/groups/{group_id}",
         status: "GET /trainmodel/status/{task_id}",
         stream: "GET /trainmodel/stream/{task_id}?events=status,heartbeat,error",
         streams: "GET /trainmodel/stream?task_ids={id},{id},…",
@@ -171,6 +174,7 @@ export function createApp(appDeps: AppDeps): OpenAPIHono {
       },
     }, 200));
   const tokens = { tokens: deps.auth.tokens, times: deps.streamTokenTimes };
+  app.route("/trainmodel", createBatchRoutes({ ...deps, ...tokens }));
   app.route("/trainmodel", createTrainRoutes({ ...deps, ...tokens }));
   app.route("/trainmodel", createEventsRoutes({ ...deps, log: deps.broker }));
   app.route("/meters", createMeterRoutes(deps));

@@ -46,7 +46,10 @@ export const taskStatusSchema = z.object({
       training_completed: z.string(),
       data_fetch_time_seconds: z.number(),
       training_time_seconds: z.number(),
-    }).meta({ description: "Facts about the trained model, its evaluation in `metrics`" }),
+    }).meta({
+      description:
+        "Facts about the trained model, its evaluation in `metrics`, and in `accuracy_by_day_ahead` how accuracy falls with the horizon (week-ahead forecasts from the holdout, scored per day ahead)",
+    }),
   }).nullable().meta({ description: "Set when the task succeeded" }),
   error: z.string().nullable().meta({ description: "Set when the task failed" }),
   error_details: z.object({
@@ -272,7 +275,31 @@ export const forecastSchema = z.object({
   beyond_first_day: z.string().nullable().meta({
     description: "How hours past the model's first day were forecast; null for 24 hours or fewer",
   }),
-  points: z.array(z.object({ timestamp, value: z.number() })),
+  intervals: z.union([
+    z.object({
+      quantiles: z.object({ low: z.number(), high: z.number() }).meta({
+        description: "The quantiles `low` and `high` stand for (0.1 and 0.9)",
+      }),
+      calibrated_on: z.string().meta({ description: "How the intervals were calibrated" }),
+    }),
+    z.object({
+      quantiles: z.null(),
+      reason: z.string().meta({
+        description: "Why the points have no `low` and `high` (a model trained before them)",
+      }),
+    }),
+  ]).meta({ description: "What each point's `low` and `high` are, or why there are none" }),
+  points: z.array(z.object({
+    timestamp,
+    value: z.number(),
+    low: z.number().optional().meta({
+      description:
+        "10% quantile: about one actual value in ten falls below it (calibrated on the holdout at training time; at most `value`)",
+    }),
+    high: z.number().optional().meta({
+      description: "90% quantile: about one actual value in ten falls above it (at least `value`)",
+    }),
+  })),
 }).meta({ id: "Forecast" });
 
 /** The health report. */

@@ -32,11 +32,15 @@ export function isStreamPath(path: string): boolean {
 /** `/trainmodel/`: where tasks are started (POST). */
 export const TASKS_PATH = /^\/trainmodel\/?$/;
 
+/** `/trainmodel/batch`: where a group of tasks is started (POST). */
+export const BATCH_PATH = /^\/trainmodel\/batch\/?$/;
+
 /** `/meters/{meter_type}/{meter_id}/readings`: a meter's readings. */
 export const READINGS_PATH = /^\/meters\/[^/]+\/[^/]+\/readings\/?$/;
 
 const TABLE: [method: string, path: RegExp, scope: Scope][] = [
   ["POST", TASKS_PATH, "train"],
+  ["POST", BATCH_PATH, "train"],
   ["DELETE", /^\/trainmodel\/[^/]+\/?$/, "train"],
   ["POST", READINGS_PATH, "train"],
   ["DELETE", READINGS_PATH, "train"],

@@ -24,3 +24,9 @@ Deno.test("every webhook route needs admin, reads included: subscriptions hold s
   ) assert.equal(scopeFor(method, path), "admin", `${method} ${path}`);
   assert.equal(scopeFor("POST", "/trainmodel/"), "train", "a notify comes with train");
 });
+
+Deno.test("starting a batch needs train; reading a group needs read", () => {
+  assert.equal(scopeFor("POST", "/trainmodel/batch"), "train");
+  assert.equal(scopeFor("POST", "/trainmodel/batch/"), "train");
+  assert.equal(scopeFor("GET", "/trainmodel/groups/3f1c0a57-7a57-4c1a-9d1e-0123456789ab"), "read");
+});

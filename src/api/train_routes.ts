@@ -29,7 +29,7 @@ import { decodeCursor, streamTasks } from "./multi_stream.ts";
 import { coalesceReads } from "./coalesced_reads.ts";
 import { toTrainRequest, trainRequestSchema } from "./train_request.ts";
 import { refuseUnreachable, type WebhookRouteSettings } from "./webhook_routes.ts";
-import { DuplicateKeyError, parseJsonStrict } from "../util/strict_json.ts";
+import { parseJsonBody } from "./json_body.ts";
 import { validationHook } from "./openapi.ts";
 import {
   cancelTaskRoute,
@@ -146,24 +146,10 @@ export function createTrainRoutes(deps: TrainRoutesDeps): OpenAPIHono {
       },
     }),
     async (c) => {
-      const text = await c.req.text();
-      let body: unknown;
-      try {
-        body = parseJsonStrict(text);
-      } catch (error) {
-        if (error instanceof DuplicateKeyError) {
-          throw validationError([{
-            field: error.path === "$" ? error.key : `${error.path.slice(1)}.${error.key}`
-              .replace(/^\./, ""),
-            message: "appears twice in the body; send each field once",
-          }]);
-        }
-        throw validationError([{
-          field: "(body)",
-          message:
-            'must be JSON, such as {"meter_id": "meter_test_001", "meter_type": "electricity"}',
-        }]);
-      }
+      const body = parseJsonBody(
+        await c.req.text(),
+        '{"meter_id": "meter_test_001", "meter_type": "electricity"}',
+      );
       const parsed = trainRequestSchema.safeParse(body);
       if (!parsed.success) throw validationError(fieldProblems(parsed.error));
       const { meter, options, notify } = toTrainRequest(parsed.data);

@@ -12,6 +12,9 @@
  *   as a claimant's lease (`XAUTOCLAIM` min-idle) is handed to that
  *   claimant with its attempt number increased. Workers share one lease
  *   length (`JOB_LEASE_SECONDS`).
+ * - the queue is fair between groups: a claim takes a single task's job
+ *   (oldest first) before any group's, and groups take turns, one job each
+ *   (round-robin, a new group joining at the end of the round).
  *
  * @module
  */
@@ -19,11 +22,27 @@ import { HOUR_MS, type ReadingSeries } from "../domain/series.ts";
 import { meterKey, type MeterRef, type MeterType } from "../domain/meter.ts";
 import type { Task, TaskEvent, TaskStatus, TrainingJob } from "../domain/task.ts";
 import type { WebhookStore } from "./webhook_store.ts";
+import type { TaskGroup } from "../domain/task_group.ts";
 
 /** Outcome of creating a task. */
 export type CreateTaskResult =
   | { created: true; event: TaskEvent }
   | { created: false; activeTaskId: string };
+
+/** A task to create in a group, with its job. */
+export interface GroupEntry {
+  task: Task;
+  job: TrainingJob;
+}
+
+/**
+ * Outcome of creating a group: the tasks created (in the order given), and
+ * the meters skipped because they already had an active task.
+ */
+export interface CreateGroupResult {
+  created: TaskEvent[];
+  skipped: { meter: MeterRef; activeTaskId: string }[];
+}
 
 /** Outcome of a compare-and-set on a task record. */
 export type CommitResult =
@@ -246,6 +265,17 @@ export interface Broker {
   createTask(task: Task, job: TrainingJob): Promise<CreateTaskResult>;
 
   /**
+   * Creates a group's tasks and queues their jobs, and stores the group
+   * with the tasks created, all in one atomic step. A meter that already
+   * has a task that is not final is skipped. When every meter is skipped,
+   * nothing is stored. `group.tasks` is ignored: the broker fills it.
+   */
+  createTaskGroup(group: TaskGroup, entries: readonly GroupEntry[]): Promise<CreateGroupResult>;
+
+  /** A group and its tasks' ids, or null if unknown or expired (`GROUP_TTL_SECONDS`). */
+  getTaskGroup(groupId: string): Promise<TaskGroup | null>;
+
+  /**
    * Stores `task` as the task's new state if its last event id is still
    * `expectedEventId`; appends it to the log and notifies subscribers.
    * A final state releases the meter and starts the expiry clock.
@@ -277,7 +307,8 @@ export interface Broker {
 
   /**
    * Claims for `consumer` a job not renewed for `leaseMs` (its owner is
-   * gone), or else the next queued job.
+   * gone), or else the next queued job: the oldest single task's, or else
+   * the next group's in turn.
    */
   claimJob(consumer: string, leaseMs: number): Promise<JobDelivery | null>;
 

@@ -15,6 +15,7 @@ import {
 } from "./broker.ts";
 import { compareEventIds } from "./event_id.ts";
 import type { Task, TaskEvent, TrainingJob } from "../domain/task.ts";
+import type { TaskGroup } from "../domain/task_group.ts";
 
 /** Builds a fresh, empty broker for one test. */
 export type BrokerFactory = (
@@ -327,6 +328,126 @@ export function brokerConformance(
       "an expired task is not counted",
     );
   }, 1);
+
+  /** Creates a group of new tasks, one per meter id. */
+  function groupOf(meterIds: string[]): { group: TaskGroup; tasks: Task[] } {
+    const group = {
+      group_id: crypto.randomUUID(),
+      created_at: new Date().toISOString(),
+      tasks: [],
+    };
+    const tasks = meterIds.map((meter_id) => sampleTask({ meter_id, group_id: group.group_id }));
+    return { group, tasks };
+  }
+
+  test("stats count a group's waiting jobs in the queue and its age", async (broker) => {
+    const before = Date.now();
+    const { group, tasks } = groupOf(["s_a", "s_b", "s_c"]);
+    await broker.createTaskGroup(group, tasks.map((task) => ({ task, job: jobOf(task) })));
+    const stats = await broker.stats();
+    assert.equal(stats.queuedJobs, 3, "every job of the group is queued");
+    assert.ok(stats.oldestJobMs !== null && stats.oldestJobMs >= before - 1000);
+    const claimed = await broker.claimJob("w1", 60_000);
+    assert.ok(claimed, "a group's job is claimed");
+    const during = await broker.stats();
+    assert.equal(during.queuedJobs, 3, "the claimed job is still queued until acknowledged");
+    assert.equal(during.deliveredJobs, 1);
+    await broker.ackJob(claimed);
+    assert.equal((await broker.stats()).queuedJobs, 2);
+  });
+
+  test("a group's tasks are created in one step, a busy meter skipped, the group kept", async (broker) => {
+    const busy = await create(broker, { meter_id: "busy_meter" });
+    const { group, tasks } = groupOf(["g_a", "busy_meter", "g_b"]);
+    let queued = 0;
+    const stop = await broker.onJobQueued(() => queued++);
+    const result = await broker.createTaskGroup(
+      { ...group, requested_by: "facilities" },
+      tasks.map((task) => ({ task, job: jobOf(task) })),
+    );
+    assert.deepEqual(result.created.map((e) => e.task), [tasks[0], tasks[2]]);
+    assert.deepEqual(result.skipped, [{
+      meter: { meter_type: "electricity", meter_id: "busy_meter" },
+      activeTaskId: busy.task.task_id,
+    }]);
+    for (const event of result.created) {
+      assert.deepEqual(await broker.getTask(event.task.task_id), event);
+    }
+    assert.equal(await broker.getTask(tasks[1].task_id), null);
+    assert.deepEqual(await broker.getTaskGroup(group.group_id), {
+      ...group,
+      requested_by: "facilities",
+      tasks: [tasks[0], tasks[2]].map(({ task_id, meter_type, meter_id }) => ({
+        task_id,
+        meter_type,
+        meter_id,
+      })),
+    });
+    assert.equal(await broker.getTaskGroup(crypto.randomUUID()), null);
+    // The group's meters are busy now, and each job is delivered once.
+    const again = sampleTask({ meter_id: "g_a" });
+    assert.equal((await broker.createTask(again, jobOf(again))).created, false);
+    const single = await broker.claimJob("w", 60_000); // queued first, and single
+    assert.equal(single?.job.task_id, busy.task.task_id);
+    const claimed = [await broker.claimJob("w", 60_000), await broker.claimJob("w", 60_000)];
+    assert.deepEqual(
+      claimed.map((d) => d?.job),
+      [tasks[0], tasks[2]].map((task) => ({ ...jobOf(task), group_id: group.group_id })),
+    );
+    assert.equal(await broker.claimJob("w", 60_000), null);
+    for (let i = 0; i < 100 && queued === 0; i++) await sleep(10);
+    assert.ok(queued > 0, "idle workers are woken");
+    stop();
+  });
+
+  test("a group whose every meter is busy stores nothing", async (broker) => {
+    const busy = await create(broker, { meter_id: "busy_meter" });
+    await broker.claimJob("w", 60_000);
+    const { group, tasks } = groupOf(["busy_meter"]);
+    const result = await broker.createTaskGroup(group, [{ task: tasks[0], job: jobOf(tasks[0]) }]);
+    assert.deepEqual(result, {
+      created: [],
+      skipped: [{
+        meter: { meter_type: "electricity", meter_id: "busy_meter" },
+        activeTaskId: busy.task.task_id,
+      }],
+    });
+    assert.equal(await broker.getTaskGroup(group.group_id), null);
+    assert.equal(await broker.claimJob("w", 60_000), null);
+  });
+
+  test("single tasks are claimed before group tasks, and groups take turns", async (broker) => {
+    const a = groupOf(["a_1", "a_2", "a_3"]);
+    const b = groupOf(["b_1", "b_2"]);
+    for (const { group, tasks } of [a, b]) {
+      await broker.createTaskGroup(group, tasks.map((task) => ({ task, job: jobOf(task) })));
+    }
+    const single = await create(broker, { meter_id: "single_1" });
+    const order: string[] = [];
+    const first = await broker.claimJob("w", 60_000);
+    order.push(first!.job.meter_id);
+    // A single task queued while group tasks wait goes ahead of them too.
+    await create(broker, { meter_id: "single_2" });
+    for (let delivery; (delivery = await broker.claimJob("w", 60_000));) {
+      order.push(delivery.job.meter_id);
+      await broker.ackJob(delivery);
+    }
+    assert.equal(order[0], single.task.meter_id);
+    assert.deepEqual(order, ["single_1", "single_2", "a_1", "b_1", "a_2", "b_2", "a_3"]);
+  });
+
+  test("a group's job released or reclaimed is delivered again like any other", async (broker) => {
+    const { group, tasks } = groupOf(["g_1", "g_2"]);
+    await broker.createTaskGroup(group, tasks.map((task) => ({ task, job: jobOf(task) })));
+    const first = await broker.claimJob("w1", 60_000);
+    assert.equal(first?.job.meter_id, "g_1");
+    await broker.releaseJob(first!, "w1");
+    const again = await broker.claimJob("w2", 60_000);
+    assert.deepEqual([again?.job.meter_id, again?.attempt], ["g_1", 2]);
+    const second = await broker.claimJob("w2", 60_000);
+    assert.equal(second?.job.meter_id, "g_2");
+    assert.equal(await broker.claimJob("w2", 60_000), null);
+  });
 
   test("a released job is claimed again at once, as the next attempt", async (broker) => {
     const event = await create(broker);

@@ -9,6 +9,7 @@ import {
   type Broker,
   type BrokerStats,
   type CommitResult,
+  type CreateGroupResult,
   type CreateTaskResult,
   type DeleteMeterResult,
   gridOffset,
@@ -32,6 +33,7 @@ import { createMemoryWebhookStore } from "./memory_webhook_store.ts";
 import type { ReadingSeries } from "../domain/series.ts";
 import { isFinal, type Task, type TaskEvent } from "../domain/task.ts";
 import { meterKey, type MeterRef } from "../domain/meter.ts";
+import { GROUP_TTL_SECONDS, type TaskGroup } from "../domain/task_group.ts";
 
 /** Options of the in-memory broker. */
 export interface MemoryBrokerOptions {
@@ -69,7 +71,11 @@ export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
   let trimmedThrough = "0-0";
   const tasks = new Map<string, TaskEntry>();
   const activeByMeter = new Map<string, string>();
+  // Single tasks' jobs, oldest first; groups' jobs per group, the map's
+  // order being the round of turns (a group served moves to its end).
   const pending: JobDelivery[] = [];
+  const lanes = new Map<string, JobDelivery[]>();
+  const groups = new Map<string, { group: TaskGroup; expiresAt: number }>();
   const leases = new Map<string, Lease>();
   const listeners = new Set<TaskEventListener>();
   const jobListeners = new Set<() => void>();
@@ -95,6 +101,26 @@ export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
     for (const [id, entry] of tasks) {
       if (entry.expiresAt !== null && entry.expiresAt <= t) tasks.delete(id);
     }
+    for (const [id, kept] of groups) if (kept.expiresAt <= t) groups.delete(id);
+  }
+
+  /** The meter's active task id, if it has one. */
+  function activeTask(key: string): string | undefined {
+    const holder = activeByMeter.get(key);
+    if (holder === undefined) return undefined;
+    const last = live(holder)?.events.at(-1);
+    return last && !isFinal(last.task.status) ? holder : undefined;
+  }
+
+  /** The next group's job in turn, moving that group to the end of the round. */
+  function nextGroupJob(): JobDelivery | undefined {
+    for (const [groupId, jobs] of lanes) {
+      lanes.delete(groupId);
+      const job = jobs.shift();
+      if (jobs.length) lanes.set(groupId, jobs);
+      if (job) return job;
+    }
+    return undefined;
   }
 
   function append(entry: TaskEntry, task: Task): TaskEvent {
@@ -159,14 +185,8 @@ export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
     createTask(task, job): Promise<CreateTaskResult> {
       sweep();
       const key = meterKey(task);
-      const holder = activeByMeter.get(key);
-      if (holder !== undefined) {
-        const current = live(holder);
-        const last = current?.events.at(-1);
-        if (last && !isFinal(last.task.status)) {
-          return Promise.resolve({ created: false, activeTaskId: holder });
-        }
-      }
+      const holder = activeTask(key);
+      if (holder !== undefined) return Promise.resolve({ created: false, activeTaskId: holder });
       activeByMeter.set(key, task.task_id);
       const entry: TaskEntry = { events: [], expiresAt: null };
       tasks.set(task.task_id, entry);
@@ -174,6 +194,47 @@ export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
       pending.push({ id: nextId(), job: clone(job), attempt: 1 });
       notifyJobQueued();
       return Promise.resolve({ created: true, event });
+    },
+
+    createTaskGroup(group, entries): Promise<CreateGroupResult> {
+      sweep();
+      const result: CreateGroupResult = { created: [], skipped: [] };
+      const jobs: JobDelivery[] = [];
+      for (const { task, job } of entries) {
+        const key = meterKey(task);
+        const holder = activeTask(key);
+        if (holder !== undefined) {
+          result.skipped.push({
+            meter: { meter_type: task.meter_type, meter_id: task.meter_id },
+            activeTaskId: holder,
+          });
+          continue;
+        }
+        activeByMeter.set(key, task.task_id);
+        const entry: TaskEntry = { events: [], expiresAt: null };
+        tasks.set(task.task_id, entry);
+        result.created.push(append(entry, task));
+        jobs.push({ id: nextId(), job: clone({ ...job, group_id: group.group_id }), attempt: 1 });
+      }
+      if (!result.created.length) return Promise.resolve(result);
+      const members = result.created.map(({ task }) => ({
+        task_id: task.task_id,
+        meter_type: task.meter_type,
+        meter_id: task.meter_id,
+      }));
+      groups.set(group.group_id, {
+        group: clone({ ...group, tasks: members }),
+        expiresAt: now() + GROUP_TTL_SECONDS * 1000,
+      });
+      lanes.set(group.group_id, jobs);
+      notifyJobQueued();
+      return Promise.resolve(result);
+    },
+
+    getTaskGroup(groupId) {
+      const kept = groups.get(groupId);
+      if (!kept || kept.expiresAt <= now()) return Promise.resolve(null);
+      return Promise.resolve(clone(kept.group));
     },
 
     commitTask(task, expectedEventId): Promise<CommitResult> {
@@ -235,7 +296,7 @@ export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
           break;
         }
       }
-      delivery ??= pending.shift();
+      delivery ??= pending.shift() ?? nextGroupJob();
       if (!delivery) return Promise.resolve(null);
       leases.set(delivery.id, { delivery, consumer, renewedAt: t });
       return Promise.resolve(clone(delivery));
@@ -320,13 +381,8 @@ export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
     deleteMeter(meter: MeterRef): Promise<DeleteMeterResult> {
       sweep();
       const key = meterKey(meter);
-      const holder = activeByMeter.get(key);
-      if (holder !== undefined) {
-        const last = live(holder)?.events.at(-1);
-        if (last && !isFinal(last.task.status)) {
-          return Promise.resolve({ deleted: false, activeTaskId: holder });
-        }
-      }
+      const holder = activeTask(key);
+      if (holder !== undefined) return Promise.resolve({ deleted: false, activeTaskId: holder });
       const count = readings.get(key)?.size ?? 0;
       readings.delete(key);
       return Promise.resolve({ deleted: true, readings: count, model: models.delete(key) });
@@ -357,10 +413,11 @@ export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
         const status = live(id)?.events.at(-1)?.task.status;
         if (status) counts[status] = (counts[status] ?? 0) + 1;
       }
-      const ids = [...pending.map((d) => d.id), ...leases.keys()].map(eventIdMs);
+      const waiting = [...pending, ...[...lanes.values()].flat()];
+      const ids = [...waiting.map((d) => d.id), ...leases.keys()].map(eventIdMs);
       return Promise.resolve({
         tasks: counts,
-        queuedJobs: pending.length + leases.size,
+        queuedJobs: waiting.length + leases.size,
         deliveredJobs: leases.size,
         oldestJobMs: ids.length ? ids.reduce((a, b) => Math.min(a, b)) : null,
       });

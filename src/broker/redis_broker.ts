@@ -14,7 +14,13 @@
  * - `meter:{type}/{id}:active`: the meter's active task id;
  * - `jobs`: the job queue, a stream with consumer group `workers`: jobs are
  *   delivered at least once, acknowledged when done, and reclaimed
- *   (`XAUTOCLAIM`) when their lease runs out;
+ *   (`XAUTOCLAIM`) when their lease runs out. Only single tasks' jobs wait
+ *   in it: a group's jobs wait in `jobs:group:{group_id}` (a list), and
+ *   `jobs:lanes` (a list) is the round of groups with jobs waiting; a claim
+ *   that finds no single task's job moves the next group's into the stream
+ *   and delivers it, and that group goes to the end of the round;
+ * - `group:{group_id}`: a task group's JSON (with its tasks' ids), expiring
+ *   `GROUP_TTL_SECONDS` after it was created;
  * - `model:{type}/{id}`: the meter's trained model, a hash (`trained_at`,
  *   `json`, `weights` as base64), so every API instance can load it;
  * - `readings:{type}/{id}`: the meter's readings, a hash from epoch
@@ -37,6 +43,7 @@ import {
   type BrokerStats,
   checkMeterCursor,
   type CommitResult,
+  type CreateGroupResult,
   type CreateTaskResult,
   type DeleteMeterResult,
   gridOffset,
@@ -58,11 +65,13 @@ import { createRedisWebhookStore } from "./redis_webhook_store.ts";
 import type { ReadingSeries } from "../domain/series.ts";
 import { isFinal, type Task, type TaskEvent, type TaskStatus } from "../domain/task.ts";
 import { meterKey, type MeterRef } from "../domain/meter.ts";
+import { GROUP_TTL_SECONDS, type TaskGroup } from "../domain/task_group.ts";
 import {
   ACK,
   CLAIM,
   COMMIT,
   CREATE,
+  CREATE_GROUP,
   DELETE_METER,
   DELETE_READINGS,
   MERGE,
@@ -175,6 +184,7 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
   });
   const scripts = {
     create: redis.createScript<[number, string]>(CREATE),
+    createGroup: redis.createScript<[(number | string)[], (number | string)[]]>(CREATE_GROUP),
     commit: redis.createScript<[number, string?, string?]>(COMMIT),
     claim: redis.createScript<[string, string, number] | null>(CLAIM),
     renew: redis.createScript<number>(RENEW),
@@ -194,6 +204,9 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
     allEvents: `${prefix}events`,
     active: (meter: MeterRef) => `${prefix}meter:${meterKey(meter)}:active`,
     jobs: `${prefix}jobs`,
+    lanes: `${prefix}jobs:lanes`,
+    groupJobs: `${prefix}jobs:group:`,
+    group: (id: string) => `${prefix}group:${id}`,
     /** Every task by creation time (a sorted set; expired ones leave it when listed). */
     tasks: `${prefix}tasks`,
     /** Every meter with readings, by key (a sorted set of equal scores: in key order). */
@@ -327,6 +340,66 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
         : { created: false, activeTaskId: value };
     },
 
+    async createTaskGroup(group, entries): Promise<CreateGroupResult> {
+      const { tasks: _, ...meta } = group;
+      const head = JSON.stringify({ ...meta, tasks: [] }).slice(0, -2); // up to "tasks":[
+      const keys = [
+        key.tasks,
+        key.allEvents,
+        key.lanes,
+        key.groupJobs + group.group_id,
+        key.group(group.group_id),
+      ];
+      const args = [
+        prefix,
+        String(maxEvents),
+        maxAll,
+        QUEUE_CHANNEL,
+        group.group_id,
+        head,
+        String(GROUP_TTL_SECONDS),
+        String(entries.length),
+      ];
+      const jsons = entries.map(({ task }) => JSON.stringify(task));
+      entries.forEach(({ task, job }, i) => {
+        keys.push(key.active(task), key.task(task.task_id), key.events(task.task_id));
+        args.push(
+          task.task_id,
+          jsons[i],
+          task.status,
+          JSON.stringify({ ...job, group_id: group.group_id }),
+          taskChannel(task.task_id),
+          String(Date.parse(task.created_at)),
+          JSON.stringify({
+            task_id: task.task_id,
+            meter_type: task.meter_type,
+            meter_id: task.meter_id,
+          }),
+        );
+      });
+      const [created, skipped] = await scripts.createGroup.exec(keys, args);
+      const result: CreateGroupResult = { created: [], skipped: [] };
+      for (let i = 0; i < created.length; i += 2) {
+        result.created.push({
+          id: String(created[i + 1]),
+          task: JSON.parse(jsons[Number(created[i]) - 1]),
+        });
+      }
+      for (let i = 0; i < skipped.length; i += 2) {
+        const { task } = entries[Number(skipped[i]) - 1];
+        result.skipped.push({
+          meter: { meter_type: task.meter_type, meter_id: task.meter_id },
+          activeTaskId: String(skipped[i + 1]),
+        });
+      }
+      return result;
+    },
+
+    async getTaskGroup(groupId) {
+      const json = await redis.exec<string | null>(["GET", key.group(groupId)]);
+      return json ? JSON.parse(json) as TaskGroup : null;
+    },
+
     async commitTask(task, expectedEventId): Promise<CommitResult> {
       const json = JSON.stringify(task);
       const [ok, id, currentJson] = await scripts.commit.exec(
@@ -389,15 +462,16 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
     },
 
     async claimJob(consumer, leaseMs): Promise<JobDelivery | null> {
+      const claimArgs = [GROUP, consumer, String(leaseMs), key.groupJobs];
       let claimed;
       try {
         await ensureGroup();
-        claimed = await scripts.claim.exec([key.jobs], [GROUP, consumer, String(leaseMs)]);
+        claimed = await scripts.claim.exec([key.jobs, key.lanes], claimArgs);
       } catch (error) {
         if (!String(error).includes("NOGROUP")) throw error;
         groupReady = null; // the queue was deleted: make it again
         await ensureGroup();
-        claimed = await scripts.claim.exec([key.jobs], [GROUP, consumer, String(leaseMs)]);
+        claimed = await scripts.claim.exec([key.jobs, key.lanes], claimArgs);
       }
       if (Date.now() >= nextSweep) {
         nextSweep = Date.now() + Math.min(deadConsumerMs, 60_000);
@@ -596,8 +670,8 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
     },
 
     async stats() {
-      const [jobs, delivered, oldest, ...counts] = await scripts.stats.exec(
-        [key.jobs, key.tasks],
+      const [jobs, delivered, oldest, oldestGroup, ...counts] = await scripts.stats.exec(
+        [key.jobs, key.tasks, key.lanes],
         [GROUP, prefix, String(MAX_STATS_TASKS)],
       );
       const tasks: BrokerStats["tasks"] = {};
@@ -608,7 +682,10 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
         tasks,
         queuedJobs: Number(jobs),
         deliveredJobs: Number(delivered),
-        oldestJobMs: typeof oldest === "string" ? eventIdMs(oldest) : null,
+        oldestJobMs: earliest(
+          typeof oldest === "string" ? eventIdMs(oldest) : null,
+          typeof oldestGroup === "string" ? Date.parse(oldestGroup) : null,
+        ),
       };
     },
 
@@ -620,4 +697,10 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
       return Promise.resolve();
     },
   };
+}
+
+/** The earlier of two times, either of which may be unknown. */
+function earliest(a: number | null, b: number | null): number | null {
+  if (a === null || Number.isNaN(a)) return b === null || Number.isNaN(b) ? null : b;
+  return b === null || Number.isNaN(b) ? a : Math.min(a, b);
 }

@@ -24,6 +24,45 @@ redis.call('PUBLISH', ARGV[7], 'queued')
 redis.call('ZADD', KEYS[5], ARGV[9], ARGV[1])
 return {1, id}`;
 
+// A group's tasks, created in one step. KEYS[1] the index of tasks,
+// KEYS[2] the log of every task's events, KEYS[3] the round of groups with
+// queued jobs, KEYS[4] this group's queued jobs, KEYS[5] the group's record;
+// then per task its active-task key, record and event log. ARGV[1] the key
+// prefix, ARGV[2] events kept per task, ARGV[3] entries kept in the log of
+// every event, ARGV[4] the queue's channel, ARGV[5] the group id, ARGV[6]
+// the group's JSON up to its list of tasks, ARGV[7] its TTL, ARGV[8] how
+// many tasks; then per task: id, JSON, status, job JSON, channel, creation
+// time, member JSON. Returns {created: index, event id…}, {skipped: index,
+// active task id…}; stores nothing when every meter is busy.
+export const CREATE_GROUP = `
+local created, skipped, members = {}, {}, {}
+for i = 1, tonumber(ARGV[8]) do
+  local k, a = 5 + 3 * (i - 1), 8 + 7 * (i - 1)
+  local holder = redis.call('GET', KEYS[k + 1])
+  local s = holder and redis.call('HGET', ARGV[1] .. 'task:' .. holder, 'status')
+  if s and not (${FINAL_CHECK}) then
+    skipped[#skipped + 1] = i
+    skipped[#skipped + 1] = holder
+  else
+    redis.call('SET', KEYS[k + 1], ARGV[a + 1])
+    local id = redis.call('XADD', KEYS[k + 3], 'MAXLEN', '~', ARGV[2], '*', 'task', ARGV[a + 2])
+    local seq = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'id', id, 'task', ARGV[a + 2])
+    redis.call('HSET', KEYS[k + 2], 'id', id, 'status', ARGV[a + 3], 'task', ARGV[a + 2])
+    redis.call('RPUSH', KEYS[4], ARGV[a + 4])
+    redis.call('PUBLISH', ARGV[a + 5], '{"id":"' .. id .. '","seq":"' .. seq .. '","task":' .. ARGV[a + 2] .. '}')
+    redis.call('ZADD', KEYS[1], ARGV[a + 6], ARGV[a + 1])
+    members[#members + 1] = ARGV[a + 7]
+    created[#created + 1] = i
+    created[#created + 1] = id
+  end
+end
+if #members > 0 then
+  redis.call('SET', KEYS[5], ARGV[6] .. table.concat(members, ',') .. ']}', 'EX', ARGV[7])
+  redis.call('RPUSH', KEYS[3], ARGV[5])
+  redis.call('PUBLISH', ARGV[4], 'queued')
+end
+return {created, skipped}`;
+
 export const COMMIT = `
 local cur = redis.call('HMGET', KEYS[1], 'id', 'status', 'task')
 if not cur[1] then return {0} end
@@ -61,6 +100,12 @@ if ARGV[1] ~= '' then
 end
 return {head, kept, entries}`;
 
+// KEYS[1] the job stream, KEYS[2] the round of groups with queued jobs.
+// ARGV[1] the consumer group, ARGV[2] the consumer, ARGV[3] the lease (ms),
+// ARGV[4] the prefix of a group's list of queued jobs. A job whose lease ran
+// out first; then a single task's job (only those wait in the stream); then
+// the next group's in turn, moved into the stream as it is delivered (that
+// group goes to the end of the round).
 export const CLAIM = `
 local cursor = '0-0'
 for i = 1, 50 do
@@ -74,6 +119,18 @@ for i = 1, 50 do
   if cursor == '0-0' then break end
 end
 local n = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', 1, 'STREAMS', KEYS[1], '>')
+if not n then
+  for i = 1, redis.call('LLEN', KEYS[2]) do
+    local g = redis.call('LMOVE', KEYS[2], KEYS[2], 'LEFT', 'RIGHT')
+    local job = redis.call('LPOP', ARGV[4] .. g)
+    if redis.call('LLEN', ARGV[4] .. g) == 0 then redis.call('LREM', KEYS[2], 0, g) end
+    if job then
+      redis.call('XADD', KEYS[1], '*', 'job', job)
+      n = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', 1, 'STREAMS', KEYS[1], '>')
+      break
+    end
+  end
+end
 if n then
   local e = n[1][2][1]
   return {e[1], e[2][2], 1}
@@ -177,22 +234,33 @@ end
 return removed`;
 
 // The figures `/metrics` shows, read without writing: KEYS[1] the job
-// queue, KEYS[2] the index of tasks; ARGV[1] the job group, ARGV[2] the key
-// prefix, ARGV[3] the most tasks to look at. Returns {jobs in the queue,
-// jobs delivered and not acknowledged, the oldest job's id or false,
-// status, count, status, count, ...} over tasks not expired.
+// queue, KEYS[2] the index of tasks, KEYS[3] the round of groups with
+// queued jobs; ARGV[1] the job group, ARGV[2] the key prefix, ARGV[3] the
+// most tasks to look at. Returns {jobs in the queue (groups' waiting jobs
+// included), jobs delivered and not acknowledged, the oldest job's id or
+// false, the oldest waiting group's creation time or false, status, count,
+// status, count, ...} over tasks not expired.
 export const STATS = `
 local jobs = redis.call('XLEN', KEYS[1])
 local delivered = 0
 local p = redis.pcall('XPENDING', KEYS[1], ARGV[1])
 if type(p) == 'table' and p[1] then delivered = p[1] end
 local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
+local oldestGroup = false
+for _, g in ipairs(redis.call('LRANGE', KEYS[3], 0, 999)) do
+  jobs = jobs + redis.call('LLEN', ARGV[2] .. 'jobs:group:' .. g)
+  local record = redis.call('GET', ARGV[2] .. 'group:' .. g)
+  local ok, decoded = pcall(cjson.decode, record or '')
+  if ok and type(decoded) == 'table' and type(decoded.created_at) == 'string' then
+    if not oldestGroup or decoded.created_at < oldestGroup then oldestGroup = decoded.created_at end
+  end
+end
 local counts = {}
 for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, tonumber(ARGV[3]) - 1, 'REV')) do
   local s = redis.call('HGET', ARGV[2] .. 'task:' .. id, 'status')
   if s then counts[s] = (counts[s] or 0) + 1 end
 end
-local out = {jobs, delivered, first and first[1] or false}
+local out = {jobs, delivered, first and first[1] or false, oldestGroup}
 for s, n in pairs(counts) do
   out[#out + 1] = s
   out[#out + 1] = n
@@ -202,6 +270,7 @@ return out`;
 /** Every script the Redis broker runs. */
 export const REDIS_SCRIPTS: readonly string[] = [
   CREATE,
+  CREATE_GROUP,
   COMMIT,
   CLAIM,
   RENEW,

@@ -15,7 +15,13 @@
  *   is told of the gap;
  * - `jobs`: the queue in `seq` order. A row with no `consumer` is queued;
  *   with one, it is leased since `renewed_at`, and a NULL `renewed_at` means
- *   released: claimable at once, as the next attempt;
+ *   released: claimable at once, as the next attempt. A job of a group has
+ *   the group's id in its JSON (`$.group_id`);
+ * - `job_lanes`: one row per group with queued jobs; `turn` orders the
+ *   round of turns between groups (a group served, or new, gets the next
+ *   turn number: it goes to the end of the round);
+ * - `task_groups`: one row per group (its JSON, with its tasks' ids), until
+ *   `expires_at`;
  * - `readings`: (meter_key, ts) → value, WITHOUT ROWID so a meter's readings
  *   are stored together, in time order;
  * - `models`: one row per meter, the weights BLOB last so that reading
@@ -40,6 +46,7 @@ import {
   type BrokerStats,
   checkMeterCursor,
   type CommitResult,
+  type CreateGroupResult,
   type CreateTaskResult,
   type DeleteMeterResult,
   gridOffset,
@@ -62,6 +69,7 @@ import { compareEventIds, createEventIdGenerator, eventIdMs } from "./event_id.t
 import type { ReadingSeries } from "../domain/series.ts";
 import { isFinal, type Task, type TaskEvent, type TaskStatus } from "../domain/task.ts";
 import { meterKey, type MeterRef } from "../domain/meter.ts";
+import { GROUP_TTL_SECONDS } from "../domain/task_group.ts";
 import { callEach } from "./listeners.ts";
 import { createSqliteWebhookStore } from "./sqlite_webhook_store.ts";
 import { openDatabaseFile, transaction } from "./sqlite_file.ts";
@@ -130,6 +138,15 @@ CREATE TABLE IF NOT EXISTS jobs (
   consumer TEXT,
   renewed_at INTEGER,
   claim_order INTEGER
+);
+CREATE TABLE IF NOT EXISTS job_lanes (
+  group_id TEXT PRIMARY KEY,
+  turn INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS task_groups (
+  group_id TEXT PRIMARY KEY,
+  json TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS readings (
   meter_key TEXT NOT NULL,
@@ -226,8 +243,34 @@ export function openSqliteBroker(options: SqliteBrokerOptions): Broker {
        ORDER BY claim_order LIMIT 1`,
     ),
     queuedJob: db.prepare(
-      "SELECT seq, id, job, attempt FROM jobs WHERE consumer IS NULL ORDER BY seq LIMIT 1",
+      `SELECT seq, id, job, attempt FROM jobs
+       WHERE consumer IS NULL AND json_extract(job, '$.group_id') IS NULL ORDER BY seq LIMIT 1`,
     ),
+    // The oldest queued job of the group whose turn it is.
+    groupJob: db.prepare(
+      `SELECT j.seq, j.id, j.job, j.attempt, l.group_id FROM job_lanes l
+       JOIN jobs j ON j.consumer IS NULL AND json_extract(j.job, '$.group_id') = l.group_id
+       ORDER BY l.turn, j.seq LIMIT 1`,
+    ),
+    queuedInLane: db.prepare(
+      `SELECT count(*) AS n FROM jobs WHERE consumer IS NULL
+       AND json_extract(job, '$.group_id') = ?`,
+    ),
+    nextTurn: db.prepare(
+      `INSERT INTO job_lanes (group_id, turn)
+       VALUES (?1, (SELECT coalesce(max(turn), 0) + 1 FROM job_lanes))
+       ON CONFLICT (group_id) DO UPDATE SET turn = excluded.turn`,
+    ),
+    dropLane: db.prepare("DELETE FROM job_lanes WHERE group_id = ?"),
+    // Lanes left without queued jobs (their jobs all cancelled and acked elsewhere).
+    dropEmptyLanes: db.prepare(
+      `DELETE FROM job_lanes WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE consumer IS NULL
+       AND json_extract(job, '$.group_id') = job_lanes.group_id)`,
+    ),
+    insertGroup: db.prepare(
+      "INSERT OR REPLACE INTO task_groups (group_id, json, expires_at) VALUES (?, ?, ?)",
+    ),
+    group: db.prepare("SELECT json FROM task_groups WHERE group_id = ? AND expires_at > ?"),
     leaseJob: db.prepare(
       `UPDATE jobs SET attempt = ?, consumer = ?, renewed_at = ?,
        claim_order = (SELECT coalesce(max(claim_order), 0) + 1 FROM jobs) WHERE seq = ?`,
@@ -292,6 +335,7 @@ export function openSqliteBroker(options: SqliteBrokerOptions): Broker {
   const purgeTimer = setInterval(() => {
     try {
       purgeExpired(db, now());
+      sql.dropEmptyLanes.run();
     } catch (error) {
       log.error(`Could not delete expired tasks from ${path}: {error}`, { error });
     }
@@ -350,6 +394,17 @@ export function openSqliteBroker(options: SqliteBrokerOptions): Broker {
     callEach(jobListeners, (listener) => listener(), "A job listener");
   }
 
+  /** The next group's oldest queued job; that group goes to the end of the round. */
+  function takeTurn(): Row | undefined {
+    const row = sql.groupJob.get();
+    if (!row) return undefined;
+    const groupId = row.group_id as string;
+    // Counted before the lease is taken, so the job itself still counts.
+    sql.dropLane.run(groupId);
+    if ((sql.queuedInLane.get(groupId)!.n as number) > 1) sql.nextTurn.run(groupId);
+    return row;
+  }
+
   const currentEventOf = (row: Row): TaskEvent => ({
     id: `${row.last_ms}-${row.last_seq}`,
     task: JSON.parse(row.task as string),
@@ -390,6 +445,53 @@ export function openSqliteBroker(options: SqliteBrokerOptions): Broker {
           notifyJobQueued();
         }
         return result;
+      });
+    },
+
+    createTaskGroup(group, entries) {
+      return call((): CreateGroupResult => {
+        const published: [TaskEvent, string][] = [];
+        const result = transaction(db, (): CreateGroupResult => {
+          const result: CreateGroupResult = { created: [], skipped: [] };
+          for (const { task, job } of entries) {
+            const holder = sql.activeTask.get(meterKey(task));
+            if (holder) {
+              result.skipped.push({
+                meter: { meter_type: task.meter_type, meter_id: task.meter_id },
+                activeTaskId: holder.task_id as string,
+              });
+              continue;
+            }
+            const json = JSON.stringify(task);
+            const event = append(task, json, true);
+            sql.insertJob.run(nextId(), JSON.stringify({ ...job, group_id: group.group_id }));
+            result.created.push(event);
+            published.push([event, json]);
+          }
+          if (!result.created.length) return result;
+          const tasks = result.created.map(({ task }) => ({
+            task_id: task.task_id,
+            meter_type: task.meter_type,
+            meter_id: task.meter_id,
+          }));
+          sql.insertGroup.run(
+            group.group_id,
+            JSON.stringify({ ...group, tasks }),
+            now() + GROUP_TTL_SECONDS * 1000,
+          );
+          sql.nextTurn.run(group.group_id);
+          return result;
+        });
+        for (const [event, json] of published) publish(event, json);
+        if (published.length) notifyJobQueued();
+        return result;
+      });
+    },
+
+    getTaskGroup(groupId) {
+      return call(() => {
+        const row = sql.group.get(groupId, now());
+        return row ? JSON.parse(row.json as string) : null;
       });
     },
 
@@ -452,7 +554,7 @@ export function openSqliteBroker(options: SqliteBrokerOptions): Broker {
         transaction(db, () => {
           const t = now();
           const stale = sql.staleJob.get(t - leaseMs);
-          const row = stale ?? sql.queuedJob.get();
+          const row = stale ?? sql.queuedJob.get() ?? takeTurn();
           if (!row) return null;
           const attempt = (row.attempt as number) + (stale ? 1 : 0);
           sql.leaseJob.run(attempt, consumer, t, row.seq as number);
@@ -677,6 +779,7 @@ function purgeExpired(db: DatabaseSync, now: number): void {
       "DELETE FROM events WHERE task_id IN (SELECT task_id FROM tasks WHERE expires_at <= ?)",
     ).run(now);
     db.prepare("DELETE FROM tasks WHERE expires_at <= ?").run(now);
+    db.prepare("DELETE FROM task_groups WHERE expires_at <= ?").run(now);
   });
 }
 

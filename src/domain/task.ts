@@ -102,6 +102,8 @@ export interface Task extends MeterRef {
   metrics: TrainingMetrics | null;
   /** Who started it (the principal's name), when authentication is on. */
   requested_by?: string;
+  /** The group it was started in (`POST /trainmodel/batch`), if any. */
+  group_id?: string;
 }
 
 /** One entry of a task's event log: a status change and its event id. */
@@ -122,6 +124,11 @@ export interface TaskEvent {
 export interface TrainingJob extends MeterRef {
   task_id: string;
   options: TrainingOptions;
+  /**
+   * The group it belongs to: the queue takes turns between groups, and
+   * hands out single tasks before group tasks.
+   */
+  group_id?: string;
 }
 
 /** True when a task in this status can change no more. */

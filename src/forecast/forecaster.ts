@@ -13,12 +13,9 @@ import type { LoadedArtifacts, ModelStore } from "../models/model_store.ts";
 import { meterKey, type MeterRef, type MeterType } from "../domain/meter.ts";
 import { useFastestBackend } from "../training/backend.ts";
 import { baselineForecast } from "../training/baselines.ts";
-import {
-  fromModelOutput,
-  ISSUE_HOURS,
-  issueHourOneHot,
-  originFeatures,
-} from "../training/features.ts";
+import { ISSUE_HOURS, issueHourOneHot } from "../training/features.ts";
+import { intervalAt, type PredictionIntervals } from "../training/intervals.ts";
+import { rollForecasts } from "../training/rolling.ts";
 import { HOUR_MS, type HourlyGrid, type ReadingSeries, seriesSince } from "../domain/series.ts";
 import type { Gap } from "../meters/summary.ts";
 import { completeRecent, type InputsReport, MIN_KNOWN_SHARE } from "./recent_inputs.ts";
@@ -49,8 +46,25 @@ export interface Forecast {
   inputs: InputsReport;
   /** How hours past the model's first day were forecast; null when there are none. */
   beyond_first_day: string | null;
-  points: { timestamp: string; value: number }[];
+  /** What each point's `low` and `high` are; null when the model has no intervals. */
+  intervals: IntervalsReport;
+  points: ForecastPoint[];
 }
+
+/** One hour of a forecast. */
+export interface ForecastPoint {
+  timestamp: string;
+  value: number;
+  /** The 10% quantile: the actual value should be below it one hour in ten. */
+  low?: number;
+  /** The 90% quantile: the actual value should be above it one hour in ten. */
+  high?: number;
+}
+
+/** How a forecast's intervals were made, or why it has none. */
+export type IntervalsReport =
+  | { quantiles: { low: number; high: number }; calibrated_on: string }
+  | { quantiles: null; reason: string };
 
 /** Why a forecast cannot be made. */
 export class ForecastError extends Error {
@@ -148,6 +162,7 @@ export function createForecaster(deps: { broker: Broker; models: ModelStore }): 
       values = baselineForecast(grid.values, at, horizon, "persistence_ensemble");
     }
     const day = metadata.window.horizon;
+    const calibrated = metadata.intervals?.[served] ?? null;
     return {
       meter_id: meter.meter_id,
       meter_type: meter.meter_type,
@@ -161,10 +176,15 @@ export function createForecaster(deps: { broker: Broker; models: ModelStore }): 
         : served === "model"
         ? `recursive: each further ${day} hours are the model's forecast from the hours it forecast before, anchored on similar days among them`
         : "persistence ensemble: the mean of the same hour over the 7 days before the origin",
-      points: Array.from({ length: horizon }, (_, k) => ({
-        timestamp: new Date(originTime + k * HOUR_MS).toISOString(),
-        value: Math.max(0, values[k]),
-      })),
+      intervals: intervalsReport(metadata.intervals === undefined, calibrated, served),
+      points: Array.from({ length: horizon }, (_, k) => {
+        const value = Math.max(0, values[k]);
+        const timestamp = new Date(originTime + k * HOUR_MS).toISOString();
+        return calibrated ? { timestamp, value, ...intervalAt(calibrated, k, value) } : {
+          timestamp,
+          value,
+        };
+      }),
     };
   }
 
@@ -194,7 +214,8 @@ export function createForecaster(deps: { broker: Broker; models: ModelStore }): 
   /**
    * The model's forecast of `horizon` hours from `origin`, a day at a time:
    * each day after the first is forecast from the grid extended with the
-   * days forecast before it. Null when the model cannot read the grid.
+   * days forecast before it (see `rolling.ts`). Null when the model cannot
+   * read the grid.
    */
   function rollModel(
     loaded: Cached,
@@ -203,28 +224,21 @@ export function createForecaster(deps: { broker: Broker; models: ModelStore }): 
     horizon: number,
   ): Float64Array | null {
     const { metadata } = loaded;
-    const day = metadata.window.horizon;
-    const steps = Math.ceil(horizon / day);
-    const rolled: HourlyGrid = {
-      start: grid.start,
-      values: new Float64Array(origin + steps * day).fill(NaN),
-    };
-    rolled.values.set(grid.values.subarray(0, origin));
-    for (let s = 0; s < steps; s++) {
-      const at = origin + s * day;
-      const features = originFeatures(rolled, metadata.scaling, metadata.window, at);
-      if (!features) return null;
-      const { inputs, issueHour, anchor } = features;
-      const z = tf.tidy(() =>
-        (loaded.model.predict([
-          tf.tensor2d(inputs, [1, inputs.length]),
-          tf.tensor2d(issueHourOneHot([issueHour]), [1, ISSUE_HOURS]),
-        ]) as tf.Tensor).dataSync()
-      );
-      const out = fromModelOutput(z, anchor, metadata.scaling);
-      for (let k = 0; k < day; k++) rolled.values[at + k] = Math.max(0, out[k]);
-    }
-    return rolled.values.subarray(origin, origin + horizon);
+    const [rolled] = rollForecasts(
+      grid,
+      metadata.scaling,
+      metadata.window,
+      [origin],
+      () => Math.ceil(horizon / metadata.window.horizon),
+      (inputs, hours, rows) =>
+        tf.tidy(() =>
+          (loaded.model.predict([
+            tf.tensor2d(inputs, [rows, inputs.length / rows]),
+            tf.tensor2d(issueHourOneHot(hours), [rows, ISSUE_HOURS]),
+          ]) as tf.Tensor).dataSync()
+        ),
+    );
+    return rolled && rolled.length >= horizon ? rolled.subarray(0, horizon) : null;
   }
 
   return {
@@ -244,6 +258,28 @@ export function createForecaster(deps: { broker: Broker; models: ModelStore }): 
       for (const cached of cache.values()) cached.model.dispose();
       cache.clear();
     },
+  };
+}
+
+/** What a forecast says about its intervals. */
+function intervalsReport(
+  untrained: boolean,
+  calibrated: PredictionIntervals | null,
+  served: "model" | "persistence_ensemble",
+): IntervalsReport {
+  if (calibrated) {
+    return {
+      quantiles: calibrated.quantiles,
+      calibrated_on: `the errors of ${calibrated.forecasts} forecasts by the ${
+        served === "model" ? "model" : "persistence ensemble"
+      } from the hours of its holdout, by hour ahead and scaled by the forecast's level; they assume readings as complete as there (wider errors are likely when inputs are degraded)`,
+    };
+  }
+  return {
+    quantiles: null,
+    reason: untrained
+      ? "The model was trained before prediction intervals were calibrated; train the meter again to get low and high."
+      : "The holdout had too few forecasts to calibrate intervals on; upload more readings and train again.",
   };
 }
 

@@ -59,6 +59,7 @@ export function successChange(
         served: evaluation.served,
         metrics: evaluation,
         ashrae_guideline_14: evaluation.ashrae_guideline_14,
+        accuracy_by_day_ahead: evaluation.by_day_ahead ?? [],
         cleaning: outcome.cleaning,
       },
     },

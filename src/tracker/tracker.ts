@@ -20,6 +20,7 @@ import {
   type TrainingOptions,
 } from "../domain/task.ts";
 import type { MeterRef } from "../domain/meter.ts";
+import type { TaskGroup } from "../domain/task_group.ts";
 
 /** A change to a task, as reported by the job that runs it. */
 export interface TaskChange {
@@ -48,6 +49,13 @@ export type CreateOutcome =
   | { created: true; task: Task }
   | { created: false; activeTaskId: string };
 
+/** Outcome of creating a group: the group (null when nothing was created), its tasks, the busy meters. */
+export interface CreateGroupOutcome {
+  group: TaskGroup | null;
+  created: Task[];
+  skipped: { meter: MeterRef; activeTaskId: string }[];
+}
+
 /** Outcome of a cancellation request. */
 export type CancelOutcome =
   | { outcome: "cancelled"; task: Task }
@@ -68,6 +76,15 @@ export interface TaskTracker {
     requestedBy?: string,
     taskId?: string,
   ): Promise<CreateOutcome>;
+  /**
+   * Creates one task per meter in a new group, in one step, and queues
+   * their jobs; meters with an active task are skipped.
+   */
+  createGroup(
+    meters: readonly MeterRef[],
+    options: TrainingOptions,
+    requestedBy?: string,
+  ): Promise<CreateGroupOutcome>;
   /** The task's current state and event id, or null if unknown. */
   get(taskId: string): Promise<TaskEvent | null>;
   /**
@@ -173,36 +190,71 @@ export function createTracker(
     );
   }
 
+  function newTask(
+    meter: MeterRef,
+    options: TrainingOptions,
+    at: string,
+    requestedBy?: string,
+    groupId?: string,
+    taskId: string = crypto.randomUUID(),
+  ): Task {
+    return {
+      task_id: taskId,
+      status: "PENDING",
+      progress: 0,
+      message: DEFAULT_MESSAGES.PENDING,
+      updated_at: at,
+      estimated_completion: null,
+      result: null,
+      error: null,
+      error_details: null,
+      meter_id: meter.meter_id,
+      meter_type: meter.meter_type,
+      created_at: at,
+      attempt: 1,
+      options,
+      metrics: null,
+      ...(requestedBy === undefined ? {} : { requested_by: requestedBy }),
+      ...(groupId === undefined ? {} : { group_id: groupId }),
+    };
+  }
+
+  const jobOf = (task: Task) => ({
+    task_id: task.task_id,
+    meter_id: task.meter_id,
+    meter_type: task.meter_type,
+    options: task.options,
+    ...(task.group_id === undefined ? {} : { group_id: task.group_id }),
+  });
+
   return {
-    async create(meter, options, requestedBy, taskId = crypto.randomUUID()) {
-      const at = now().toISOString();
-      const task: Task = {
-        task_id: taskId,
-        status: "PENDING",
-        progress: 0,
-        message: DEFAULT_MESSAGES.PENDING,
-        updated_at: at,
-        estimated_completion: null,
-        result: null,
-        error: null,
-        error_details: null,
-        meter_id: meter.meter_id,
-        meter_type: meter.meter_type,
-        created_at: at,
-        attempt: 1,
-        options,
-        metrics: null,
-        ...(requestedBy === undefined ? {} : { requested_by: requestedBy }),
-      };
-      const result = await broker.createTask(task, {
-        task_id: task.task_id,
-        meter_id: meter.meter_id,
-        meter_type: meter.meter_type,
-        options,
-      });
+    async create(meter, options, requestedBy, taskId) {
+      const task = newTask(meter, options, now().toISOString(), requestedBy, undefined, taskId);
+      const result = await broker.createTask(task, jobOf(task));
       if (!result.created) return result;
       remember(result.event);
       return { created: true, task: result.event.task };
+    },
+
+    async createGroup(meters, options, requestedBy) {
+      const at = now().toISOString();
+      const group: TaskGroup = {
+        group_id: crypto.randomUUID(),
+        created_at: at,
+        ...(requestedBy === undefined ? {} : { requested_by: requestedBy }),
+        tasks: [],
+      };
+      const entries = meters.map((meter) => {
+        const task = newTask(meter, options, at, requestedBy, group.group_id);
+        return { task, job: jobOf(task) };
+      });
+      const result = await broker.createTaskGroup(group, entries);
+      result.created.forEach(remember);
+      return {
+        group: result.created.length ? await broker.getTaskGroup(group.group_id) : null,
+        created: result.created.map((event) => event.task),
+        skipped: result.skipped,
+      };
     },
 
     get(taskId) {

@@ -1,6 +1,8 @@
 /**
- * Judges a forecaster on held-out days: day-ahead forecasts from each day
- * start, against the actual readings, next to the baselines.
+ * Judges a forecaster on held-out days: day-ahead forecasts from each hour
+ * of the holdout, against the actual readings, next to the baselines; and
+ * week-ahead forecasts scored by day ahead, to say how accuracy falls with
+ * the horizon.
  *
  * @module
  */
@@ -23,6 +25,68 @@ export interface Evaluation {
   served: "model" | "persistence_ensemble";
   /** ASHRAE Guideline 14 (hourly) for what is served. */
   ashrae_guideline_14: ReturnType<typeof ashraeCompliance>;
+  /**
+   * Accuracy by day ahead (1 to 7) of week-ahead forecasts from the
+   * holdout's hours, recursive past the first day as forecasts are; absent
+   * from models trained before it was measured.
+   */
+  by_day_ahead?: DayAheadAccuracy[];
+}
+
+/** How forecasts did on one day ahead. */
+export interface DayAheadAccuracy {
+  /** 1 for the first 24 hours ahead, 2 for the next, … */
+  day: number;
+  /** Forecasts scored: the holdout's origins whose day ahead it covers. */
+  forecasts: number;
+  model: Accuracy;
+  persistence_ensemble: Accuracy;
+  /** Model CV(RMSE) over the persistence ensemble's on that day ahead. */
+  ratio_to_persistence: number;
+}
+
+/**
+ * Scores forecasts by day ahead: `forecast(origin)` is the model's forecast
+ * from `origin` (24 hours a day, as many days as it has), scored against
+ * `values` next to the persistence ensemble's forecast of the same hours.
+ */
+export function accuracyByDayAhead(
+  values: Float64Array,
+  origins: readonly number[],
+  forecast: (origin: number) => ArrayLike<number> | null,
+  days: number,
+): DayAheadAccuracy[] {
+  const out: DayAheadAccuracy[] = [];
+  const persistence = new Map<number, Float64Array>();
+  for (let d = 1; d <= days; d++) {
+    const actual: number[] = [], model: number[] = [], base: number[] = [];
+    let forecasts = 0;
+    for (const origin of origins) {
+      const f = forecast(origin);
+      if (!f || f.length < d * 24 || origin + d * 24 > values.length) continue;
+      let p = persistence.get(origin);
+      if (!p) {
+        p = baselineForecast(values, origin, days * 24, "persistence_ensemble");
+        persistence.set(origin, p);
+      }
+      forecasts++;
+      for (let k = (d - 1) * 24; k < d * 24; k++) {
+        actual.push(values[origin + k]);
+        model.push(f[k]);
+        base.push(p[k]);
+      }
+    }
+    if (!forecasts) break;
+    const m = accuracy(actual, model), b = accuracy(actual, base);
+    out.push({
+      day: d,
+      forecasts,
+      model: m,
+      persistence_ensemble: b,
+      ratio_to_persistence: m.cv_rmse / b.cv_rmse,
+    });
+  }
+  return out;
 }
 
 /** Forecasts from each origin with each forecaster and scores them on the actual values. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { evaluate } from "./evaluation.ts";
+import { accuracyByDayAhead, evaluate } from "./evaluation.ts";
 
 // 30 days of a daily profile with a weekly bump; the last days are held out.
 const values = Float64Array.from(
@@ -33,4 +33,19 @@ Deno.test("a model worse than the persistence ensemble is not served, and the re
     e.persistence_ensemble.cv_rmse <= 0.3,
     "compliance is judged on what is served",
   );
+});
+
+Deno.test("accuracy by day ahead scores each day of longer forecasts where the values reach", () => {
+  // Forecasts exact on day one, 10 too high on day two, 20 on day three.
+  const forecast = (o: number) =>
+    Float64Array.from({ length: 72 }, (_, k) => (values[o + k] ?? NaN) + 10 * Math.floor(k / 24));
+  const byDay = accuracyByDayAhead(values, [24 * 24, 24 * 25, 24 * 28], forecast, 7);
+  assert.deepEqual(byDay.map((d) => d.day), [1, 2, 3], "no forecast reaches a fourth day");
+  assert.deepEqual(byDay.map((d) => d.forecasts), [3, 3, 2], "the last origin has two days left");
+  assert.equal(byDay[0].model.cv_rmse, 0);
+  assert.ok(byDay[1].model.cv_rmse > 0 && byDay[2].model.cv_rmse > byDay[1].model.cv_rmse);
+  for (const d of byDay) {
+    assert.equal(d.ratio_to_persistence, d.model.cv_rmse / d.persistence_ensemble.cv_rmse);
+    assert.equal(d.model.n, d.forecasts * 24);
+  }
 });

@@ -5,9 +5,11 @@
  * left out), solve the linear heads in closed form, train the deep path on
  * what they leave (kept only where it beats them on validation), then score
  * model, linear path and baselines on forecasts issued at every hour of the
- * holdout and decide what to serve. The model served has its linear heads
- * refit on every reading, holdout included. Runs in whichever thread calls
- * it (the job runner uses a Web Worker).
+ * holdout and decide what to serve. From the same hours, week-ahead
+ * forecasts (recursive past the first day, as served) are scored by day
+ * ahead, and their errors calibrate the prediction intervals. The model
+ * served has its linear heads refit on every reading, holdout included.
+ * Runs in whichever thread calls it (the job runner uses a Web Worker).
  *
  * @module
  */
@@ -18,7 +20,10 @@ import type { MeterType } from "../domain/meter.ts";
 import type { TrainingMetrics, TrainingOptions } from "../domain/task.ts";
 import { useFastestBackend } from "./backend.ts";
 import { TrainingError } from "./errors.ts";
-import { evaluate, type Evaluation } from "./evaluation.ts";
+import { accuracyByDayAhead, evaluate, type Evaluation } from "./evaluation.ts";
+import { baselineForecast } from "./baselines.ts";
+import { calibrateIntervals, type PredictionIntervals } from "./intervals.ts";
+import { rollForecasts } from "./rolling.ts";
 import {
   buildSamples,
   DEFAULT_WINDOW,
@@ -44,6 +49,8 @@ export const HOLDOUT_DAYS = 28;
 export const MIN_TRAINING_DAYS = 21;
 /** Share of the training samples (the latest) used for validation. */
 export const VALIDATION_SHARE = 0.15;
+/** Days ahead that holdout forecasts are scored on and intervals calibrated for: a week. */
+export const DAYS_AHEAD = 7;
 
 /**
  * The feature layout and output meaning of models trained now: inputs
@@ -71,7 +78,19 @@ export interface SavedModel {
     metrics: TrainingMetrics;
     evaluation?: Evaluation;
     cleaning?: CleaningReport;
+    /**
+     * Calibrated on the holdout, for `DAYS_AHEAD` days: the model's, and the
+     * persistence ensemble's (for forecasts that use it). Absent from models
+     * trained before intervals were.
+     */
+    intervals?: ModelIntervals;
   };
+}
+
+/** A model's prediction intervals, for each forecaster it may serve. */
+export interface ModelIntervals {
+  model: PredictionIntervals | null;
+  persistence_ensemble: PredictionIntervals | null;
 }
 
 /** Callbacks while training. */
@@ -199,34 +218,47 @@ export async function trainModel(
     deep.setWeights(best.weights);
     metrics.val_loss = best.loss;
 
-    // Forecasts from every hour of the holdout, in one batch per forecaster.
+    // Forecasts from every hour of the holdout, in one batch per forecaster and day ahead: the
+    // model's up to a week ahead (as far as the holdout goes), recursive as served.
     const count = evalOrigins.length;
     const evalInputs = new Float32Array(count * features);
     evalFeatures.forEach((f, i) => evalInputs.set(f.inputs, i * features));
     const evalHours = evalFeatures.map((f) => f.issueHour);
-    const modelOut = tf.tidy(() =>
-      (model.predict([
-        tf.tensor2d(evalInputs, [count, features]),
-        tf.tensor2d(issueHourOneHot(evalHours), [count, ISSUE_HOURS]),
-      ]) as tf.Tensor).dataSync()
+    const rolled = rollForecasts(
+      grid,
+      scaling,
+      window,
+      evalOrigins,
+      (t) => Math.min(DAYS_AHEAD, Math.floor((n - t) / horizon)),
+      (inputs, hours, rows) =>
+        tf.tidy(() =>
+          (model.predict([
+            tf.tensor2d(inputs, [rows, features]),
+            tf.tensor2d(issueHourOneHot(hours), [rows, ISSUE_HOURS]),
+          ]) as tf.Tensor).dataSync()
+        ),
     );
+    const week = new Map(evalOrigins.map((t, i) => [t, rolled[i]]));
     const linearOut = linearForecasts(heads, evalInputs, evalHours, features, horizon);
-    const byOrigin = (out: ArrayLike<number>) => {
-      const forecasts = new Map<number, Float64Array>();
-      evalOrigins.forEach((origin, i) => {
-        const z = Array.prototype.slice.call(out, i * horizon, (i + 1) * horizon) as number[];
-        forecasts.set(origin, fromModelOutput(z, evalFeatures[i].anchor, scaling));
-      });
-      return (origin: number) => forecasts.get(origin)!;
-    };
+    const linearByOrigin = new Map(evalOrigins.map((origin, i) => {
+      const z = Array.prototype.slice.call(linearOut, i * horizon, (i + 1) * horizon) as number[];
+      return [origin, fromModelOutput(z, evalFeatures[i].anchor, scaling)];
+    }));
     const evaluation = evaluate(
       grid.values,
       evalOrigins,
       horizon,
-      byOrigin(modelOut),
-      byOrigin(linearOut),
+      (origin) => week.get(origin)?.subarray(0, horizon) ?? new Float64Array(horizon).fill(NaN),
+      (origin) => linearByOrigin.get(origin)!,
       grid.start,
     );
+    evaluation.by_day_ahead = accuracyByDayAhead(
+      grid.values,
+      evalOrigins,
+      (origin) => week.get(origin) ?? null,
+      DAYS_AHEAD,
+    );
+    const intervals = holdoutIntervals(grid, evalOrigins, week, scaling.mean, unusual);
 
     // Judged, the model is served with its linear heads refit on every reading, holdout included:
     // the latest weeks are the most telling.
@@ -257,6 +289,7 @@ export async function trainModel(
           metrics: { ...metrics },
           evaluation,
           cleaning: clean.report,
+          intervals,
         },
       },
       dataPoints: series.timestamps.length,
@@ -292,4 +325,41 @@ function linearForecasts(
     );
   }
   return out;
+}
+
+/**
+ * Intervals calibrated on the holdout's week-ahead forecasts (`week`, by
+ * origin) and on the persistence ensemble's from the same origins. Hours
+ * of working days that looked like holidays (`unusual`, calendar days as
+ * `unusualWorkingDays` counts them) are left out, as training leaves them
+ * out: no forecast sees them coming, and a holdout with Christmas in it
+ * would otherwise stretch every interval downwards.
+ */
+function holdoutIntervals(
+  grid: HourlyGrid,
+  origins: readonly number[],
+  week: ReadonlyMap<number, Float64Array | null>,
+  meanLevel: number,
+  unusual: ReadonlySet<number>,
+): ModelIntervals {
+  const firstHour = new Date(grid.start).getUTCHours();
+  const values = Float64Array.from(
+    grid.values,
+    (v, i) => unusual.has(Math.floor((i + firstHour) / 24)) ? NaN : v,
+  );
+  const hours = DAYS_AHEAD * 24;
+  const model = [], persistence = [];
+  for (const origin of origins) {
+    const actual = values.subarray(origin, origin + hours);
+    const forecast = week.get(origin);
+    if (forecast) model.push({ forecast, actual });
+    persistence.push({
+      forecast: baselineForecast(values, origin, actual.length, "persistence_ensemble"),
+      actual,
+    });
+  }
+  return {
+    model: calibrateIntervals(model, hours, meanLevel),
+    persistence_ensemble: calibrateIntervals(persistence, hours, meanLevel),
+  };
 }
