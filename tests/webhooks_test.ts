@@ -245,6 +245,16 @@ Deno.test("webhooks: bad subscriptions and notify values are answered naming the
     assert.equal(unsigned.status, 400);
     assert.equal(unsigned.json.error.code, "webhook_secret_missing");
     assert.match(unsigned.json.error.message, /WEBHOOK_SECRET/);
+    const huge = await call(service, "POST", "/webhooks", {
+      url: `https://example.com/${"x".repeat(20_000)}`,
+    });
+    assert.equal(huge.status, 413);
+    assert.equal(huge.json.error.code, "body_too_large");
+    assert.deepEqual(
+      (await call(service, "GET", "/webhooks")).json.webhooks,
+      [],
+      "nothing was created",
+    );
     assert.equal((await call(service, "GET", "/webhooks/wh_nothing")).status, 404);
     assert.equal((await call(service, "DELETE", "/webhooks/wh_nothing")).status, 404);
   } finally {
