@@ -32,11 +32,16 @@ async function runTask(broker: Broker): Promise<string> {
   return task.task_id;
 }
 
-function dispatcherOn(broker: Broker, outcomes: AttemptOutcome[] = [], allowPrivate = true) {
+function dispatcherOn(
+  broker: Broker,
+  outcomes: AttemptOutcome[] = [],
+  allowPrivate = true,
+  schedule = [100, 100],
+) {
   return createDispatcher({
     broker,
     secret: null,
-    schedule: [100, 100],
+    schedule,
     allowPrivate,
     timeoutMs: 2000,
     pollMs: 20,
@@ -92,7 +97,8 @@ Deno.test("dispatcher: a deleted subscription's pending delivery is dropped, not
   const broker = createMemoryBroker({ taskTtlSeconds: 60 });
   const receiver = startReceiver([500]);
   const outcomes: AttemptOutcome[] = [];
-  const dispatcher = dispatcherOn(broker, outcomes);
+  // The retry comes a second later: time enough to delete the subscription first.
+  const dispatcher = dispatcherOn(broker, outcomes, true, [1000]);
   try {
     const s = subscription(receiver.url, "final");
     await broker.webhooks.putSubscription(s);
