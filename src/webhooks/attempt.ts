@@ -35,6 +35,8 @@ export interface AttemptSettings {
   allowPrivate: boolean;
   /** Milliseconds an attempt waits for an answer. */
   timeoutMs: number;
+  /** Aborts the request in flight (the process is stopping). */
+  cancel?: AbortSignal;
 }
 
 const SUBSCRIPTION = "subscription:";
@@ -76,7 +78,12 @@ export async function attemptDelivery(
       error = `Not sent: the URL ${problem}`;
     } else {
       const request = webhookRequest(d, key.secret, at);
-      ({ status, error, durationMs } = await sendWebhook(d.url, request, settings.timeoutMs));
+      ({ status, error, durationMs } = await sendWebhook(
+        d.url,
+        request,
+        settings.timeoutMs,
+        settings.cancel,
+      ));
     }
   }
   const attempts = d.attempts + 1;

@@ -73,13 +73,22 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   let running: Promise<void> | null = null;
   let again = false;
   let stopped = true;
+  /** Aborts the attempts in flight when the dispatcher stops. */
+  let stopping = new AbortController();
   let needsFollow = true;
   let known: { at: number; anyAll: boolean } | null = null;
   /** Retry times this process set in the current pass. */
   let retriesAt: number[] = [];
 
   async function attempt(d: WebhookDelivery): Promise<void> {
-    const { after, outcome } = await attemptDelivery(d, { ...options, store });
+    const { after, outcome } = await attemptDelivery(d, {
+      ...options,
+      store,
+      cancel: stopping.signal,
+    });
+    // Cut short by a stop: not an attempt to count. The claim runs out (or,
+    // in embedded mode, is released at the next start) and it is made again.
+    if (stopping.signal.aborted) return;
     if (after.state === "pending" && after.next_attempt_at !== null) {
       retriesAt.push(after.next_attempt_at);
     }
@@ -145,6 +154,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   return {
     async start() {
       stopped = false;
+      stopping = new AbortController();
       run();
       await running;
     },
@@ -160,6 +170,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     async stop() {
       stopped = true;
       clearTimeout(timer);
+      stopping.abort();
       await running;
     },
   };
