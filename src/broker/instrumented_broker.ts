@@ -18,30 +18,28 @@ export type BrokerCallObserver = (operation: string, seconds: number, failed: bo
 
 /** `broker` with each method call reported to `observe` once it settles. */
 export function instrumentBroker(broker: Broker, observe: BrokerCallObserver): Broker {
-  const wrapped = wrapMethods(broker, "", broker.kind, observe);
-  // The webhook store is part of the port too: its calls are counted the same way.
-  if (broker.webhooks) {
-    Object.defineProperty(wrapped, "webhooks", {
-      value: wrapMethods(broker.webhooks, "webhooks.", broker.kind, observe),
-      enumerable: true,
-    });
-  }
+  const wrapped = instrumentMethods(broker, broker.kind, "", observe);
+  // The webhook store's calls too, as `webhooks.claimDue` and so on.
+  Object.defineProperty(wrapped, "webhooks", {
+    value: instrumentMethods(broker.webhooks, broker.kind, "webhooks.", observe),
+    enumerable: true,
+  });
   return wrapped as unknown as Broker;
 }
 
-/** A copy of `target` whose methods report to `observe`; other properties read through. */
-function wrapMethods<T extends object>(
+/** `target`'s methods, each reported as `{prefix}{name}`; its other properties read through. */
+function instrumentMethods<T extends object>(
   target: T,
-  prefix: string,
   kind: string,
+  prefix: string,
   observe: BrokerCallObserver,
 ): Record<string, unknown> {
   const wrapped: Record<string, unknown> = {};
-  const source = target as Record<string, unknown>;
-  for (const name of Object.keys(target)) {
-    if (typeof source[name] !== "function") {
+  for (const name of Object.keys(target) as (keyof T & string)[]) {
+    const value = target[name];
+    if (typeof value !== "function") {
       Object.defineProperty(wrapped, name, {
-        get: () => source[name],
+        get: () => target[name],
         enumerable: true,
         configurable: true,
       });
@@ -52,7 +50,7 @@ function wrapMethods<T extends object>(
       const started = performance.now();
       let failure: unknown = null;
       try {
-        return await (source[name] as (...a: unknown[]) => unknown)(...args);
+        return await (target[name] as (...a: unknown[]) => unknown).apply(target, args);
       } catch (error) {
         failure = error;
         throw error;
