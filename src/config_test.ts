@@ -107,3 +107,34 @@ Deno.test("on Deno Deploy the defaults are Deno.serve, no data directory and a 4
   assert.equal(chosen.dataDir, "/tmp/x");
   assert.equal(chosen.httpServer, "node");
 });
+
+Deno.test("parseConfig reads the webhook variables and names a bad one", () => {
+  const defaults = parseConfig({}).webhooks;
+  assert.deepEqual(defaults, {
+    secret: null,
+    allowPrivate: false,
+    schedule: [5000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000],
+    timeoutMs: 10_000,
+    pollMs: 30_000,
+  });
+  const set = parseConfig({
+    WEBHOOK_SECRET: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    WEBHOOK_ALLOW_PRIVATE: "true",
+    WEBHOOK_RETRY_SCHEDULE: "250ms,2s,1m",
+    WEBHOOK_TIMEOUT_SECONDS: "2.5",
+    WEBHOOK_POLL_SECONDS: "0.5",
+  }).webhooks;
+  assert.deepEqual(set, {
+    secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    allowPrivate: true,
+    schedule: [250, 2000, 60_000],
+    timeoutMs: 2500,
+    pollMs: 500,
+  });
+  assert.throws(() => parseConfig({ WEBHOOK_SECRET: "hunter2" }), /WEBHOOK_SECRET=.*whsec_/);
+  assert.throws(
+    () => parseConfig({ WEBHOOK_RETRY_SCHEDULE: "5s,later" }),
+    /WEBHOOK_RETRY_SCHEDULE="5s,later": "later" is not a delay/,
+  );
+  assert.throws(() => parseConfig({ WEBHOOK_TIMEOUT_SECONDS: "0" }), /WEBHOOK_TIMEOUT_SECONDS/);
+});

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { startTestService, type TestService } from "./harness.ts";
-import { configure, reset } from "@logtape/logtape";
+import { captureLogs } from "./log_capture.ts";
 
 async function expectError(response: Response, status: number, code: string) {
   const body = await response.json();
@@ -159,20 +159,8 @@ for (const server of ["node", "deno"] as const) {
   Deno.test(`${server} server: an aborted upload is one log line, not a stack trace, and stores nothing`, async () => {
     const service = await startTestService({ HTTP_SERVER: server, SEED_DEMO_METERS: "false" });
     // The service's warnings and errors, as its log (LogTape) gets them.
-    const logged: string[] = [];
-    await configure({
-      reset: true,
-      sinks: {
-        capture: (record) =>
-          void logged.push(
-            record.message.map((p) => p instanceof Error ? String(p.stack) : String(p)).join(""),
-          ),
-      },
-      loggers: [
-        { category: ["wattcast"], sinks: ["capture"], lowestLevel: "warning" },
-        { category: ["logtape", "meta"], sinks: [], lowestLevel: "warning" },
-      ],
-    });
+    const logs = await captureLogs();
+    const logged = logs.lines;
     try {
       for (let i = 0; i < 5; i++) {
         const conn = await Deno.connect({ hostname: "127.0.0.1", port: service.port });
@@ -185,7 +173,7 @@ for (const server of ["node", "deno"] as const) {
       }
       for (let i = 0; i < 50 && logged.length < 5; i++) await new Promise((r) => setTimeout(r, 20));
     } finally {
-      await reset();
+      await logs.stop();
     }
     try {
       assert.equal(logged.length, 5, logged.join("\n"));

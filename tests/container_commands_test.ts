@@ -221,7 +221,13 @@ Deno.test({
         PORT: String(apiPort),
       });
       running.push(api);
-      const worker = runCached(dir, services.worker1.command, local(services.worker1.environment));
+      // compose's metrics port, on a free one here (other tests share this machine).
+      assert.equal(services.worker1.environment.WORKER_METRICS_PORT, "9100");
+      const workerMetricsPort = freePort();
+      const worker = runCached(dir, services.worker1.command, {
+        ...local(services.worker1.environment),
+        WORKER_METRICS_PORT: String(workerMetricsPort),
+      });
       running.push(worker);
       await Promise.all([api.waitFor(/listening on/), worker.waitFor(/worker \d+ running/)]);
 
@@ -231,6 +237,9 @@ Deno.test({
       assert.equal(body.mode, "api");
       assert.equal(body.dependencies.broker.up, true);
       assert.equal(await check(healthCommand, { PORT: String(apiPort) }), 0, "HEALTHCHECK passes");
+      const workerMetrics = await fetch(`http://127.0.0.1:${workerMetricsPort}/metrics`);
+      assert.equal(workerMetrics.status, 200);
+      assert.match(await workerMetrics.text(), /^wattcast_worker_jobs_claimed_total 0$/m);
 
       api.child.kill("SIGTERM");
       const stopped = await api.child.status;

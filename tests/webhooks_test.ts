@@ -122,10 +122,17 @@ Deno.test("webhooks: a standing subscription to every status change, verified wi
     );
 
     const task = await service.start("meter_test_001");
-    const all = await until("the final event", () =>
-      Promise.resolve(
-        receiver.received.some((r) => JSON.parse(r.body).status === "SUCCESS") && receiver.received,
-      ));
+    await until(
+      "the final event",
+      () => Promise.resolve(receiver.received.some((r) => JSON.parse(r.body).status === "SUCCESS")),
+    );
+    // Every event's delivery settled (they are sent concurrently: the final one may come first).
+    const deliveries = await until("every delivery to settle", async () => {
+      const listed = (await call(service, "GET", `/webhooks/${id}/deliveries?limit=100`)).json
+        .deliveries;
+      return listed.every((d: { state: string }) => d.state === "delivered") && listed;
+    });
+    const all = receiver.received;
     const statuses = all.map((r) => (new Webhook(secret).verify(r.body, r.headers) as Task).status);
     assert.ok(statuses.includes("PENDING") && statuses.includes("TRAINING_MODEL"), statuses.join());
     assert.equal(
@@ -135,9 +142,7 @@ Deno.test("webhooks: a standing subscription to every status change, verified wi
     );
     assert.ok(all.every((r) => JSON.parse(r.body).task_id === task.task_id));
 
-    const deliveries =
-      (await call(service, "GET", `/webhooks/${id}/deliveries?limit=100`)).json.deliveries;
-    assert.equal(deliveries.length, all.length);
+    assert.equal(deliveries.length, all.length, "one delivery per event, each received once");
     assert.equal((await call(service, "GET", `/webhooks/${id}/deliveries?limit=0`)).status, 422);
     assert.equal((await call(service, "DELETE", `/webhooks/${id}`)).status, 200);
     assert.equal((await call(service, "GET", `/webhooks/${id}`)).status, 404);
@@ -245,6 +250,16 @@ Deno.test("webhooks: bad subscriptions and notify values are answered naming the
     assert.equal(unsigned.status, 400);
     assert.equal(unsigned.json.error.code, "webhook_secret_missing");
     assert.match(unsigned.json.error.message, /WEBHOOK_SECRET/);
+    const huge = await call(service, "POST", "/webhooks", {
+      url: `https://example.com/${"x".repeat(20_000)}`,
+    });
+    assert.equal(huge.status, 413);
+    assert.equal(huge.json.error.code, "body_too_large");
+    assert.deepEqual(
+      (await call(service, "GET", "/webhooks")).json.webhooks,
+      [],
+      "nothing was created",
+    );
     assert.equal((await call(service, "GET", "/webhooks/wh_nothing")).status, 404);
     assert.equal((await call(service, "DELETE", "/webhooks/wh_nothing")).status, 404);
   } finally {

@@ -13,11 +13,11 @@ import { connectBroker } from "../src/connect_broker.ts";
 import { createModelStore } from "../src/models/model_store.ts";
 import { createTracker } from "../src/tracker/tracker.ts";
 import { createJobRunner } from "../src/jobs/job_runner.ts";
+import { createDispatcher } from "../src/webhooks/dispatcher.ts";
 import { instrumentBroker } from "../src/broker/instrumented_broker.ts";
 import { createWorkerMetrics } from "../src/metrics/worker_metrics.ts";
 import { serveWorkerMetrics } from "./metrics_server.ts";
-import { closeLogging, setUpLogging } from "../src/logging/logging.ts";
-import { createDispatcher } from "../src/webhooks/dispatcher.ts";
+import { closeLogging, logger, setUpLogging } from "../src/logging/logging.ts";
 
 const metrics = createWorkerMetrics();
 let config, connection;
@@ -64,7 +64,12 @@ const metricsServer = config.workerMetricsPort === null ? null : await serveWork
 );
 await runner.start();
 // Workers send due webhook deliveries too, so notifications go out while no API instance runs.
-const dispatcher = createDispatcher({ broker, ...config.webhooks });
+const dispatcher = createDispatcher({
+  broker,
+  ...config.webhooks,
+  onAttempt: (outcome) => metrics.webhookAttempt(outcome),
+  warn: (message) => logger("webhooks").warn(message),
+});
 dispatcher.start();
 console.log(
   `Wattcast worker ${Deno.pid} running ${config.workerConcurrency} job(s) at once (${connection.description}${
@@ -83,8 +88,8 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
       } s), then handing the rest back.`,
     );
     await runner.stop(config.workerShutdownGraceMs);
-    await metricsServer?.close();
     await dispatcher.stop();
+    await metricsServer?.close();
     await broker.close();
     await closeLogging();
     Deno.exit(0);

@@ -209,12 +209,18 @@ export function createApp(appDeps: AppDeps): OpenAPIHono {
     if (isClientAbort(error)) {
       // The client went away mid-request (an upload cancelled, say): one
       // line, not a stack trace; nobody is left to read an answer.
-      log.warn(`${c.req.method} ${c.req.path}: the client closed the connection mid-request.`);
+      // Placeholders, not interpolation: a path may hold LogTape's braces.
+      log.warn("{method} {path}: the client closed the connection mid-request.", {
+        method: c.req.method,
+        path: c.req.path,
+      });
       return c.json(errorBody("client_closed", "The client closed the connection."), 400);
     }
-    log.error(`${c.req.method} ${c.req.path} failed (request ${requestIdOf(c)}): {error}`, {
-      error,
+    log.error("{method} {path} failed (request {request_id}): {error}", {
+      method: c.req.method,
+      path: c.req.path,
       request_id: requestIdOf(c),
+      error,
     });
     return c.json(
       errorBody(

@@ -22,7 +22,7 @@ export const metricsRoute = createRoute({
   tags: ["service"],
   summary: "Metrics in the Prometheus text format",
   description:
-    "Requests by route and status and their durations (a stream: how long it stayed open), open streams, events delivered and their delivery delay, task status changes, training durations, rate-limit refusals and the process's own figures. Open like /health unless METRICS_TOKEN is set; then it needs `Authorization: Bearer <METRICS_TOKEN>`.",
+    "Requests by route and status and their durations (a stream: how long it stayed open), open streams, events delivered and their delivery delay, task status changes, tasks by status, the job queue's depth and oldest job, broker calls and Redis commands with their errors, training durations, rate-limit refusals and the process's own figures. Open like /health unless METRICS_TOKEN is set; then it needs `Authorization: Bearer <METRICS_TOKEN>`.",
   responses: {
     200: {
       description: "The metrics, Prometheus text format 0.0.4",

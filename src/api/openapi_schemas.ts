@@ -81,6 +81,15 @@ export const taskStatusSchema = z.object({
 
 /** `POST /trainmodel/`'s answer: the task status object, and a stream token when authentication is on. */
 export const startedTaskSchema = taskStatusSchema.extend({
+  notify: z.object({
+    url: z.string(),
+    format: z.enum(["standard", "slack"]),
+    deliveries_url: z.string().meta({
+      description: "The deliveries of this notification: `/webhooks/tasks/{task_id}/deliveries`",
+    }),
+  }).optional().meta({
+    description: "Only when the request had a `notify`: where the final event goes",
+  }),
   stream_token: z.string().optional().meta({
     description:
       "Only when authentication is on: opens this task's stream as `?token=` (an EventSource cannot send headers); read-only, it stops opening it STREAM_TOKEN_AFTER_END_SECONDS after the task ends",

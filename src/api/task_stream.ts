@@ -129,20 +129,17 @@ export function openEventStream(
  * closes (how long it was open, status events written).
  */
 function logStreamLife(c: Context, sink: SseSink, openedAt: number, written: () => number): void {
+  // Placeholders, not interpolation: a path may hold LogTape's braces.
   const fields = {
     path: c.req.path,
     request_id: requestIdOf(c),
     last_event_id: c.req.header("Last-Event-ID") ?? null,
   };
-  log.debug(
-    `stream opened: ${fields.path} last_event_id=${fields.last_event_id ?? "none"}`,
-    fields,
-  );
+  log.debug("stream opened: {path} last_event_id={last_event_id}", fields);
   sink.onClose(() => {
-    const seconds = Math.round(Date.now() - openedAt) / 1000;
-    log.debug(`stream closed: ${fields.path} after ${seconds}s, ${written()} status events`, {
+    log.debug("stream closed: {path} after {open_seconds}s, {events} status events", {
       ...fields,
-      open_seconds: seconds,
+      open_seconds: Math.round(Date.now() - openedAt) / 1000,
       events: written(),
     });
   });

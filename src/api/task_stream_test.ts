@@ -8,6 +8,7 @@ import { createTracker } from "../tracker/tracker.ts";
 import { createApp } from "./app.ts";
 import { createModelStore } from "../models/model_store.ts";
 import { openStream } from "../../tests/sse_client.ts";
+import { captureLogs } from "../../tests/log_capture.ts";
 import { serveApp } from "../http_server.ts";
 import { createOpenStreams } from "./open_streams.ts";
 
@@ -50,9 +51,7 @@ for (const kind of ["node", "deno"] as const) {
       limits: openLimits(defaults, null),
       debug: false,
     });
-    const originalError = console.error;
-    const logged: unknown[][] = [];
-    console.error = (...args: unknown[]) => logged.push(args);
+    const logs = await captureLogs();
     const server = await serveApp(app, { kind, port: 0, hostname: "127.0.0.1" });
     try {
       const created = await tracker.create({ meter_id: "m", meter_type: "gas" }, {
@@ -78,11 +77,11 @@ for (const kind of ["node", "deno"] as const) {
       assert.equal(messages[0].event, undefined);
       assert.equal(messages[0].id, undefined);
       assert.ok(
-        logged.some((args) => String(args.join(" ")).includes("ECONNRESET")),
+        logs.lines.some((line) => line.includes("ECONNRESET")),
         "the cause is logged",
       );
     } finally {
-      console.error = originalError;
+      await logs.stop();
       hub.close();
       await server.close();
     }

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { WebhookStore } from "../broker/webhook_store.ts";
 import {
@@ -34,7 +34,7 @@ import {
   replayTaskDeliveryRoute,
 } from "./openapi_webhooks.ts";
 import { subscriptionRequestSchema } from "./webhook_request.ts";
-import { DuplicateKeyError, parseJsonStrict } from "../util/strict_json.ts";
+import { parseJsonBody } from "./json_body.ts";
 
 /** How webhook targets are checked. */
 export interface WebhookRouteSettings {
@@ -101,29 +101,6 @@ function publicDelivery(d: WebhookDelivery) {
   };
 }
 
-/** Reads a small JSON body strictly: a key given twice, or no JSON, is a 422 naming it. */
-async function readJson(c: Context): Promise<unknown> {
-  const text = await c.req.text();
-  if (new TextEncoder().encode(text).length > MAX_BODY_BYTES) {
-    throw new ApiError(413, "body_too_large", `The request body is over ${MAX_BODY_BYTES} bytes.`);
-  }
-  try {
-    return parseJsonStrict(text);
-  } catch (error) {
-    if (error instanceof DuplicateKeyError) {
-      throw validationError([{
-        field: error.key,
-        message: "appears twice in the body; send each field once",
-      }]);
-    }
-    throw validationError([{
-      field: "(body)",
-      message:
-        'must be JSON, such as {"url": "https://hooks.example.com/wattcast", "events": "final"}',
-    }]);
-  }
-}
-
 /** Builds the `/webhooks` routes. */
 export function createWebhookRoutes(deps: WebhookRoutesDeps): OpenAPIHono {
   const routes = new OpenAPIHono({ strict: false, defaultHook: validationHook });
@@ -185,25 +162,42 @@ export function createWebhookRoutes(deps: WebhookRoutesDeps): OpenAPIHono {
 
   // Documented, not validated by the route: the handler reads the body strictly itself.
   routes.openAPIRegistry.registerPath(createWebhookRoute);
-  routes.post("/", async (c) => {
-    const parsed = subscriptionRequestSchema.safeParse(await readJson(c));
-    if (!parsed.success) throw validationError(fieldProblems(parsed.error));
-    await refuseUnreachable(parsed.data.url, "url", deps.settings);
-    const principal = principalOf(c);
-    const subscription: WebhookSubscription = {
-      id: `wh_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`,
-      ...parsed.data,
-      secret: newSecret(),
-      created_at: new Date().toISOString(),
-      ...(principal.via === "anonymous" ? {} : { created_by: principal.name }),
-      disabled_at: null,
-      disabled_reason: null,
-    };
-    await store.putSubscription(subscription);
-    deps.wake?.();
-    c.header("Location", `/webhooks/${subscription.id}`);
-    return c.json({ ...publicSubscription(subscription), secret: subscription.secret }, 201);
-  });
+  routes.post(
+    "/",
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new ApiError(
+          413,
+          "body_too_large",
+          `The request body is over ${MAX_BODY_BYTES} bytes; a subscription is a small JSON object.`,
+        );
+      },
+    }),
+    async (c) => {
+      const body = parseJsonBody(
+        await c.req.text(),
+        '{"url": "https://hooks.example.com/wattcast", "events": "final"}',
+      );
+      const parsed = subscriptionRequestSchema.safeParse(body);
+      if (!parsed.success) throw validationError(fieldProblems(parsed.error));
+      await refuseUnreachable(parsed.data.url, "url", deps.settings);
+      const principal = principalOf(c);
+      const subscription: WebhookSubscription = {
+        id: `wh_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`,
+        ...parsed.data,
+        secret: newSecret(),
+        created_at: new Date().toISOString(),
+        ...(principal.via === "anonymous" ? {} : { created_by: principal.name }),
+        disabled_at: null,
+        disabled_reason: null,
+      };
+      await store.putSubscription(subscription);
+      deps.wake?.();
+      c.header("Location", `/webhooks/${subscription.id}`);
+      return c.json({ ...publicSubscription(subscription), secret: subscription.secret }, 201);
+    },
+  );
   routes.openapi(
     listWebhooksRoute,
     async (c) =>

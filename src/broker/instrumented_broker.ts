@@ -2,8 +2,9 @@
  * Counts and times every call into a broker, in one place: a wrapper with
  * the same port, so the services, the tracker and the workers are not
  * edited to be measured. `/metrics` shows the figures by operation (the
- * port's method, such as `claimJob`), with the calls that threw; with
- * `DEBUG=true` each call is a debug line (`wattcast.broker`).
+ * port's method, such as `claimJob`; the webhook store's as
+ * `webhooks.claimDelivery`), with the calls that threw; with `DEBUG=true`
+ * each call is a debug line (`wattcast.broker`).
  *
  * @module
  */
@@ -17,38 +18,61 @@ export type BrokerCallObserver = (operation: string, seconds: number, failed: bo
 
 /** `broker` with each method call reported to `observe` once it settles. */
 export function instrumentBroker(broker: Broker, observe: BrokerCallObserver): Broker {
+  const wrapped = instrumentMethods(broker, broker.kind, "", observe);
+  // The webhook store's calls too, as `webhooks.claimDue` and so on.
+  Object.defineProperty(wrapped, "webhooks", {
+    value: instrumentMethods(broker.webhooks, broker.kind, "webhooks.", observe),
+    enumerable: true,
+  });
+  return wrapped as unknown as Broker;
+}
+
+/** `target`'s methods, each reported as `{prefix}{name}`; its other properties read through. */
+function instrumentMethods<T extends object>(
+  target: T,
+  kind: string,
+  prefix: string,
+  observe: BrokerCallObserver,
+): Record<string, unknown> {
   const wrapped: Record<string, unknown> = {};
-  for (const name of Object.keys(broker) as (keyof Broker)[]) {
-    const value = broker[name];
+  for (const name of Object.keys(target) as (keyof T & string)[]) {
+    const value = target[name];
     if (typeof value !== "function") {
-      Object.defineProperty(wrapped, name, { get: () => broker[name], enumerable: true });
+      Object.defineProperty(wrapped, name, {
+        get: () => target[name],
+        enumerable: true,
+        configurable: true,
+      });
       continue;
     }
+    const operation = `${prefix}${name}`;
     wrapped[name] = async (...args: unknown[]) => {
       const started = performance.now();
       let failure: unknown = null;
       try {
-        return await (broker[name] as (...a: unknown[]) => unknown)(...args);
+        return await (target[name] as (...a: unknown[]) => unknown).apply(target, args);
       } catch (error) {
         failure = error;
         throw error;
       } finally {
         const seconds = (performance.now() - started) / 1000;
-        observe(name, seconds, failure !== null);
-        if (log.isEnabledFor("debug")) debugLine(broker.kind, name, seconds, failure);
+        observe(operation, seconds, failure !== null);
+        if (log.isEnabledFor("debug")) debugLine(kind, operation, seconds, failure);
       }
     };
   }
-  return wrapped as unknown as Broker;
+  return wrapped;
 }
 
 /** One broker call as a debug line: `sqlite claimJob 0.4ms`, with the error of a failed one. */
 function debugLine(kind: string, operation: string, seconds: number, failure: unknown): void {
   const ms = Math.round(seconds * 10_000) / 10;
   const fields = { broker: kind, operation, duration_ms: ms };
-  if (failure === null) log.debug(`${kind} ${operation} ${ms}ms`, fields);
-  else {log.debug(`${kind} ${operation} failed after ${ms}ms: {error}`, {
+  if (failure === null) log.debug("{broker} {operation} {duration_ms}ms", fields);
+  else {
+    log.debug("{broker} {operation} failed after {duration_ms}ms: {error}", {
       ...fields,
       error: failure,
-    });}
+    });
+  }
 }

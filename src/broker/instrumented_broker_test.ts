@@ -22,5 +22,23 @@ Deno.test("an instrumented broker reports each call by operation, and the ones t
     ["listTasks", true],
   ]);
   assert.ok(calls.every(([, seconds]) => seconds >= 0));
+  assert.deepEqual(await broker.webhooks.listSubscriptions(), []);
+  assert.deepEqual(
+    calls.at(-1)?.slice(0, 1),
+    ["webhooks.listSubscriptions"],
+    "the webhook store's calls too",
+  );
   await broker.close();
+});
+
+Deno.test("an instrumented broker reports the webhook store's calls as webhooks.<method>", async () => {
+  const calls: string[] = [];
+  const broker = instrumentBroker(
+    createMemoryBroker({ taskTtlSeconds: 60 }),
+    (operation) => calls.push(operation),
+  );
+  await broker.webhooks.getCursor();
+  await broker.webhooks.advanceCursor("1-0");
+  assert.equal(await broker.webhooks.getCursor(), "1-0");
+  assert.deepEqual(calls, ["webhooks.getCursor", "webhooks.advanceCursor", "webhooks.getCursor"]);
 });

@@ -5,7 +5,12 @@
  * @module
  */
 import { compareEventIds } from "./event_id.ts";
-import { replayed, type WebhookStore } from "./webhook_store.ts";
+import {
+  replayed,
+  SETTLED_DELIVERY_TTL_SECONDS,
+  settledAt,
+  type WebhookStore,
+} from "./webhook_store.ts";
 import {
   MAX_DELIVERIES_PER_TARGET,
   type TaskNotify,
@@ -20,6 +25,20 @@ export function createMemoryWebhookStore(now: () => number = Date.now): WebhookS
   // In insertion order: a target's listing is its entries, newest last.
   const deliveries = new Map<string, WebhookDelivery>();
   let cursor: string | null = null;
+  let purgedAt = 0;
+
+  /** Forgets deliveries settled longer ago than the retention, at most once a minute. */
+  function purge(): void {
+    const at = now();
+    if (at - purgedAt < 60_000) return;
+    purgedAt = at;
+    for (const d of deliveries.values()) {
+      const settled = settledAt(d);
+      if (settled !== null && settled < at - SETTLED_DELIVERY_TTL_SECONDS * 1000) {
+        deliveries.delete(d.id);
+      }
+    }
+  }
   const copy = <T>(value: T): T => structuredClone(value);
 
   function trim(target: string): void {
@@ -64,6 +83,7 @@ export function createMemoryWebhookStore(now: () => number = Date.now): WebhookS
       return Promise.resolve();
     },
     enqueue(delivery) {
+      purge();
       if (deliveries.has(delivery.id)) return Promise.resolve(false);
       deliveries.set(delivery.id, copy(delivery));
       trim(delivery.target);

@@ -12,6 +12,7 @@ if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[3])
+redis.call('PERSIST', KEYS[3])
 redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -1 - tonumber(ARGV[5]))
 return 1`;
 
@@ -40,7 +41,11 @@ local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 table.insert(out, 1, first[2] or '')
 return out`;
 
-/** KEYS: delivery, due. ARGV: json after the attempt, consumer, id, pending (1/0), next_at, ttl. */
+/**
+ * KEYS: delivery, due, target list. ARGV: json after the attempt, consumer,
+ * id, pending (1/0), next_at, ttl. A settled delivery, and its target's list
+ * if nothing more is added to it, expire after the ttl.
+ */
 export const WEBHOOK_FINISH = `
 local raw = redis.call('GET', KEYS[1])
 if not raw then return 0 end
@@ -52,6 +57,7 @@ if ARGV[4] == '1' then
 else
   redis.call('ZREM', KEYS[2], ARGV[3])
   redis.call('EXPIRE', KEYS[1], ARGV[6])
+  redis.call('EXPIRE', KEYS[3], ARGV[6])
 end
 return 1`;
 

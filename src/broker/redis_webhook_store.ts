@@ -6,7 +6,8 @@
  * - `webhook:subscriptions`: hash, subscription id → JSON;
  * - `webhook:notify:{task_id}`: a task's `notify` target (JSON), expiring with the task;
  * - `webhook:delivery:{id}`: a delivery (JSON); expires
- *   {@link SETTLED_DELIVERY_TTL_SECONDS} after it settles;
+ *   {@link SETTLED_DELIVERY_TTL_SECONDS} after it settles (a target's list
+ *   too, unless a delivery is added to it meanwhile);
  * - `webhook:due`: sorted set of pending deliveries by due time (ms), a
  *   claimed one by its lease's end;
  * - `webhook:target:{target}`: sorted set of a target's deliveries by
@@ -124,7 +125,11 @@ export function createRedisWebhookStore(redis: Redis, prefix: string): WebhookSt
     async finishAttempt(delivery, consumer) {
       const after = { ...delivery, claimed_by: null };
       const pending = after.state === "pending";
-      const done = await scripts.finish.exec([key.delivery(delivery.id), key.due], [
+      const done = await scripts.finish.exec([
+        key.delivery(delivery.id),
+        key.due,
+        key.target(delivery.target),
+      ], [
         JSON.stringify(after),
         consumer,
         delivery.id,

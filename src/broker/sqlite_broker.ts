@@ -75,10 +75,10 @@ import { GROUP_TTL_SECONDS } from "../domain/task_group.ts";
 import { callEach } from "./listeners.ts";
 import { createSqliteWebhookStore } from "./sqlite_webhook_store.ts";
 import { openDatabaseFile, transaction } from "./sqlite_file.ts";
+import type { WebhookStore } from "./webhook_store.ts";
 import { logger } from "../logging/logging.ts";
 
 const log = logger("broker", "sqlite");
-import type { WebhookStore } from "./webhook_store.ts";
 import { createSqliteWeatherStore } from "./sqlite_weather_store.ts";
 
 export { StoreOpenError } from "./sqlite_file.ts";

@@ -5,8 +5,8 @@
  * - `webhook_subscriptions`: one row per subscription (JSON);
  * - `webhook_task_notify`: a task's `notify` target until `expires_at`;
  * - `webhook_deliveries`: one row per delivery (JSON), with its `state`,
- *   `next_at` (indexed for pending ones) and `claimed_by` as columns; the
- *   rowid orders a target's listing;
+ *   `next_at` (indexed for pending ones), `claimed_by` and `settled_at` (for
+ *   the retention) as columns; the rowid orders a target's listing;
  * - `webhook_cursor`: how far the log of every task's events was read.
  *
  * One process holds the file, so a claim found at open belongs to a
@@ -17,7 +17,12 @@
 import type { DatabaseSync } from "node:sqlite";
 import { compareEventIds } from "./event_id.ts";
 import { transaction } from "./sqlite_file.ts";
-import { replayed, type WebhookStore } from "./webhook_store.ts";
+import {
+  replayed,
+  SETTLED_DELIVERY_TTL_SECONDS,
+  settledAt,
+  type WebhookStore,
+} from "./webhook_store.ts";
 import {
   MAX_DELIVERIES_PER_TARGET,
   type TaskNotify,
@@ -41,8 +46,11 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
   state TEXT NOT NULL,
   next_at INTEGER,
   claimed_by TEXT,
+  settled_at INTEGER,
   delivery TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS webhook_deliveries_settled ON webhook_deliveries (settled_at)
+  WHERE settled_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (next_at)
   WHERE state = 'pending';
 CREATE INDEX IF NOT EXISTS webhook_deliveries_target ON webhook_deliveries (target);
@@ -88,7 +96,11 @@ export function createSqliteWebhookStore(db: DatabaseSync, now: () => number): W
        ORDER BY next_at LIMIT ?`,
     ),
     update: db.prepare(
-      "UPDATE webhook_deliveries SET state = ?, next_at = ?, claimed_by = ?, delivery = ? WHERE id = ?",
+      `UPDATE webhook_deliveries SET state = ?, next_at = ?, claimed_by = ?, settled_at = ?,
+       delivery = ? WHERE id = ?`,
+    ),
+    purgeSettled: db.prepare(
+      "DELETE FROM webhook_deliveries WHERE settled_at IS NOT NULL AND settled_at < ?",
     ),
     get: db.prepare("SELECT delivery FROM webhook_deliveries WHERE id = ?"),
     nextDue: db.prepare(
@@ -104,7 +116,22 @@ export function createSqliteWebhookStore(db: DatabaseSync, now: () => number): W
     row ? JSON.parse(String(row[column])) as T : null;
   const getDelivery = (id: string) => parse<WebhookDelivery>(sql.get.get(id), "delivery");
   const write = (d: WebhookDelivery) =>
-    sql.update.run(d.state, d.next_attempt_at, d.claimed_by, JSON.stringify(d), d.id);
+    sql.update.run(
+      d.state,
+      d.next_attempt_at,
+      d.claimed_by,
+      settledAt(d),
+      JSON.stringify(d),
+      d.id,
+    );
+  let purgedAt = 0;
+  /** Forgets deliveries settled longer ago than the retention, at most once a minute. */
+  const purge = () => {
+    const at = now();
+    if (at - purgedAt < 60_000) return;
+    purgedAt = at;
+    sql.purgeSettled.run(at - SETTLED_DELIVERY_TTL_SECONDS * 1000);
+  };
 
   return {
     putSubscription(subscription) {
@@ -146,6 +173,7 @@ export function createSqliteWebhookStore(db: DatabaseSync, now: () => number): W
       return Promise.resolve();
     },
     enqueue(d) {
+      purge();
       return Promise.resolve(transaction(db, () => {
         const added = Number(
           sql.insert.run(

@@ -81,8 +81,19 @@ export interface WebhookStore {
   advanceCursor(seq: string): Promise<void>;
 }
 
-/** Seconds a settled delivery is kept at least (Redis expires it then; the others trim by count). */
+/**
+ * Seconds a settled delivery is kept after its last attempt (besides the
+ * newest {@link MAX_DELIVERIES_PER_TARGET} of a target that are listed):
+ * then it is forgotten, so that per-task targets do not pile up.
+ */
 export const SETTLED_DELIVERY_TTL_SECONDS = 7 * 86_400;
+
+/** When a delivery settled (its last attempt's time, epoch ms), or null while pending. */
+export function settledAt(delivery: WebhookDelivery): number | null {
+  if (delivery.state === "pending") return null;
+  const last = delivery.history.at(-1);
+  return last ? Date.parse(last.at) : Date.parse(delivery.created_at);
+}
 
 /** A delivery made due again by a replay. */
 export function replayed(delivery: WebhookDelivery, now: number): WebhookDelivery {

@@ -74,6 +74,15 @@ Deno.test("a model that did not beat the persistence ensemble is not served: the
     );
     assert.deepEqual(fallback.points.map((p) => p.value), [...expected]);
     assert.notDeepEqual(fallback.points, served.points, "the model's forecast differs");
+    // Each forecaster has its own intervals, calibrated on its own holdout errors.
+    const width = (f: typeof served) => f.points.map((p) => p.high! - p.low!);
+    assert.ok(served.points.every((p) => p.low! <= p.value && p.value <= p.high!));
+    assert.ok(fallback.points.every((p) => p.low! <= p.value && p.value <= p.high!));
+    assert.notDeepEqual(width(fallback), width(served));
+    assert.match(
+      (fallback.intervals as { calibrated_on: string }).calibrated_on,
+      /persistence ensemble/,
+    );
 
     // Identical forecasts asked at once are made once, from one read of the readings.
     let reads = 0;
@@ -97,6 +106,16 @@ Deno.test("a model that did not beat the persistence ensemble is not served: the
     const withFar = await spanning.forecast(meter, 24);
     spanning.close();
     assert.deepEqual(withFar.points, fallback.points);
+
+    // A model trained before intervals: no low and high, and the forecast says why.
+    const older = structuredClone(trained.model);
+    older.metadata.trained_at = new Date(Date.now() + 2000).toISOString();
+    delete older.metadata.intervals;
+    await models.save(meter, older);
+    const plain = await forecaster.forecast(meter, 24);
+    assert.ok(plain.points.every((p) => !("low" in p) && !("high" in p)));
+    assert.equal(plain.intervals.quantiles, null);
+    assert.match((plain.intervals as { reason: string }).reason, /train the meter again/);
   } finally {
     forecaster.close();
     await broker.close();

@@ -20,6 +20,7 @@ import {
 } from "./failure_policy.ts";
 import { successChange } from "./job_result.ts";
 import { keepLease } from "./lease.ts";
+import { inSpan } from "./job_tracing.ts";
 import { createReporter } from "./reporter.ts";
 import { fetchReadings, saveModel, type StageContext, train } from "./stages.ts";
 import type { Trainer } from "./training_pool.ts";
@@ -61,7 +62,16 @@ export async function runJob(
   options: RunJobOptions,
 ): Promise<void> {
   let change: TaskChange | undefined;
-  const outcome = await runDelivery(delivery, controller, options, (c) => change = c);
+  // One span per delivery, the stages' spans inside it (OTEL_DENO=true; no-ops otherwise).
+  const outcome = await inSpan("wattcast.training_job", {
+    "wattcast.task_id": delivery.job.task_id,
+    "wattcast.meter": `${delivery.job.meter_type}/${delivery.job.meter_id}`,
+    "wattcast.attempt": delivery.attempt,
+  }, async (span) => {
+    const ended = await runDelivery(delivery, controller, options, (c) => change = c);
+    span.setAttribute("wattcast.outcome", ended);
+    return ended;
+  });
   options.onJob?.(outcome, change);
 }
 
@@ -98,14 +108,24 @@ async function runDelivery(
     }
     if (attempt > 1) await reporter.step(retryingChange(attempt, maxAttempts));
 
-    const fetched = await fetchReadings(ctx);
-    const trained = await train(ctx, fetched.series);
-    const path = await saveModel(ctx, trained.outcome);
+    const fetched = await inSpan("wattcast.fetch_readings", {}, () => fetchReadings(ctx));
+    const trained = await inSpan(
+      "wattcast.train",
+      {
+        "wattcast.readings": fetched.series.timestamps.length,
+        "wattcast.epochs": job.options.epochs,
+      },
+      () => train(ctx, fetched.series),
+    );
+    const path = await inSpan("wattcast.save_model", {}, () => saveModel(ctx, trained.outcome));
     const success = successChange(job, trained.outcome, path, {
       fetchSeconds: fetched.seconds,
       trainingSeconds: trained.seconds,
     });
-    await reporter.step(success);
+    // Not `step`: once SUCCESS is committed the runner, seeing a final
+    // status, stops the job; that is its end, not an interruption.
+    const reported = await reporter.report(success);
+    if (!reported) signal.throwIfAborted();
     await acknowledge();
     succeeded(success);
     return "succeeded";

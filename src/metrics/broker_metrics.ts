@@ -74,7 +74,8 @@ export function addBrokerMetrics(registry: Registry): BrokerMetrics {
   };
   new Gauge({
     name: "wattcast_tasks",
-    help: "Tasks kept by the broker (not expired), by status.",
+    help:
+      "Tasks kept by the broker (not expired), by status; on Redis, of the newest 2,000 (the queue gauges count every job).",
     labelNames: ["status"] as const,
     registers,
     async collect() {

@@ -13,12 +13,13 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Task, TaskEvent } from "../domain/task.ts";
 import { addBrokerMetrics, type BrokerMetrics } from "./broker_metrics.ts";
+import { addWebhookMetrics, type WebhookMetrics } from "./webhook_metrics.ts";
 
 /** Why a request was refused by the limits (`src/api/rate_limit.ts`). */
 export type RefusalReason = "rate" | "open_streams" | "unavailable";
 
 /** One process's metrics and the hooks that move them. */
-export interface Metrics extends BrokerMetrics {
+export interface Metrics extends BrokerMetrics, WebhookMetrics {
   /** The registry behind `/metrics`. */
   readonly registry: Registry;
   /** The Prometheus text exposition of every metric. */
@@ -37,8 +38,6 @@ export interface Metrics extends BrokerMetrics {
   taskChanged(task: Task): void;
   /** Counts a request refused by the limits. */
   refused(kind: string, reason: RefusalReason): void;
-  /** Counts a webhook delivery attempt by its outcome (`src/webhooks/dispatcher.ts`). */
-  webhookAttempt(outcome: string): void;
 }
 
 const DURATION_BUCKETS = [
@@ -189,20 +188,10 @@ export function createMetrics(): Metrics {
     registers,
   });
 
-  const webhookAttempts = new Counter({
-    name: "wattcast_webhook_deliveries_total",
-    help:
-      "Webhook delivery attempts made by this process, by outcome: delivered (2xx), retry (failed, tried again later), failed (failed, no attempt left), gone (410: stopped), refused (the URL resolved to a private address).",
-    labelNames: ["outcome"] as const,
-    registers,
-  });
-
   return {
     ...addBrokerMetrics(registry),
+    ...addWebhookMetrics(registry),
     registry,
-    webhookAttempt(outcome) {
-      webhookAttempts.inc({ outcome });
-    },
     render: () => registry.metrics(),
     request(method, route, status, seconds) {
       requests.inc({ method, route, status: String(status) });

@@ -10,6 +10,7 @@
  */
 import { Counter, Gauge, Registry } from "prom-client";
 import { addBrokerMetrics, type BrokerMetrics } from "./broker_metrics.ts";
+import { addWebhookMetrics, type WebhookMetrics } from "./webhook_metrics.ts";
 import { addDefaultMetrics, addTrainingMetrics } from "./metrics.ts";
 import type { Task } from "../domain/task.ts";
 
@@ -17,7 +18,7 @@ import type { Task } from "../domain/task.ts";
 export type JobEnd = "succeeded" | "failed" | "skipped" | "handed_back" | "left";
 
 /** A worker's metrics and the hooks that move them. */
-export interface WorkerMetrics extends BrokerMetrics {
+export interface WorkerMetrics extends BrokerMetrics, WebhookMetrics {
   /** The registry behind the worker's `/metrics`. */
   readonly registry: Registry;
   /** The Prometheus text exposition of every metric. */
@@ -59,6 +60,7 @@ export function createWorkerMetrics(): WorkerMetrics {
   const observeTraining = addTrainingMetrics(registry);
   return {
     ...addBrokerMetrics(registry),
+    ...addWebhookMetrics(registry),
     registry,
     render: () => registry.metrics(),
     claimed() {

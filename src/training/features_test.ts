@@ -8,6 +8,7 @@ import {
   originFeatures,
   RECENT_HOURS,
   scalingOf,
+  SIMILAR_DAY_DECAY,
   similarDayProfile,
   sliceSamples,
   unusualWorkingDays,
@@ -49,6 +50,17 @@ Deno.test("the similar-day profile takes the same hours of the same kind of day"
   const friday6pm = similarDayProfile(grid(values), 11 * 24 + 18, 24)!;
   assert.deepEqual([...friday6pm.slice(0, 6)], [118, 119, 120, 121, 122, 123]);
   assert.deepEqual([...friday6pm.slice(6)], values.slice(5 * 24, 5 * 24 + 18));
+});
+
+Deno.test("the latest similar days weigh most in the profile", () => {
+  const values = office(14);
+  for (let i = 8 * 24; i < 9 * 24; i++) values[i] += 20; // Tuesday of week 2, higher
+  const profile = similarDayProfile(grid(values), 9 * 24, 24)!; // Wednesday
+  // Tuesday weighs 1; the 6 working days of the fortnight before it SIMILAR_DAY_DECAY, its square, …
+  const weights = Array.from({ length: 7 }, (_, n) => SIMILAR_DAY_DECAY ** n);
+  const expected = 20 / weights.reduce((a, b) => a + b);
+  profile.forEach((v, k) => assert.ok(Math.abs(v - (100 + k + expected)) < 1e-9, `${k}: ${v}`));
+  assert.ok(expected > 20 / 7, "more than an equal share");
 });
 
 Deno.test("a working day that looks like a holiday is not taken as similar", () => {

@@ -1,20 +1,9 @@
 /**
- * Sends notifications: turns the log of every task's events (the one the
- * all-task streams read) into deliveries, and sends the deliveries that are
- * due. Every API and worker process runs one; they share the work through
- * the broker's webhook store:
- *
- * - Following the log: each pass reads the events after the store's cursor
- *   and enqueues a delivery per event and matching target (standing
- *   subscriptions by their filter; a task's own `notify` for its final
- *   event), then moves the cursor on. A delivery's id is derived from its
- *   target and event, so two processes reading the same events enqueue it
- *   once, and a process killed before moving the cursor loses nothing: the
- *   next pass reads the same events again.
- * - Sending: due deliveries are claimed with a lease (no two processes send
- *   the same attempt at once), sent, and their outcome stored: a 2xx settles
- *   them, a `410` too (and disables the subscription), any other failure
- *   schedules the next attempt (`schedule.ts`) until the schedule is spent.
+ * Sends notifications: every API and worker process runs one dispatcher,
+ * and they share the work through the broker's webhook store. A pass reads
+ * the log into deliveries when needed (`follow_log.ts`), then claims the
+ * due deliveries with a lease (no two processes make the same attempt at
+ * once) and makes their attempts (`attempt.ts`).
  *
  * Idle, it costs next to nothing (Upstash bills Redis by the command): the
  * log is read only when an event calls for it (`wake(event)`: a final
@@ -27,25 +16,19 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
 import type { Broker } from "../broker/broker.ts";
 import type { WebhookStore } from "../broker/webhook_store.ts";
 import { isFinal, type TaskEvent } from "../domain/task.ts";
-import {
-  type DeliveryTarget,
-  MAX_ATTEMPTS_KEPT,
-  subscriptionTarget,
-  taskTarget,
-  type WebhookDelivery,
-  type WebhookFormat,
-} from "../domain/webhook.ts";
-import { targetProblem } from "./address_guard.ts";
-import { webhookRequest } from "./message.ts";
-import { retryDelayMs, type RetrySchedule } from "./schedule.ts";
-import { sendWebhook } from "./send.ts";
+import type { WebhookDelivery } from "../domain/webhook.ts";
+import { attemptDelivery, type AttemptOutcome } from "./attempt.ts";
+import { followLog } from "./follow_log.ts";
+import type { RetrySchedule } from "./schedule.ts";
+import { logger } from "../logging/logging.ts";
 
-/** How an attempt ended, as counted by the metrics. */
-export type AttemptOutcome = "delivered" | "retry" | "failed" | "gone" | "refused";
+const log = logger("webhooks");
+
+export type { AttemptOutcome } from "./attempt.ts";
+export { deliveryId } from "./follow_log.ts";
 
 /** What the dispatcher needs. */
 export interface DispatcherOptions {
@@ -80,172 +63,37 @@ export interface Dispatcher {
 
 /** Deliveries claimed per pass, at most. */
 const CLAIM_BATCH = 10;
-/** Events read from the log per read. */
-const LOG_PAGE = 200;
 /** How long the list of subscriptions is trusted to decide whether an event needs the log read. */
 const SUBSCRIPTIONS_FRESH_MS = 10_000;
-
-/** The `webhook-id` of an event's delivery to a target: the same wherever it is computed. */
-export function deliveryId(target: DeliveryTarget, event: TaskEvent): string {
-  const digest = createHash("sha256").update(`${target}|${event.task.task_id}|${event.id}`)
-    .digest("hex");
-  return `msg_${digest.slice(0, 32)}`;
-}
 
 /** Creates the dispatcher of one process. */
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const store: WebhookStore = options.broker.webhooks;
   const consumer = `sender-${crypto.randomUUID()}`;
   const leaseMs = options.timeoutMs + 30_000;
-  const warn = options.warn ?? ((message) => console.warn(message));
+  const warn = options.warn ?? ((message) => log.warn("{warning}", { warning: message }));
   let timer: ReturnType<typeof setTimeout> | undefined;
   let running: Promise<void> | null = null;
   let again = false;
   let stopped = true;
+  /** Aborts the attempts in flight when the dispatcher stops. */
+  let stopping = new AbortController();
   let needsFollow = true;
   let known: { at: number; anyAll: boolean } | null = null;
   /** Retry times this process set in the current pass. */
   let retriesAt: number[] = [];
 
-  function pending(
-    target: DeliveryTarget,
-    url: string,
-    format: WebhookFormat,
-    event: TaskEvent,
-  ): WebhookDelivery {
-    return {
-      id: deliveryId(target, event),
-      target,
-      url,
-      format,
-      task_id: event.task.task_id,
-      event_id: event.id,
-      task_status: event.task.status,
-      payload: JSON.stringify(event.task),
-      created_at: new Date().toISOString(),
-      state: "pending",
-      attempts: 0,
-      retries: 0,
-      manual: false,
-      next_attempt_at: Date.now(),
-      claimed_by: null,
-      history: [],
-    };
-  }
-
-  /** Enqueues the deliveries of the events after the cursor, and moves it on. */
-  async function follow(): Promise<void> {
-    let cursor = await store.getCursor();
-    if (cursor === null) {
-      // The first start ever: from now on, not the whole history.
-      await store.advanceCursor((await options.broker.readAllEvents(null, 1)).head);
-      return;
-    }
-    const subscriptions = (await store.listSubscriptions()).filter((s) => !s.disabled_at);
-    known = { at: Date.now(), anyAll: subscriptions.some((s) => s.events === "all") };
-    for (;;) {
-      const page = await options.broker.readAllEvents(cursor, LOG_PAGE);
-      for (const event of page.events) {
-        const final = isFinal(event.task.status);
-        for (const s of subscriptions) {
-          if (s.events === "all" || final) {
-            await store.enqueue(pending(subscriptionTarget(s.id), s.url, s.format, event));
-          }
-        }
-        if (final) {
-          const notify = await store.getTaskNotify(event.task.task_id);
-          if (notify) {
-            await store.enqueue(
-              pending(taskTarget(notify.task_id), notify.url, notify.format, event),
-            );
-          }
-        }
-      }
-      const last = page.events.at(-1)?.seq;
-      if (last) {
-        await store.advanceCursor(last);
-        cursor = last;
-      }
-      if (page.events.length < LOG_PAGE) return;
-    }
-  }
-
-  /** The key a delivery is signed with, or why it cannot be sent at all. */
-  async function keyFor(d: WebhookDelivery): Promise<{ secret: string | null } | { stop: string }> {
-    if (d.target.startsWith("task:")) {
-      return options.secret || d.format === "slack"
-        ? { secret: options.secret }
-        : { stop: "WEBHOOK_SECRET is not set: per-task notifications cannot be signed" };
-    }
-    const subscription = await store.getSubscription(d.target.slice("subscription:".length));
-    if (!subscription) return { stop: "the subscription was deleted" };
-    if (subscription.disabled_at) {
-      return { stop: `the subscription is disabled (${subscription.disabled_reason})` };
-    }
-    return { secret: subscription.secret };
-  }
-
   async function attempt(d: WebhookDelivery): Promise<void> {
-    const at = new Date();
-    const key = await keyFor(d);
-    let status: number | null = null;
-    let error: string | null;
-    let durationMs = 0;
-    let refused = false;
-    if ("stop" in key) error = key.stop;
-    else {
-      const problem = options.allowPrivate ? null : await targetProblem(d.url);
-      if (problem) {
-        refused = true;
-        error = `Not sent: the URL ${problem}`;
-      } else {
-        const outcome = await sendWebhook(
-          d.url,
-          webhookRequest(d, key.secret, at),
-          options.timeoutMs,
-        );
-        ({ status, error, durationMs } = outcome);
-      }
-    }
-    const attempts = d.attempts + 1;
-    const history = [
-      ...d.history,
-      {
-        attempt: attempts,
-        at: at.toISOString(),
-        status_code: status,
-        error,
-        duration_ms: durationMs,
-      },
-    ].slice(-MAX_ATTEMPTS_KEPT);
-    const after: WebhookDelivery = { ...d, attempts, history, claimed_by: null };
-    let outcome: AttemptOutcome;
-    if (error === null) {
-      Object.assign(after, { state: "delivered", next_attempt_at: null });
-      outcome = "delivered";
-    } else if (status === 410) {
-      Object.assign(after, { state: "gone", next_attempt_at: null });
-      outcome = "gone";
-      if (d.target.startsWith("subscription:")) {
-        await store.disableSubscription(
-          d.target.slice("subscription:".length),
-          at.toISOString(),
-          `the receiver answered 410 Gone to delivery ${d.id}`,
-        );
-      }
-    } else {
-      const delay = "stop" in key || d.manual
-        ? null
-        : retryDelayMs(options.schedule, d.retries + 1);
-      if (delay === null) {
-        Object.assign(after, { state: "failed", next_attempt_at: null });
-        outcome = "failed";
-      } else {
-        Object.assign(after, { retries: d.retries + 1, next_attempt_at: Date.now() + delay });
-        retriesAt.push(after.next_attempt_at!);
-        outcome = "retry";
-      }
-      if (refused) outcome = "refused";
+    const { after, outcome } = await attemptDelivery(d, {
+      ...options,
+      store,
+      cancel: stopping.signal,
+    });
+    // Cut short by a stop: not an attempt to count. The claim runs out (or,
+    // in embedded mode, is released at the next start) and it is made again.
+    if (stopping.signal.aborted) return;
+    if (after.state === "pending" && after.next_attempt_at !== null) {
+      retriesAt.push(after.next_attempt_at);
     }
     if (await store.finishAttempt(after, consumer)) options.onAttempt?.(outcome);
   }
@@ -255,7 +103,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     if (needsFollow) {
       needsFollow = false;
       try {
-        await follow();
+        const { anyAll } = await followLog(options.broker);
+        known = { at: Date.now(), anyAll };
       } catch (error) {
         needsFollow = true;
         throw error;
@@ -308,6 +157,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   return {
     async start() {
       stopped = false;
+      stopping = new AbortController();
       run();
       await running;
     },
@@ -323,6 +173,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     async stop() {
       stopped = true;
       clearTimeout(timer);
+      stopping.abort();
       await running;
     },
   };

@@ -32,11 +32,16 @@ async function runTask(broker: Broker): Promise<string> {
   return task.task_id;
 }
 
-function dispatcherOn(broker: Broker, outcomes: AttemptOutcome[] = [], allowPrivate = true) {
+function dispatcherOn(
+  broker: Broker,
+  outcomes: AttemptOutcome[] = [],
+  allowPrivate = true,
+  schedule = [100, 100],
+) {
   return createDispatcher({
     broker,
     secret: null,
-    schedule: [100, 100],
+    schedule,
     allowPrivate,
     timeoutMs: 2000,
     pollMs: 20,
@@ -92,7 +97,8 @@ Deno.test("dispatcher: a deleted subscription's pending delivery is dropped, not
   const broker = createMemoryBroker({ taskTtlSeconds: 60 });
   const receiver = startReceiver([500]);
   const outcomes: AttemptOutcome[] = [];
-  const dispatcher = dispatcherOn(broker, outcomes);
+  // The retry comes a second later: time enough to delete the subscription first.
+  const dispatcher = dispatcherOn(broker, outcomes, true, [1000]);
   try {
     const s = subscription(receiver.url, "final");
     await broker.webhooks.putSubscription(s);
@@ -139,6 +145,53 @@ Deno.test("dispatcher: a URL that resolves to a private address is not sent to, 
   } finally {
     await dispatcher.stop();
     await receiver.close();
+    await broker.close();
+  }
+});
+
+Deno.test("dispatcher: stopping cuts an attempt in flight short and records nothing; it is made again later", async () => {
+  const broker = createMemoryBroker({ taskTtlSeconds: 60 });
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let requests = 0;
+  const slow = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async () => {
+    requests++;
+    await held;
+    return new Response(null, { status: 204 });
+  });
+  const outcomes: AttemptOutcome[] = [];
+  // An attempt would wait a minute for its answer.
+  const dispatcher = createDispatcher({
+    broker,
+    secret: null,
+    schedule: [100],
+    allowPrivate: true,
+    timeoutMs: 60_000,
+    pollMs: 20,
+    onAttempt: (outcome) => outcomes.push(outcome),
+  });
+  try {
+    const s = subscription(`http://127.0.0.1:${slow.addr.port}/`, "final");
+    await broker.webhooks.putSubscription(s);
+    await dispatcher.start();
+    await runTask(broker);
+    dispatcher.wake();
+    while (requests === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stopped = await Promise.race([
+      dispatcher.stop().then(() => "stopped"),
+      new Promise((resolve) => (timer = setTimeout(() => resolve("still waiting"), 10_000))),
+    ]);
+    clearTimeout(timer);
+    assert.equal(stopped, "stopped", "the stop did not wait for the receiver's answer");
+    const [delivery] = await broker.webhooks.listDeliveries(subscriptionTarget(s.id), 10);
+    assert.equal(delivery.state, "pending");
+    assert.equal(delivery.attempts, 0);
+    assert.deepEqual(outcomes, []);
+  } finally {
+    release();
+    await dispatcher.stop();
+    await slow.shutdown();
     await broker.close();
   }
 });

@@ -19,15 +19,17 @@ export interface SendOutcome {
 /** Bytes of a receiver's answer read at most (shown in the error of a failed attempt). */
 export const MAX_ANSWER_BYTES = 1024;
 
-/** POSTs `request` to `url`, giving up after `timeoutMs`. */
+/** POSTs `request` to `url`, giving up after `timeoutMs` or when `cancel` aborts. */
 export async function sendWebhook(
   url: string,
   request: WebhookRequest,
   timeoutMs: number,
+  cancel?: AbortSignal,
 ): Promise<SendOutcome> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
-  const signal = AbortSignal.timeout(timeoutMs);
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signal = cancel ? AbortSignal.any([timeout, cancel]) : timeout;
   try {
     const response = await fetch(url, {
       method: "POST",
@@ -52,7 +54,9 @@ export async function sendWebhook(
       durationMs: elapsed(),
     };
   } catch (error) {
-    const message = signal.aborted
+    const message = cancel?.aborted
+      ? "cancelled: the service stopped"
+      : timeout.aborted
       ? `no answer within ${timeoutMs / 1000} s`
       : `could not connect: ${(error as Error).message}`;
     return { status: null, error: message, durationMs: elapsed() };
