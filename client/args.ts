@@ -23,6 +23,8 @@ export interface ClientOptions {
   taskIds: string[];
   /** Meters to start a task for first (`--new`, `--batch`). */
   meters: MeterRef[];
+  /** The meters came with `--batch`: started as a group, however many. */
+  batch: boolean;
   /** Training options sent with each new task. */
   training: { epochs?: number; batch_size?: number };
   /** Show the usage and exit 0. */
@@ -129,6 +131,7 @@ export function parseClientArgs(
     compare: values.compare,
     taskIds: positionals,
     meters: [],
+    batch: (values.batch?.length ?? 0) > 0,
     training: {
       epochs: wholeNumber(values.epochs, "--epochs"),
       batch_size: wholeNumber(values["batch-size"], "--batch-size"),

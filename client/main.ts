@@ -48,6 +48,33 @@ interface BatchStart {
   refused: number;
 }
 
+/** A meter a batch did not start, as `POST /trainmodel/batch` reports it. */
+type SkippedMeter = MeterRef & { reason: string; message: string; task_id?: string };
+
+/** What `POST /trainmodel/batch` answers with `202`. */
+interface BatchAnswer {
+  group_id: string | null;
+  tasks: (MeterRef & { task_id: string })[];
+  skipped: SkippedMeter[];
+}
+
+/**
+ * The meters of a batch that started nothing (`409`/`422`
+ * `nothing_to_train`, each meter in `error.details.skipped`: those already
+ * training are still followed); any other refusal ends the client.
+ */
+function nothingStarted(status: number, body: unknown): SkippedMeter[] {
+  const error = (body as { error?: { code?: unknown; details?: { skipped?: unknown } } } | null)
+    ?.error;
+  if (error?.code === "nothing_to_train" && Array.isArray(error.details?.skipped)) {
+    return error.details.skipped as SkippedMeter[];
+  }
+  throw new ClientExit(
+    exitCodeForStatus(status),
+    errorMessage(body, `the server answered ${status}`),
+  );
+}
+
 /**
  * Starts a task per meter with one request (`POST /trainmodel/batch`). A
  * meter already training is followed as it is; one that cannot be trained
@@ -60,24 +87,18 @@ async function startBatch(
   say: (line: string) => void,
 ): Promise<BatchStart> {
   const answer = await client.json("POST", "/trainmodel/batch", { meters, ...training });
-  if (answer.status !== 202) {
-    throw new ClientExit(
-      exitCodeForStatus(answer.status),
-      errorMessage(answer.body, `the server answered ${answer.status}`),
-    );
-  }
-  const batch = answer.body as {
-    group_id: string;
-    tasks: (MeterRef & { task_id: string })[];
-    skipped: (MeterRef & { reason: string; message: string; task_id?: string })[];
-  };
+  const batch = answer.status === 202
+    ? answer.body as BatchAnswer
+    : { group_id: null, tasks: [], skipped: nothingStarted(answer.status, answer.body) };
   const taskIds = batch.tasks.map((task) => task.task_id);
   for (const task of batch.tasks) {
     say(`Started task ${task.task_id} for ${task.meter_type}/${task.meter_id}.`);
   }
-  say(
-    `Group ${batch.group_id}: ${taskIds.length} tasks (GET /trainmodel/groups/${batch.group_id}).`,
-  );
+  if (batch.group_id) {
+    say(
+      `Group ${batch.group_id}: ${taskIds.length} tasks (GET /trainmodel/groups/${batch.group_id}).`,
+    );
+  }
   let refused = 0;
   for (const skipped of batch.skipped) {
     if (skipped.reason === "task_already_active" && skipped.task_id) {
@@ -89,6 +110,12 @@ async function startBatch(
       refused++;
       say(`Skipped ${skipped.meter_type}/${skipped.meter_id}: ${skipped.message}`);
     }
+  }
+  if (!taskIds.length) {
+    throw new ClientExit(
+      exitCodeForStatus(answer.status),
+      errorMessage(answer.body, `the server answered ${answer.status}`),
+    );
   }
   return { taskIds, refused };
 }
@@ -110,10 +137,10 @@ export async function runClient(args: string[]): Promise<number> {
   const say = options.json ? (l: string) => console.error(l) : print;
   let view: View | null = null;
   try {
-    const batch = options.meters.length > 1
+    const batch = options.batch
       ? await startBatch(client, options.meters, options.training, say)
       : { refused: 0, taskIds: [] };
-    const taskIds = options.meters.length > 1
+    const taskIds = options.batch
       ? batch.taskIds
       : options.meters.length
       ? await startTasks(client, options.meters, options.training, say)

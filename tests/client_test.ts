@@ -229,6 +229,25 @@ Deno.test("deno task client: exit codes, plain lines, --json, --new, --batch and
       }
     });
 
+    await t.step(
+      "--batch of a meter already training follows its running task (409 nothing_to_train)",
+      async () => {
+        const running = await (await fetch(`${url}/trainmodel/`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ meter_id: "meter_gas_001", meter_type: "gas", epochs: 60 }),
+        })).json();
+        const { code, proc } = await client(["--url", url, "--batch", "meter_gas_001:gas"]);
+        assert.equal(code, 0, proc.output());
+        assert.match(
+          proc.output(),
+          new RegExp(`Following task ${running.task_id}, already training gas/meter_gas_001`),
+        );
+        assert.match(proc.output(), new RegExp(`\\(task ${running.task_id}\\): SUCCESS`));
+        assert.doesNotMatch(proc.output(), /Started task/);
+      },
+    );
+
     const proxy = startCountingProxy(port);
     try {
       await t.step("--batch: one task per meter in one request, all on one stream", async () => {
