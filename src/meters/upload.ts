@@ -104,6 +104,17 @@ export function parseUpload(
         rows.push({ at: stamp.at, value: record.value, line, zoned: stamp.zoned });
       }
     });
+  } else if (lostLineBreaks(body)) {
+    return {
+      series: empty(),
+      problems: [{
+        line: 1,
+        reason:
+          "the upload is one line holding several timestamps: its line breaks were lost (curl's -d @file strips them); send the file with --data-binary @file",
+      }],
+      unit: "line",
+      lines: [],
+    };
   } else {
     const parsed = parseReadingsCsv(body, { withLines: true });
     // One at a time: spreading 100,000 rejected lines into push() overflows the stack.
@@ -165,6 +176,17 @@ export function parseUpload(
     unit: json ? "item" : "line",
     lines: good.map((r) => r.line),
   };
+}
+
+/** A date and hour (`2024-01-01 00:00`, `2024-01-01T00:00`). */
+const STAMP = /\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}/g;
+
+/**
+ * Whether a CSV body is a whole file run together on one line, as
+ * `curl -d @file` sends it: no line break, and more than one timestamp.
+ */
+function lostLineBreaks(body: string): boolean {
+  return !/[\r\n]/.test(body.trimEnd()) && (body.match(STAMP)?.length ?? 0) > 1;
 }
 
 function empty(): ReadingSeries {

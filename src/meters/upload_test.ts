@@ -91,3 +91,23 @@ Deno.test("an upload of 200,000 bad lines is refused line by line without overfl
   assert.equal(up.problems.length, 199_999, "every line but the first (taken as a header)");
   assert.equal(up.problems[0].line, 2);
 });
+
+Deno.test("a CSV file run together on one line (curl -d @file) is refused saying to use --data-binary", () => {
+  for (
+    const body of [
+      "timestamp,value2024-01-01 00:00:00,12.52024-01-01 01:00:00,11.9",
+      "2024-01-01 00:00:00,12.52024-01-01 01:00:00,11.9",
+      "2024-01-01T00:00:00Z,12.52024-01-01T01:00:00Z,11.9\n",
+    ]
+  ) {
+    const up = parseUpload(body, false);
+    assert.equal(up.series.timestamps.length, 0);
+    assert.equal(up.problems.length, 1, body);
+    assert.equal(up.problems[0].line, 1);
+    assert.match(up.problems[0].reason, /line breaks were lost.*--data-binary/);
+  }
+  // One reading on one line is a good upload, with or without its line break.
+  for (const body of ["2024-01-01 00:00:00,12.5", "2024-01-01 00:00:00,12.5\n"]) {
+    assert.deepEqual(parseUpload(body, false).problems, []);
+  }
+});
