@@ -109,8 +109,7 @@ export function parseUpload(
       series: empty(),
       problems: [{
         line: 1,
-        reason:
-          "the upload is one line holding several timestamps: its line breaks were lost (curl's -d @file strips them); send the file with --data-binary @file",
+        reason: LOST_LINE_BREAKS,
       }],
       unit: "line",
       lines: [],
@@ -178,6 +177,10 @@ export function parseUpload(
   };
 }
 
+/** Why a CSV upload run together on one line is refused. */
+export const LOST_LINE_BREAKS =
+  "the upload is one line holding several timestamps: its line breaks were lost (curl's -d @file strips them); send the file with --data-binary @file";
+
 /** A date and hour (`2024-01-01 00:00`, `2024-01-01T00:00`). */
 const STAMP = /\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}/g;
 
@@ -185,7 +188,7 @@ const STAMP = /\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}/g;
  * Whether a CSV body is a whole file run together on one line, as
  * `curl -d @file` sends it: no line break, and more than one timestamp.
  */
-function lostLineBreaks(body: string): boolean {
+export function lostLineBreaks(body: string): boolean {
   return !/[\r\n]/.test(body.trimEnd()) && (body.match(STAMP)?.length ?? 0) > 1;
 }
 

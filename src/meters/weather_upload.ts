@@ -21,7 +21,7 @@ import {
 } from "./csv.ts";
 import type { ReadingSeries } from "../domain/series.ts";
 import { DuplicateKeyError, parseJsonStrict } from "../util/strict_json.ts";
-import type { ReadingsWindow } from "./upload.ts";
+import { LOST_LINE_BREAKS, lostLineBreaks, type ReadingsWindow } from "./upload.ts";
 
 /** Coldest and hottest plausible outdoor temperatures, °C (beyond: a unit or export error). */
 export const TEMPERATURE_RANGE = { min: -90, max: 60 } as const;
@@ -104,6 +104,10 @@ export function parseWeatherUpload(
 const TEMPERATURE_HEADER = /temp|degc|°c|celsius/i;
 
 function csvRows(body: string, problems: RejectedLine[]): Row[] {
+  if (lostLineBreaks(body)) {
+    problems.push({ line: 1, reason: LOST_LINE_BREAKS });
+    return [];
+  }
   const separator = separatorOf(body);
   const records = readRecords(body, separator, problems);
   let column = 1;

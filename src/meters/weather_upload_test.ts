@@ -61,3 +61,15 @@ Deno.test("every bad line is named: unreadable times, non-numbers, implausible v
   const notArray = parseWeatherUpload('{"timestamp": 1}', true, window);
   assert.match(notArray.problems[0].reason, /JSON array/);
 });
+
+Deno.test("a weather CSV run together on one line (curl -d @file) is refused saying to use --data-binary", () => {
+  const parsed = parseWeatherUpload(
+    "datetime,air_temperature [degC]2019-01-01 00:00:00,8.22019-01-01 01:00:00,8.5",
+    false,
+    window,
+  );
+  assert.equal(parsed.problems.length, 1);
+  assert.equal(parsed.problems[0].line, 1);
+  assert.match(parsed.problems[0].reason, /line breaks were lost.*--data-binary/);
+  assert.deepEqual(parseWeatherUpload("2019-01-01 00:00:00,8.2", false, window).problems, []);
+});
