@@ -204,7 +204,7 @@ Deno.test("a weather-linked gas model uses the site's temperature when the forec
     assert.equal(fallback.weather.used, false);
     assert.match(
       fallback.weather.message,
-      /no temperature for the forecast hours.*without weather/,
+      /no temperature for the forecast hours.*without weather\. .*POST \/sites\/bedford\/weather/,
     );
 
     // A weather forecast for the day arrives: a cold day asks for more gas than a mild one.

@@ -68,7 +68,7 @@ export async function weatherContext(
         hours: 0,
         message: siteId
           ? `The model was trained without weather (it did not lower the validation error, or site "${siteId}" had too little temperature then). Train again to try.`
-          : "The model does not use weather: link the meter to a site with temperatures (PUT /meters/{type}/{id}) and train again.",
+          : `The model does not use weather: link the meter to a site with temperatures (PUT /meters/${meter.meter_type}/${meter.meter_id} {"site_id": …}) and train again.`,
       }),
     };
   }
@@ -76,17 +76,20 @@ export async function weatherContext(
   const temperature = siteId
     ? await broker.weather.getTemperatures(siteId, from, originTime + horizon * HOUR_MS)
     : null;
-  const fallback = (why: string) => ({
+  const fallback = (why: string, fix: string) => ({
     used: false,
     site_id: siteId,
     hours: 0,
-    message: `${why}: forecast by the model without weather.`,
+    message: `${why}: forecast by the model without weather. ${fix}`,
   });
   if (!siteId) {
     return {
       corrector: null,
       report: () =>
-        fallback("The model is weather-aware, but the meter is no longer linked to a site"),
+        fallback(
+          "The model is weather-aware, but the meter is no longer linked to a site",
+          `Link it again to use the weather: PUT /meters/${meter.meter_type}/${meter.meter_id} {"site_id": …}.`,
+        ),
     };
   }
   return {
@@ -95,6 +98,7 @@ export async function weatherContext(
       if (hours === 0) {
         return fallback(
           `Site "${siteId}" has no temperature for the forecast hours (or the day before them)`,
+          `Upload them (a weather forecast, up to 16 days ahead) to use it: POST /sites/${siteId}/weather.`,
         );
       }
       return {
