@@ -98,6 +98,15 @@ Deno.test("a meter links to a site, by PUT or on upload, and its summary shows i
     const bad = await put({ site_id: "not a site" });
     assert.equal(bad.status, 422);
     assert.equal((await bad.json()).error.details.fields[0].field, "site_id");
+    // A body without site_id (or not a string) says what to send.
+    for (const body of [{}, { site_id: 5 }]) {
+      const missing = await put(body);
+      assert.equal(missing.status, 422);
+      assert.deepEqual((await missing.json()).error.details.fields, [{
+        field: "site_id",
+        message: 'is required: a site id (a string, such as "bedford"), or null to unlink',
+      }]);
+    }
     const linked = await put({ site_id: "bedford" });
     assert.deepEqual(await linked.json(), {
       meter_id: "b40",

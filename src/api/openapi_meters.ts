@@ -127,7 +127,9 @@ export const linkMeterRoute = createRoute({
       content: {
         "application/json": {
           schema: z.object({
-            site_id: siteIdField.nullable().meta({
+            site_id: z.string({
+              error: 'is required: a site id (a string, such as "bedford"), or null to unlink',
+            }).check(problemCheck(siteIdProblem)).nullable().meta({
               description: "The site, or null to unlink",
               example: "bedford",
             }),
