@@ -25,5 +25,7 @@ export function endingLine(task: Task): string {
   }
   if (task.status === "CANCELLED") return `${who}: CANCELLED${time}. ${task.message}`;
   const hint = task.error_details?.hint ? ` ${task.error_details.hint}` : "";
-  return `${who}: FAILURE${time}: ${task.error ?? task.message}.${hint}`;
+  // The server's errors are sentences already; the ones without a full stop get one.
+  const error = (task.error ?? task.message).replace(/([^.!?])$/, "$1.");
+  return `${who}: FAILURE${time}: ${error}${hint}`;
 }

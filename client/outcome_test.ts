@@ -39,5 +39,13 @@ Deno.test("ending lines say what happened and how long it took", () => {
     })),
     /FAILURE after 3\.5 s: No readings\. Upload some\.$/,
   );
+  // An error that is a sentence already keeps its one full stop.
+  assert.match(
+    endingLine(task("FAILURE", {
+      error: "The meter has 0 days of hourly readings; training needs at least 36.",
+      error_details: { code: "not_enough_readings", stage: "PREPROCESSING", hint: "Upload more." },
+    })),
+    /FAILURE after 3\.5 s: The meter has 0 days of hourly readings; training needs at least 36\. Upload more\.$/,
+  );
   assert.match(endingLine(task("CANCELLED", { message: "Cancelled" })), /CANCELLED after/);
 });
