@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { needsRedis, startRedis } from "./redis_server.ts";
+import { minimumReadingDays } from "../src/training/train.ts";
 
 const root = new URL("..", import.meta.url);
 const readme = await Deno.readTextFile(new URL("README.md", root));
@@ -32,6 +33,14 @@ Deno.test("the README opens with the two commands", () => {
   const firstBlock = readme.match(/```sh\n([\s\S]*?)```/)![1];
   assert.match(firstBlock, /^deno task dev\b/m);
   assert.match(firstBlock, /^deno task test\b/m);
+});
+
+Deno.test("the README says how many days of readings training needs, as training checks it", () => {
+  const days = minimumReadingDays();
+  assert.match(
+    readme.replace(/\s+/g, " "),
+    new RegExp(`a model needs at least ${days} days of them`),
+  );
 });
 
 Deno.test("the quick start works as written against `deno task dev`", () => quickStart({}));

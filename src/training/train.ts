@@ -121,6 +121,15 @@ export interface TrainOutcome {
   weather: WeatherReport;
 }
 
+/**
+ * Days of hourly readings a meter needs before training starts: the
+ * fewest training days, plus the week of history and the day ahead each
+ * sample spans (and the history `window` looks back on).
+ */
+export function minimumReadingDays(window: WindowSpec = DEFAULT_WINDOW): number {
+  return MIN_TRAINING_DAYS + 7 + Math.ceil(window.lookback / 24) + 1;
+}
+
 /** Trains and judges a meter's model. */
 export async function trainModel(
   series: TrainingSeries,
@@ -136,7 +145,7 @@ export async function trainModel(
   const { lookback, horizon } = window;
   const n = grid.values.length;
   const days = Math.floor(n / 24);
-  const needed = MIN_TRAINING_DAYS + 7 + Math.ceil(lookback / 24) + 1;
+  const needed = minimumReadingDays(window);
   if (days < needed) {
     throw new TrainingError(
       "not_enough_readings",
