@@ -43,6 +43,26 @@ Deno.test("the README says how many days of readings training needs, as training
   );
 });
 
+Deno.test("the README's TypeScript examples type-check as written", async () => {
+  const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
+  assert.ok(blocks.length >= 1, "the webhook receiver at least");
+  const dir = await Deno.makeTempDir({ prefix: "wattcast-readme-" });
+  try {
+    for (const [i, code] of blocks.entries()) {
+      const file = `${dir}/example_${i}.ts`;
+      await Deno.writeTextFile(file, code);
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["check", "--config", new URL("deno.json", root).pathname, file],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(out.code, 0, `${code}\n${new TextDecoder().decode(out.stderr)}`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("the quick start works as written against `deno task dev`", () => quickStart({}));
 
 Deno.test({
