@@ -109,6 +109,32 @@ Deno.test("every route the app serves is in the document, and every documented o
   }
 });
 
+Deno.test("the endpoint list at GET / names every documented route", async () => {
+  const { app, close } = await testApp();
+  try {
+    const document = await fetchDocument(app);
+    const list = await (await app.request("/", { headers: { Accept: "application/json" } }))
+      .json() as { endpoints: Record<string, string> };
+    // "GET|DELETE /a/{id}?q=, POST /b" → GET /a/{}, DELETE /a/{}, POST /b
+    const listed = new Set(
+      Object.values(list.endpoints).flatMap((entry) =>
+        entry.split(", ").flatMap((one) => {
+          const [methods, path] = one.split(" ");
+          const bare = path.split("?")[0].replace(/\{[^}]*\}/g, "{}").replace(/(.)\/$/, "$1");
+          return methods.split("|").map((m) => `${m} ${bare}`);
+        })
+      ),
+    );
+    const missing = [...documentedRoutes(document)]
+      .map((r) => r.replace(/\{[^}]*\}/g, "{}"))
+      // The page, its assets and the docs page's own files are for browsers.
+      .filter((r) => r !== "GET /" && !/^GET \/(assets|docs)\/\{\}$/.test(r) && !listed.has(r));
+    assert.deepEqual(missing, [], "documented, not in the list at GET /");
+  } finally {
+    close();
+  }
+});
+
 Deno.test("the document is valid OpenAPI 3.1, with the shared shapes as components", async () => {
   const { app, close } = await testApp();
   try {
