@@ -9,6 +9,7 @@ import { ApiError } from "./errors.ts";
 import { checkMeter } from "./access.ts";
 import { errorResponses, jsonContent, requestHook, validationHook } from "./openapi.ts";
 import { forecastSchema } from "./openapi_schemas.ts";
+import { timeProblem } from "./openapi_meters.ts";
 import { meterParamsSchema, problemCheck } from "./request_schemas.ts";
 
 /** Longest horizon, in hours: a week. */
@@ -23,9 +24,7 @@ function horizonProblem(value: string): string | null {
 
 /** What is wrong with a `from` value, in words; null when it is fine. */
 function fromProblem(value: string): string | null {
-  const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
-  if (ISO.test(value) && Number.isFinite(Date.parse(value))) return null;
-  return "must be an ISO 8601 time with its offset, such as 2019-03-04T00:00:00Z";
+  return timeProblem(value, "2019-03-04T00:00:00Z");
 }
 
 /** `GET /forecast/{meter_type}/{meter_id}`. */

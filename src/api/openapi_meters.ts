@@ -185,11 +185,23 @@ export const recentReadingsRoute = createRoute({
   },
 });
 
-/** What is wrong with a `from` or `to` time, in words; null when it is fine. */
-export function timeProblem(value: string): string | null {
-  const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
-  if (ISO.test(value) && Number.isFinite(Date.parse(value))) return null;
-  return "must be an ISO 8601 time with its offset, such as 2018-12-31T00:00:00Z";
+/** An ISO 8601 time with its offset, to the minute, second or millisecond. */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * What is wrong with a time in a query (`from`, `to`), in words; null when
+ * it is fine. A `+01:00` offset written as is in a URL arrives as ` 01:00`
+ * (a `+` in a query means a space): the answer says to write it `%2B`.
+ */
+export function timeProblem(value: string, example = "2018-12-31T00:00:00Z"): string | null {
+  if (ISO_TIME.test(value) && Number.isFinite(Date.parse(value))) return null;
+  const plus = value.replace(/ (\d{2}:\d{2})$/, "+$1");
+  if (plus !== value && ISO_TIME.test(plus)) {
+    return `must be an ISO 8601 time with its offset; its "+" arrived as a space (in a URL query "+" means one): write it %2B, as in ${
+      plus.replace("+", "%2B")
+    }`;
+  }
+  return `must be an ISO 8601 time with its offset, such as ${example}`;
 }
 
 /** `DELETE /meters/{meter_type}/{meter_id}/readings`. */
