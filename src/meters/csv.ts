@@ -98,6 +98,17 @@ export function quoted(text: string): string {
   return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
 }
 
+/**
+ * What is wrong with a JSON item's field, for a problem's reason: `field is
+ * missing`, or the field, its JSON as the upload wrote it (`"2"`, `null`,
+ * `5`, cut at 40 characters) and `what`.
+ */
+export function jsonFieldProblem(field: string, value: unknown, what: string): string {
+  if (value === undefined) return `${field} is missing`;
+  const text = JSON.stringify(value) ?? String(value);
+  return `${field} ${text.length > 40 ? `${text.slice(0, 40)}…` : text} ${what}`;
+}
+
 /** A record as csv-parse gives it with `info`: its fields and the line it ends on. */
 interface CsvRecord {
   record: string[];

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { parseReadingsCsv, quoted, readTimestamp, type RejectedLine } from "./csv.ts";
+import { jsonFieldProblem, parseReadingsCsv, readTimestamp, type RejectedLine } from "./csv.ts";
 import type { ReadingSeries } from "../domain/series.ts";
 import { DuplicateKeyError, parseJsonStrict } from "../util/strict_json.ts";
 
@@ -91,14 +91,20 @@ export function parseUpload(
       if (Number.isNaN(stamp.at)) {
         problems.push({
           line,
-          reason: `timestamp ${
-            quoted(String(JSON.stringify(record?.timestamp)))
-          } is not a real ISO date and hour`,
+          reason: jsonFieldProblem(
+            "timestamp",
+            record?.timestamp,
+            "is not a real ISO date and hour",
+          ),
         });
       } else if (typeof record?.value !== "number" || !Number.isFinite(record.value)) {
         problems.push({
           line,
-          reason: `value ${quoted(String(JSON.stringify(record?.value)))} is not a number`,
+          reason: jsonFieldProblem(
+            "value",
+            record?.value,
+            "is not a number (a JSON number, such as 12.5)",
+          ),
         });
       } else {
         rows.push({ at: stamp.at, value: record.value, line, zoned: stamp.zoned });

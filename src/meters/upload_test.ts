@@ -42,6 +42,12 @@ Deno.test("JSON uploads are checked item by item", () => {
     true,
   );
   assert.deepEqual(bad.problems.map((p) => p.line), [1, 2, 3]);
+  // Each value shown as the JSON had it, quoted once.
+  assert.deepEqual(bad.problems.slice(0, 2).map((p) => p.reason), [
+    'value "1" is not a number (a JSON number, such as 12.5)',
+    "timestamp 5 is not a real ISO date and hour",
+  ]);
+  assert.equal(bad.problems[2].reason, "timestamp is missing");
   assert.equal(bad.unit, "item");
   assert.match(parseUpload("{", true).problems[0].reason, /not valid JSON/);
   assert.match(parseUpload('{"a":1}', true).problems[0].reason, /JSON array/);

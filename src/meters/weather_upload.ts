@@ -12,6 +12,7 @@
  * @module
  */
 import {
+  jsonFieldProblem,
   parseDecimal,
   quoted,
   readRecords,
@@ -176,16 +177,16 @@ function jsonRows(body: string, problems: RejectedLine[]): Row[] {
     if (Number.isNaN(stamp.at)) {
       problems.push({
         line,
-        reason: `timestamp ${
-          quoted(String(JSON.stringify(record?.timestamp)))
-        } is not a real ISO date and hour`,
+        reason: jsonFieldProblem("timestamp", record?.timestamp, "is not a real ISO date and hour"),
       });
     } else if (typeof record?.temperature !== "number" || !Number.isFinite(record.temperature)) {
       problems.push({
         line,
-        reason: `temperature ${
-          quoted(String(JSON.stringify(record?.temperature)))
-        } is not a number (°C)`,
+        reason: jsonFieldProblem(
+          "temperature",
+          record?.temperature,
+          "is not a number (°C, a JSON number, such as -3.5)",
+        ),
       });
     } else {
       rows.push({ at: stamp.at, value: record.temperature, line, zoned: stamp.zoned });

@@ -73,3 +73,15 @@ Deno.test("a weather CSV run together on one line (curl -d @file) is refused say
   assert.match(parsed.problems[0].reason, /line breaks were lost.*--data-binary/);
   assert.deepEqual(parseWeatherUpload("2019-01-01 00:00:00,8.2", false, window).problems, []);
 });
+
+Deno.test("a JSON item's bad field is shown as the JSON had it, quoted once", () => {
+  const parsed = parseWeatherUpload(
+    JSON.stringify([{ timestamp: "2019-01-01T00:00:00Z", temperature: "2" }, { temperature: 1 }]),
+    true,
+    window,
+  );
+  assert.deepEqual(parsed.problems.map((p) => p.reason), [
+    'temperature "2" is not a number (°C, a JSON number, such as -3.5)',
+    "timestamp is missing",
+  ]);
+});
