@@ -112,9 +112,12 @@ async function startBatch(
     }
   }
   if (!taskIds.length) {
+    // Each meter's reason is printed above; the server's message points into its JSON.
     throw new ClientExit(
       exitCodeForStatus(answer.status),
-      errorMessage(answer.body, `the server answered ${answer.status}`),
+      `Nothing was queued: ${
+        refused === 1 ? "the meter was" : `all ${refused} meters were`
+      } skipped.`,
     );
   }
   return { taskIds, refused };

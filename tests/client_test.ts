@@ -245,6 +245,13 @@ Deno.test("deno task client: exit codes, plain lines, --json, --new, --batch and
         );
         assert.match(proc.output(), new RegExp(`\\(task ${running.task_id}\\): SUCCESS`));
         assert.doesNotMatch(proc.output(), /Started task/);
+
+        // A batch that starts nothing names each meter and why, and exits 2.
+        const none = await client(["--url", url, "--batch", "no_such_meter:gas,nor_this:water"]);
+        assert.equal(none.code, 2, none.proc.output());
+        assert.match(none.proc.output(), /Skipped gas\/no_such_meter: No readings are stored/);
+        assert.match(none.proc.output(), /Skipped water\/nor_this: No readings are stored/);
+        assert.match(none.proc.output(), /Nothing was queued: all 2 meters were skipped\./);
       },
     );
 
