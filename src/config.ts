@@ -17,10 +17,22 @@ import {
 import { isSecret } from "./webhooks/message.ts";
 
 const bool = z
-  .enum(["1", "0", "true", "false", "yes", "no", "on", "off", ""])
+  .enum(["1", "0", "true", "false", "yes", "no", "on", "off", ""], {
+    error: "must be true or false (or 1/0, yes/no, on/off)",
+  })
   .transform((v) => ["1", "true", "yes", "on"].includes(v));
 
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** A whole number from `min` to `max`, its errors saying so. */
+const int = (min: number, max: number) => {
+  const message = `must be a whole number from ${min} to ${max}`;
+  return z.coerce.number({ error: message }).int(message).min(min, message).max(max, message);
+};
+
+/** A number (seconds, days) from `min` to `max`, its errors saying so. */
+const num = (min: number, max: number) => {
+  const message = `must be a number from ${min} to ${max}`;
+  return z.coerce.number({ error: message }).min(min, message).max(max, message);
+};
 
 const schema = z.object({
   PORT: int(0, 65535).default(8000),
@@ -29,19 +41,19 @@ const schema = z.object({
   STREAM_GZIP: bool.default(true),
   MAX_CONNECTIONS: int(1, 1_000_000).optional(),
   MAX_STREAMS: int(1, 1_000_000).optional(),
-  HEADERS_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(600).default(10),
-  REQUEST_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(3600).default(60),
-  KEEP_ALIVE_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(600).default(5),
+  HEADERS_TIMEOUT_SECONDS: num(0.1, 600).default(10),
+  REQUEST_TIMEOUT_SECONDS: num(0.1, 3600).default(60),
+  KEEP_ALIVE_TIMEOUT_SECONDS: num(0.1, 600).default(5),
   HOST: z.string().min(1).default("0.0.0.0"),
   DEBUG: bool.default(false),
   DATA_DIR: z.string().min(1).default("./data"),
-  HEARTBEAT_INTERVAL_SECONDS: z.coerce.number().min(0.05).max(300).default(5),
-  STREAM_MAX_SECONDS: z.coerce.number().min(1).max(86_400).default(3600),
+  HEARTBEAT_INTERVAL_SECONDS: num(0.05, 300).default(5),
+  STREAM_MAX_SECONDS: num(1, 86_400).default(3600),
   TASK_TTL_SECONDS: int(1, 30 * 86_400).default(3600),
   TRAINING_CONCURRENCY: int(1, 64).default(1),
   SEED_DEMO_METERS: bool.default(true),
   READINGS_EARLIEST: z.iso.date({ error: "must be a date, YYYY-MM-DD" }).default("2000-01-01"),
-  READINGS_MAX_DAYS_AHEAD: z.coerce.number().min(0).max(366).default(2),
+  READINGS_MAX_DAYS_AHEAD: num(0, 366).default(2),
   CORS_ORIGIN: z.string().min(1).optional(),
   API_KEYS: z.string().min(1).optional(),
   API_KEYS_FILE: z.string().min(1).optional(),
@@ -64,11 +76,11 @@ const schema = z.object({
   GATEWAY_READONLY_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   WORKER_CONCURRENCY: int(1, 64).default(1),
   WORKER_METRICS_PORT: int(0, 65535).optional(),
-  SUBSCRIPTION_CHECK_SECONDS: z.coerce.number().min(0.1).max(300).default(5),
-  JOB_LEASE_SECONDS: z.coerce.number().min(1).max(3600).default(30),
+  SUBSCRIPTION_CHECK_SECONDS: num(0.1, 300).default(5),
+  JOB_LEASE_SECONDS: num(1, 3600).default(30),
   JOB_MAX_ATTEMPTS: int(1, 100).default(3),
-  WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(3600).default(20),
-  SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(1).max(3600).default(10),
+  WORKER_SHUTDOWN_GRACE_SECONDS: num(0, 3600).default(20),
+  SHUTDOWN_GRACE_SECONDS: num(1, 3600).default(10),
   RATE_LIMIT_TRAIN_PER_MINUTE: int(0, 1_000_000).default(30),
   RATE_LIMIT_UPLOAD_PER_MINUTE: int(0, 1_000_000).default(60),
   RATE_LIMIT_FORECAST_PER_MINUTE: int(0, 1_000_000).default(120),
@@ -91,8 +103,8 @@ const schema = z.object({
       return z.NEVER;
     }
   }),
-  WEBHOOK_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(60).default(10),
-  WEBHOOK_POLL_SECONDS: z.coerce.number().min(0.05).max(3600).default(30),
+  WEBHOOK_TIMEOUT_SECONDS: num(0.1, 60).default(10),
+  WEBHOOK_POLL_SECONDS: num(0.05, 3600).default(30),
 });
 
 /** How notifications are sent (`WEBHOOK_*`). */

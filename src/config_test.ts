@@ -39,6 +39,18 @@ Deno.test("parseConfig names every bad variable", () => {
     },
   );
   assert.throws(() => parseConfig({ PORT: "70000" }), /PORT/);
+  // Each says what the variable takes, not zod's "expected number, received NaN".
+  assert.throws(
+    () => parseConfig({ PORT: "abc", HEARTBEAT_INTERVAL_SECONDS: "x", STREAM_GZIP: "maybe" }),
+    (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      assert.match(e.message, /PORT="abc": must be a whole number from 0 to 65535/);
+      assert.match(e.message, /HEARTBEAT_INTERVAL_SECONDS="x": must be a number from 0\.05 to 300/);
+      assert.match(e.message, /STREAM_GZIP="maybe": must be true or false/);
+      return true;
+    },
+  );
+  assert.throws(() => parseConfig({ PORT: "80.5" }), /PORT="80\.5": must be a whole number/);
 });
 
 Deno.test("parseConfig reads the Redis variables and checks them", () => {
