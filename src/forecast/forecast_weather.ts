@@ -98,7 +98,7 @@ export async function weatherContext(
       if (hours === 0) {
         return fallback(
           `Site "${siteId}" has no temperature for the forecast hours (or the day before them)`,
-          `Upload them (a weather forecast, up to 16 days ahead) to use it: POST /sites/${siteId}/weather.`,
+          `Upload the site's temperature for those hours (observed, or a weather forecast up to 16 days ahead) to use it: POST /sites/${siteId}/weather.`,
         );
       }
       return {
