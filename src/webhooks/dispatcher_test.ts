@@ -195,3 +195,34 @@ Deno.test("dispatcher: stopping cuts an attempt in flight short and records noth
     await broker.close();
   }
 });
+
+Deno.test("dispatcher: events trimmed from the log before they were read are not lost in silence", async () => {
+  const broker = createMemoryBroker({ taskTtlSeconds: 60, maxAllEvents: 3 });
+  const receiver = startReceiver([200]);
+  const warnings: string[] = [];
+  const options = {
+    broker,
+    secret: null,
+    schedule: [100],
+    allowPrivate: true,
+    timeoutMs: 2000,
+    pollMs: 20,
+    warn: (message: string) => warnings.push(message),
+  };
+  const first = createDispatcher(options);
+  const second = createDispatcher(options);
+  try {
+    await broker.webhooks.putSubscription(subscription(receiver.url, "final"));
+    await first.start(); // marks the log's head
+    await first.stop();
+    // While no dispatcher runs, more events than the log keeps.
+    for (let i = 0; i < 3; i++) await runTask(broker);
+    await second.start();
+    assert.equal(warnings.length, 1, warnings.join("\n"));
+    assert.match(warnings[0], /gone from the log/);
+  } finally {
+    await second.stop();
+    await receiver.close();
+    await broker.close();
+  }
+});
