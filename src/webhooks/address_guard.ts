@@ -106,12 +106,17 @@ export async function targetProblem(
     if (addresses.length === 0) return `its host ${host} does not resolve; check the name`;
   }
   const blocked = addresses.find(isPrivateAddress);
-  return blocked === undefined ? null : privateProblem(blocked);
+  return blocked === undefined ? null : privateProblem(host);
 }
 
-/** Why `address` is refused, in words. */
-function privateProblem(address: string): string {
-  return `resolves to ${address}, a loopback, private or link-local address; webhooks go to public addresses only unless the service runs with WEBHOOK_ALLOW_PRIVATE=true`;
+/**
+ * Why `host` is refused, in words. A name's addresses are not named: the
+ * caller may not know the network the service runs in, and the answer
+ * should not map it for them (an address given as such is named).
+ */
+function privateProblem(host: string): string {
+  const what = isIP(host) ? `${host} is` : `its host ${host} resolves to`;
+  return `${what} a loopback, private or link-local address; webhooks go to public addresses only unless the service runs with WEBHOOK_ALLOW_PRIVATE=true`;
 }
 
 /** A connection refused by {@link guardedLookup}: its message says why, as {@link targetProblem} does. */
@@ -130,7 +135,7 @@ export function guardedLookup(resolve: Resolve = systemResolve): LookupFunction 
         return refuse(`its host ${host} does not resolve; check the name`);
       }
       const blocked = addresses.find(isPrivateAddress);
-      if (blocked !== undefined) return refuse(privateProblem(blocked));
+      if (blocked !== undefined) return refuse(privateProblem(host));
       if (options.all) {
         callback(null, addresses.map((address) => ({ address, family: isIP(address) })));
       } else callback(null, addresses[0], isIP(addresses[0]));
