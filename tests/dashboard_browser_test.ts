@@ -122,6 +122,24 @@ async function eventLog(url: string, taskId: string): Promise<Task[]> {
 
 const asShown = (task: Task) => `${task.status} ${task.progress}% ${task.message}`;
 
+/**
+ * Pixels of the forecast band's shade on the meter chart: BAND_FILL in
+ * charts.js, rgba(180, 35, 24, 0.18), on the chart's transparent canvas.
+ */
+function bandPixels(page: Page): Promise<number> {
+  return page.$eval("#meter-chart canvas", (canvas) => {
+    const c = canvas as unknown as Canvas;
+    const data = c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data;
+    let count = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      const near = Math.abs(data[i] - 180) + Math.abs(data[i + 1] - 35) +
+        Math.abs(data[i + 2] - 24);
+      if (Math.abs(data[i + 3] - 46) <= 8 && near < 30) count++;
+    }
+    return count;
+  });
+}
+
 /** Pixels of the loss line's colour (#0b5cad) drawn on a task's loss chart. */
 function lossPixels(page: Page, taskId: string): Promise<number> {
   return page.$eval(`li.task[data-task-id="${taskId}"] .loss canvas`, (canvas) => {
@@ -206,6 +224,48 @@ Deno.test({
           document.querySelector("#chart-message")?.textContent ?? "",
         )
       );
+      // The forecast's 10–90% band, drawn from the forecast the API gives (a new model has one).
+      const forecast = await (await fetch(`${url}/forecast/electricity/meter_test_001?horizon=24`))
+        .json();
+      assert.deepEqual(forecast.intervals.quantiles, { low: 0.1, high: 0.9 }, "a new model's band");
+      const banded = forecast.points.filter((p: { low?: number; high?: number }) =>
+        p.low !== undefined && p.high !== undefined && p.low < p.high
+      );
+      assert.equal(banded.length, 24, "every hour has a low below its high");
+      const chart = await page.$eval("#meter-chart", (e) => ({
+        series: e.getAttribute("data-series"),
+        band: e.getAttribute("data-band-points"),
+      }));
+      assert.deepEqual(chart, { series: "4", band: "24" }, "readings, forecast, low, high");
+      // Measured: about 2,100 such pixels with the band, 158 without it (the dashed edges' anti-aliasing).
+      const shaded = await bandPixels(page);
+      assert.ok(shaded > 1000, `the band is shaded on the chart (${shaded} pixels)`);
+      const legend = await page.$eval(".band-legend", (e) => e.textContent ?? "");
+      assert.match(legend, /10–90% range/);
+      assert.ok(legend.includes(forecast.intervals.calibrated_on), legend);
+      const quality = await page.$eval(".quality", (e) => e.textContent ?? "");
+      assert.ok(
+        quality.includes(
+          `${forecast.inputs.quality}. ${forecast.inputs.hours_estimated} of the ${forecast.inputs.hours_needed} hours`,
+        ),
+        quality,
+      );
+      // The text alternative: every hour's forecast, low and high, as the API gives them.
+      await page.focus(".forecast-table summary");
+      await page.keyboard.press("Enter");
+      const tableRows = await page.$$eval(
+        ".forecast-table[open] tbody tr",
+        (trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent ?? "")),
+      );
+      await page.screenshot({ path: `${ARTIFACTS}/dashboard_forecast.png`, fullPage: true });
+      const asNumber = (text: string) => Number(text.replaceAll(",", ""));
+      assert.equal(tableRows.length, forecast.points.length);
+      forecast.points.forEach((p: { value: number; low: number; high: number }, i: number) => {
+        assert.deepEqual(
+          tableRows[i].map(asNumber),
+          [p.value, p.low, p.high].map((v) => Math.round(v * 100) / 100),
+        );
+      });
 
       // An upload with a bad line shows the API's own message; a good one is stored.
       const bad = "timestamp,value\n2024-01-01 00:00:00,12.5\n2024-01-01 01:00:00,abc\n";
