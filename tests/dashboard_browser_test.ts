@@ -15,6 +15,9 @@ import type { Task } from "../src/domain/task.ts";
 import { browserTestsRun, launchBrowser } from "./browser.ts";
 import { createApiKey } from "../src/auth/api_keys.ts";
 import { spawnProcess } from "./processes.ts";
+import { openSqliteBroker } from "../src/broker/sqlite_broker.ts";
+import { DATABASE_FILE } from "../src/connect_broker.ts";
+import type { MeterRef } from "../src/domain/meter.ts";
 import { freePort } from "./redis_server.ts";
 import { openStream, readUntil } from "./sse_client.ts";
 
@@ -121,6 +124,21 @@ async function eventLog(url: string, taskId: string): Promise<Task[]> {
 }
 
 const asShown = (task: Task) => `${task.status} ${task.progress}% ${task.message}`;
+
+/** Rewrites the meter's stored model as one trained before intervals: its metadata without them. */
+async function dropIntervals(dataDir: string, meter: MeterRef): Promise<void> {
+  const broker = openSqliteBroker({ path: `${dataDir}/${DATABASE_FILE}`, taskTtlSeconds: 3600 });
+  try {
+    const stored = await broker.getModel(meter);
+    assert.ok(stored, "a stored model");
+    const json = JSON.parse(stored.json);
+    assert.ok(json.userDefinedMetadata.intervals, "a new model has intervals");
+    delete json.userDefinedMetadata.intervals;
+    await broker.putModel(meter, { ...stored, json: JSON.stringify(json) });
+  } finally {
+    await broker.close();
+  }
+}
 
 /**
  * Pixels of the forecast band's shade on the meter chart: BAND_FILL in
@@ -310,8 +328,39 @@ Deno.test({
       assert.deepEqual(unnamed, []);
       await page.setViewport({ width: 390, height: 844 });
       await page.waitForFunction(() => document.documentElement.scrollWidth <= 390);
-
       assert.deepEqual(problems, []);
+
+      // A model trained before intervals (its stored metadata without them): the line alone,
+      // and the reason the API gives. The service is stopped while the model is rewritten.
+      await dev.kill();
+      await dropIntervals(dataDir, { meter_type: "electricity", meter_id: "meter_test_001" });
+      dev = await startDev(env);
+      const older = await browser.newPage();
+      const olderProblems = await openDashboard(older, url);
+      await older.waitForSelector('#meters tr[data-meter="electricity/meter_test_001"] button');
+      await older.click(
+        '#meters tr[data-meter="electricity/meter_test_001"] button[aria-label^="Readings"]',
+      );
+      await older.waitForSelector(".band-legend");
+      const plain = await (await fetch(`${url}/forecast/electricity/meter_test_001?horizon=24`))
+        .json();
+      assert.equal(plain.intervals.quantiles, null);
+      assert.ok(plain.points.every((p: object) => !("low" in p) && !("high" in p)));
+      assert.deepEqual(
+        await older.$eval("#meter-chart", (e) => [
+          e.getAttribute("data-series"),
+          e.getAttribute("data-band-points"),
+        ]),
+        ["2", "0"],
+        "readings and forecast only",
+      );
+      const noBand = await bandPixels(older);
+      assert.ok(noBand < 500, `no band shaded (${noBand} pixels)`);
+      const reason = await older.$eval(".band-legend", (e) => e.textContent ?? "");
+      assert.equal(reason, `No range shown: ${plain.intervals.reason}`);
+      const columns = await older.$$eval(".forecast-table thead th", (t) => t.length);
+      assert.equal(columns, 2, "hour and forecast");
+      assert.deepEqual(olderProblems, []);
     } finally {
       await browser.close();
       await dev?.kill();
