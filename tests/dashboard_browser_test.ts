@@ -330,6 +330,17 @@ Deno.test({
       await page.waitForFunction(() => document.documentElement.scrollWidth <= 390);
       assert.deepEqual(problems, []);
 
+      // A day of readings after a day without any: the forecast's inputs are degraded.
+      const after = forecast.points.map((p: { timestamp: string; value: number }) =>
+        `${new Date(Date.parse(p.timestamp) + 24 * 3600_000).toISOString()},${p.value.toFixed(2)}`
+      );
+      const uploaded = await fetch(`${url}/meters/electricity/meter_test_001/readings`, {
+        method: "POST",
+        headers: { "Content-Type": "text/csv" },
+        body: ["timestamp,value", ...after].join("\n") + "\n",
+      });
+      assert.equal(uploaded.status, 200, await uploaded.text());
+
       // A model trained before intervals (its stored metadata without them): the line alone,
       // and the reason the API gives. The service is stopped while the model is rewritten.
       await dev.kill();
@@ -358,6 +369,18 @@ Deno.test({
       assert.ok(noBand < 500, `no band shaded (${noBand} pixels)`);
       const reason = await older.$eval(".band-legend", (e) => e.textContent ?? "");
       assert.equal(reason, `No range shown: ${plain.intervals.reason}`);
+      assert.equal(plain.inputs.quality, "degraded", "a day estimated");
+      const degraded = await older.$eval(".quality", (e) => ({
+        quality: e.getAttribute("data-quality"),
+        text: e.textContent ?? "",
+      }));
+      assert.equal(degraded.quality, "degraded");
+      assert.ok(
+        degraded.text.startsWith(
+          `Inputs: degraded. ${plain.inputs.hours_estimated} of the ${plain.inputs.hours_needed} hours`,
+        ),
+        degraded.text,
+      );
       const columns = await older.$$eval(".forecast-table thead th", (t) => t.length);
       assert.equal(columns, 2, "hour and forecast");
       assert.deepEqual(olderProblems, []);
