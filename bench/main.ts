@@ -218,10 +218,19 @@ await section("commands", "## Redis commands (as Upstash bills them)", async () 
     "A task costs about one command per status event, plus a lease renewal every third of the lease and",
   );
   out(
-    "a liveness ping per quiet subscription every 10 s; an idle API instance holds no subscription until a",
+    "a liveness ping per quiet subscription every 10 s. An idle API instance holds one subscription (the",
   );
   out(
-    "client streams; an idle worker's commands are its liveness pings and a look for abandoned jobs.",
+    "task feed of its metrics and task log: 6 pings a minute) and its webhook dispatcher looks for due",
+  );
+  out(
+    "deliveries every `WEBHOOK_POLL_SECONDS` (30: 2 a minute); an idle worker's commands are its liveness",
+  );
+  out(
+    "pings, its webhook dispatcher's look and a look for abandoned jobs. The task's count includes both",
+  );
+  out(
+    "idle rates for as long as it ran (the machine was loaded: 401 s for what takes about 260 s).",
   );
 });
 
