@@ -9,7 +9,7 @@
 import { parseClientArgs, USAGE } from "./args.ts";
 import { compareMethods, compareTable } from "./compare.ts";
 import { ClientExit, EXIT, exitCodeForStatus } from "./exit_codes.ts";
-import { followTasks } from "./follow.ts";
+import { followChunks, streamChunks } from "./follow_all.ts";
 import { createHttpClient, errorMessage, type HttpClient } from "./http.ts";
 import { exitCodeOf } from "./outcome.ts";
 import { createView, type View } from "./view.ts";
@@ -42,9 +42,10 @@ async function startTasks(
   return ids;
 }
 
-/** What a batch started: the tasks to follow, and how many meters it could not start. */
+/** What a batch started: the tasks to follow, its streams' chunks, and how many meters it could not start. */
 interface BatchStart {
   taskIds: string[];
+  streams: string[][];
   refused: number;
 }
 
@@ -56,6 +57,7 @@ interface BatchAnswer {
   group_id: string | null;
   tasks: (MeterRef & { task_id: string })[];
   skipped: SkippedMeter[];
+  streams?: { task_ids: string[] }[];
 }
 
 /**
@@ -87,9 +89,12 @@ async function startBatch(
   say: (line: string) => void,
 ): Promise<BatchStart> {
   const answer = await client.json("POST", "/trainmodel/batch", { meters, ...training });
-  const batch = answer.status === 202
-    ? answer.body as BatchAnswer
-    : { group_id: null, tasks: [], skipped: nothingStarted(answer.status, answer.body) };
+  const batch = answer.status === 202 ? answer.body as BatchAnswer : {
+    group_id: null,
+    tasks: [],
+    skipped: nothingStarted(answer.status, answer.body),
+    streams: [],
+  };
   const taskIds = batch.tasks.map((task) => task.task_id);
   for (const task of batch.tasks) {
     say(`Started task ${task.task_id} for ${task.meter_type}/${task.meter_id}.`);
@@ -120,7 +125,9 @@ async function startBatch(
       } skipped.`,
     );
   }
-  return { taskIds, refused };
+  // The server chunks its tasks 100 a stream; a meter already training is followed on another.
+  const streams = (batch.streams ?? []).map((stream) => stream.task_ids);
+  return { taskIds, streams, refused };
 }
 
 /** Runs the client with `args`; resolves to the exit code. */
@@ -142,7 +149,7 @@ export async function runClient(args: string[]): Promise<number> {
   try {
     const batch = options.batch
       ? await startBatch(client, options.meters, options.training, say)
-      : { refused: 0, taskIds: [] };
+      : { refused: 0, taskIds: [], streams: [] };
     const taskIds = options.batch
       ? batch.taskIds
       : options.meters.length
@@ -160,7 +167,9 @@ export async function runClient(args: string[]): Promise<number> {
       else for (const line of ["", ...compareTable(report)]) print(line);
       return exitCodeOf([report.final]);
     }
-    const finals = await followTasks(client, taskIds, {
+    const chunks = streamChunks(taskIds, batch.streams);
+    if (chunks.length > 1) say(`Following ${taskIds.length} tasks on ${chunks.length} streams.`);
+    const finals = await followChunks(client, taskIds, chunks, {
       onEvent: (e) => view!.event(e),
       signal: interrupt.signal,
     });

@@ -104,7 +104,8 @@ export async function startService(
     broker,
     ...config.webhooks,
     onAttempt: (outcome) => metrics.webhookAttempt(outcome),
-    warn: (message) => webhookLog.warn(message),
+    // A placeholder value, not the template: the message holds outside text (braces too).
+    warn: (message) => webhookLog.warn("{warning}", { warning: message }),
   });
   await withinMs(
     hub.watchAll({

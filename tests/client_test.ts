@@ -15,13 +15,17 @@ import { startCountingProxy } from "./counting_proxy.ts";
 
 const FINAL = new Set(["SUCCESS", "FAILURE", "CANCELLED"]);
 
-async function withServer(run: (url: string, port: number) => Promise<void>): Promise<void> {
+async function withServer(
+  run: (url: string, port: number) => Promise<void>,
+  env: Record<string, string> = {},
+): Promise<void> {
   const dataDir = await Deno.makeTempDir({ prefix: "wattcast-client-" });
   const port = freePort();
   const server = spawnDeno("server", "main.ts", {
     PORT: String(port),
     HOST: "127.0.0.1",
     DATA_DIR: dataDir,
+    ...env,
   });
   try {
     await server.waitFor(/listening on/, 60_000);
@@ -342,4 +346,57 @@ Deno.test("deno task client: exit codes, plain lines, --json, --new, --batch and
       await proxy.close();
     }
   });
+});
+
+Deno.test("deno task client --batch: a fleet of 101 meters is followed on two streams (100 + 1), one summary", async () => {
+  await withServer(async (url, port) => {
+    // Two days of readings each: enough to start a task, too few to train on,
+    // so each task ends FAILURE in its first stage. This checks the following
+    // of a fleet past one stream's 100 tasks without training 101 models
+    // (minutes on a 2-core machine); training itself is checked above.
+    const lines = ["timestamp,value"];
+    for (let h = 0; h < 48; h++) {
+      lines.push(
+        `${new Date(Date.UTC(2019, 0, 1, h)).toISOString()},${(1 + (h % 24) / 10).toFixed(1)}`,
+      );
+    }
+    const ids = Array.from({ length: 101 }, (_, i) => `fleet_${String(i).padStart(3, "0")}`);
+    for (const id of ids) {
+      const response = await fetch(`${url}/meters/electricity/${id}/readings`, {
+        method: "POST",
+        headers: { "Content-Type": "text/csv" },
+        body: lines.join("\n") + "\n",
+      });
+      assert.equal(response.status, 200, await response.text());
+    }
+    const proxy = startCountingProxy(port);
+    try {
+      const { code, proc } = await client([
+        "--url",
+        proxy.url,
+        "--batch",
+        ids.map((id) => `${id}:electricity`).join(","),
+        "--epochs",
+        "1",
+      ]);
+      const output = proc.output();
+      assert.equal(code, 1, `every task failed on two days of readings: ${output.slice(-2000)}`);
+      const started = [...output.matchAll(/Started task (\S+) for electricity\/(\S+)\./g)];
+      assert.deepEqual(started.map((m) => m[2]), ids);
+      const taskIds = started.map((m) => m[1]);
+      assert.match(output, /Following 101 tasks on 2 streams\./);
+      // One ending line per task, each with its own final status.
+      for (const id of taskIds) assert.match(output, new RegExp(`\\(task ${id}\\): FAILURE`));
+      const streams = proxy.connections.flatMap((c) => c.requests.map((r) => r.line)).filter((
+        r,
+      ) => r.startsWith("GET /trainmodel/stream"));
+      // The batch's own chunks, as the server made them: 100 tasks, then 1.
+      assert.deepEqual(streams.toSorted(), [
+        `GET /trainmodel/stream/${taskIds[100]}`,
+        `GET /trainmodel/stream?task_ids=${taskIds.slice(0, 100).join(",")}`,
+      ]);
+    } finally {
+      await proxy.close();
+    }
+  }, { RATE_LIMIT_UPLOAD_PER_MINUTE: "200" }); // 101 uploads from one caller
 });

@@ -15,6 +15,9 @@ import type { Task } from "../src/domain/task.ts";
 import { browserTestsRun, launchBrowser } from "./browser.ts";
 import { createApiKey } from "../src/auth/api_keys.ts";
 import { spawnProcess } from "./processes.ts";
+import { openSqliteBroker } from "../src/broker/sqlite_broker.ts";
+import { DATABASE_FILE } from "../src/connect_broker.ts";
+import type { MeterRef } from "../src/domain/meter.ts";
 import { freePort } from "./redis_server.ts";
 import { openStream, readUntil } from "./sse_client.ts";
 
@@ -122,6 +125,39 @@ async function eventLog(url: string, taskId: string): Promise<Task[]> {
 
 const asShown = (task: Task) => `${task.status} ${task.progress}% ${task.message}`;
 
+/** Rewrites the meter's stored model as one trained before intervals: its metadata without them. */
+async function dropIntervals(dataDir: string, meter: MeterRef): Promise<void> {
+  const broker = openSqliteBroker({ path: `${dataDir}/${DATABASE_FILE}`, taskTtlSeconds: 3600 });
+  try {
+    const stored = await broker.getModel(meter);
+    assert.ok(stored, "a stored model");
+    const json = JSON.parse(stored.json);
+    assert.ok(json.userDefinedMetadata.intervals, "a new model has intervals");
+    delete json.userDefinedMetadata.intervals;
+    await broker.putModel(meter, { ...stored, json: JSON.stringify(json) });
+  } finally {
+    await broker.close();
+  }
+}
+
+/**
+ * Pixels of the forecast band's shade on the meter chart: BAND_FILL in
+ * charts.js, rgba(180, 35, 24, 0.18), on the chart's transparent canvas.
+ */
+function bandPixels(page: Page): Promise<number> {
+  return page.$eval("#meter-chart canvas", (canvas) => {
+    const c = canvas as unknown as Canvas;
+    const data = c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data;
+    let count = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      const near = Math.abs(data[i] - 180) + Math.abs(data[i + 1] - 35) +
+        Math.abs(data[i + 2] - 24);
+      if (Math.abs(data[i + 3] - 46) <= 8 && near < 30) count++;
+    }
+    return count;
+  });
+}
+
 /** Pixels of the loss line's colour (#0b5cad) drawn on a task's loss chart. */
 function lossPixels(page: Page, taskId: string): Promise<number> {
   return page.$eval(`li.task[data-task-id="${taskId}"] .loss canvas`, (canvas) => {
@@ -206,6 +242,48 @@ Deno.test({
           document.querySelector("#chart-message")?.textContent ?? "",
         )
       );
+      // The forecast's 10–90% band, drawn from the forecast the API gives (a new model has one).
+      const forecast = await (await fetch(`${url}/forecast/electricity/meter_test_001?horizon=24`))
+        .json();
+      assert.deepEqual(forecast.intervals.quantiles, { low: 0.1, high: 0.9 }, "a new model's band");
+      const banded = forecast.points.filter((p: { low?: number; high?: number }) =>
+        p.low !== undefined && p.high !== undefined && p.low < p.high
+      );
+      assert.equal(banded.length, 24, "every hour has a low below its high");
+      const chart = await page.$eval("#meter-chart", (e) => ({
+        series: e.getAttribute("data-series"),
+        band: e.getAttribute("data-band-points"),
+      }));
+      assert.deepEqual(chart, { series: "4", band: "24" }, "readings, forecast, low, high");
+      // Measured: about 2,100 such pixels with the band, 158 without it (the dashed edges' anti-aliasing).
+      const shaded = await bandPixels(page);
+      assert.ok(shaded > 1000, `the band is shaded on the chart (${shaded} pixels)`);
+      const legend = await page.$eval(".band-legend", (e) => e.textContent ?? "");
+      assert.match(legend, /10–90% range/);
+      assert.ok(legend.includes(forecast.intervals.calibrated_on), legend);
+      const quality = await page.$eval(".quality", (e) => e.textContent ?? "");
+      assert.ok(
+        quality.includes(
+          `${forecast.inputs.quality}. ${forecast.inputs.hours_estimated} of the ${forecast.inputs.hours_needed} hours`,
+        ),
+        quality,
+      );
+      // The text alternative: every hour's forecast, low and high, as the API gives them.
+      await page.focus(".forecast-table summary");
+      await page.keyboard.press("Enter");
+      const tableRows = await page.$$eval(
+        ".forecast-table[open] tbody tr",
+        (trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent ?? "")),
+      );
+      await page.screenshot({ path: `${ARTIFACTS}/dashboard_forecast.png`, fullPage: true });
+      const asNumber = (text: string) => Number(text.replaceAll(",", ""));
+      assert.equal(tableRows.length, forecast.points.length);
+      forecast.points.forEach((p: { value: number; low: number; high: number }, i: number) => {
+        assert.deepEqual(
+          tableRows[i].map(asNumber),
+          [p.value, p.low, p.high].map((v) => Math.round(v * 100) / 100),
+        );
+      });
 
       // An upload with a bad line shows the API's own message; a good one is stored.
       const bad = "timestamp,value\n2024-01-01 00:00:00,12.5\n2024-01-01 01:00:00,abc\n";
@@ -250,8 +328,62 @@ Deno.test({
       assert.deepEqual(unnamed, []);
       await page.setViewport({ width: 390, height: 844 });
       await page.waitForFunction(() => document.documentElement.scrollWidth <= 390);
-
       assert.deepEqual(problems, []);
+
+      // A day of readings after a day without any: the forecast's inputs are degraded.
+      const after = forecast.points.map((p: { timestamp: string; value: number }) =>
+        `${new Date(Date.parse(p.timestamp) + 24 * 3600_000).toISOString()},${p.value.toFixed(2)}`
+      );
+      const uploaded = await fetch(`${url}/meters/electricity/meter_test_001/readings`, {
+        method: "POST",
+        headers: { "Content-Type": "text/csv" },
+        body: ["timestamp,value", ...after].join("\n") + "\n",
+      });
+      assert.equal(uploaded.status, 200, await uploaded.text());
+
+      // A model trained before intervals (its stored metadata without them): the line alone,
+      // and the reason the API gives. The service is stopped while the model is rewritten.
+      await dev.kill();
+      await dropIntervals(dataDir, { meter_type: "electricity", meter_id: "meter_test_001" });
+      dev = await startDev(env);
+      const older = await browser.newPage();
+      const olderProblems = await openDashboard(older, url);
+      await older.waitForSelector('#meters tr[data-meter="electricity/meter_test_001"] button');
+      await older.click(
+        '#meters tr[data-meter="electricity/meter_test_001"] button[aria-label^="Readings"]',
+      );
+      await older.waitForSelector(".band-legend");
+      const plain = await (await fetch(`${url}/forecast/electricity/meter_test_001?horizon=24`))
+        .json();
+      assert.equal(plain.intervals.quantiles, null);
+      assert.ok(plain.points.every((p: object) => !("low" in p) && !("high" in p)));
+      assert.deepEqual(
+        await older.$eval("#meter-chart", (e) => [
+          e.getAttribute("data-series"),
+          e.getAttribute("data-band-points"),
+        ]),
+        ["2", "0"],
+        "readings and forecast only",
+      );
+      const noBand = await bandPixels(older);
+      assert.ok(noBand < 500, `no band shaded (${noBand} pixels)`);
+      const reason = await older.$eval(".band-legend", (e) => e.textContent ?? "");
+      assert.equal(reason, `No range shown: ${plain.intervals.reason}`);
+      assert.equal(plain.inputs.quality, "degraded", "a day estimated");
+      const degraded = await older.$eval(".quality", (e) => ({
+        quality: e.getAttribute("data-quality"),
+        text: e.textContent ?? "",
+      }));
+      assert.equal(degraded.quality, "degraded");
+      assert.ok(
+        degraded.text.startsWith(
+          `Inputs: degraded. ${plain.inputs.hours_estimated} of the ${plain.inputs.hours_needed} hours`,
+        ),
+        degraded.text,
+      );
+      const columns = await older.$$eval(".forecast-table thead th", (t) => t.length);
+      assert.equal(columns, 2, "hour and forecast");
+      assert.deepEqual(olderProblems, []);
     } finally {
       await browser.close();
       await dev?.kill();

@@ -228,3 +228,27 @@ Deno.test("the Prometheus text parser refuses what the format does not allow", (
   const ok = parsePrometheusText('# HELP x An x.\n# TYPE x gauge\nx{a="q\\"uote"} 2.5\n');
   assert.equal(ok.value("x", { a: 'q"uote' }), 2.5);
 });
+
+Deno.test("HTTP methods a client makes up do not each add a series to /metrics", async () => {
+  // The node server refuses unknown methods in its parser; Deno.serve passes them on.
+  const service = await startTestService({ HTTP_SERVER: "deno" });
+  try {
+    for (let i = 0; i < 20; i++) {
+      const response = await fetch(`${service.url}/health`, { method: `MADEUP${i}` });
+      await response.body?.cancel();
+    }
+    const metrics = await scrape(service);
+    const methods = new Set(
+      metrics.samples
+        .filter((s) => s.name === "wattcast_http_requests_total")
+        .map((s) => s.labels.method),
+    );
+    assert.ok(
+      [...methods].every((m) => !m.startsWith("MADEUP")),
+      `methods counted: ${[...methods].join(", ")}`,
+    );
+    assert.equal(metrics.sum("wattcast_http_requests_total", { method: "other" }), 20);
+  } finally {
+    await service.close();
+  }
+});

@@ -68,7 +68,8 @@ const dispatcher = createDispatcher({
   broker,
   ...config.webhooks,
   onAttempt: (outcome) => metrics.webhookAttempt(outcome),
-  warn: (message) => logger("webhooks").warn(message),
+  // A placeholder value, not the template: the message holds outside text (braces too).
+  warn: (message) => logger("webhooks").warn("{warning}", { warning: message }),
 });
 dispatcher.start();
 console.log(

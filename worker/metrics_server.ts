@@ -9,6 +9,9 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { createMetricsRoutes } from "../src/api/metrics_routes.ts";
 import { ApiError, sendError } from "../src/api/errors.ts";
 import type { WorkerMetrics } from "../src/metrics/worker_metrics.ts";
+import { logger } from "../src/logging/logging.ts";
+
+const log = logger("worker");
 
 /** A running metrics server. */
 export interface MetricsServer {
@@ -31,12 +34,20 @@ export async function serveWorkerMetrics(
       new ApiError(404, "not_found", "A worker serves only GET /metrics.", null),
     )
   );
-  app.onError((error, c) =>
-    error instanceof ApiError ? sendError(c, error) : sendError(
+  app.onError((error, c) => {
+    if (error instanceof ApiError) return sendError(c, error);
+    // The cause goes to the log, not to whoever scraped: it may name hosts or credentials.
+    log.error("The worker's metrics could not be read: {error}", { error });
+    return sendError(
       c,
-      new ApiError(500, "internal_error", `The metrics could not be read: ${error.message}`, null),
-    )
-  );
+      new ApiError(
+        500,
+        "internal_error",
+        "The metrics could not be read; the worker's log says why.",
+        null,
+      ),
+    );
+  });
   const { promise: listening, resolve } = Promise.withResolvers<Deno.NetAddr>();
   const server = Deno.serve({
     hostname: options.hostname,

@@ -2,8 +2,8 @@
  * Counts and times every call into a broker, in one place: a wrapper with
  * the same port, so the services, the tracker and the workers are not
  * edited to be measured. `/metrics` shows the figures by operation (the
- * port's method, such as `claimJob`; the webhook store's as
- * `webhooks.claimDelivery`), with the calls that threw; with `DEBUG=true`
+ * port's method, such as `claimJob`; the webhook and weather stores' as
+ * `webhooks.claimDue` and `weather.meterSite`), with the calls that threw; with `DEBUG=true`
  * each call is a debug line (`wattcast.broker`).
  *
  * @module
@@ -19,11 +19,13 @@ export type BrokerCallObserver = (operation: string, seconds: number, failed: bo
 /** `broker` with each method call reported to `observe` once it settles. */
 export function instrumentBroker(broker: Broker, observe: BrokerCallObserver): Broker {
   const wrapped = instrumentMethods(broker, broker.kind, "", observe);
-  // The webhook store's calls too, as `webhooks.claimDue` and so on.
-  Object.defineProperty(wrapped, "webhooks", {
-    value: instrumentMethods(broker.webhooks, broker.kind, "webhooks.", observe),
-    enumerable: true,
-  });
+  // The stores' calls too, as `webhooks.claimDue`, `weather.meterSite` and so on.
+  for (const store of ["webhooks", "weather"] as const) {
+    Object.defineProperty(wrapped, store, {
+      value: instrumentMethods(broker[store], broker.kind, `${store}.`, observe),
+      enumerable: true,
+    });
+  }
   return wrapped as unknown as Broker;
 }
 

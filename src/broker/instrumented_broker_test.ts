@@ -42,3 +42,20 @@ Deno.test("an instrumented broker reports the webhook store's calls as webhooks.
   assert.equal(await broker.webhooks.getCursor(), "1-0");
   assert.deepEqual(calls, ["webhooks.getCursor", "webhooks.advanceCursor", "webhooks.getCursor"]);
 });
+
+Deno.test("an instrumented broker reports the weather store's calls as weather.<method>", async () => {
+  const calls: string[] = [];
+  const broker = instrumentBroker(
+    createMemoryBroker({ taskTtlSeconds: 60 }),
+    (operation) => calls.push(operation),
+  );
+  const meter = { meter_type: "electricity" as const, meter_id: "m1" };
+  await broker.weather.setMeterSite(meter, "site_1");
+  assert.equal(await broker.weather.meterSite(meter), "site_1");
+  assert.equal(await broker.weather.countTemperatures("site_1"), 0);
+  assert.deepEqual(calls, [
+    "weather.setMeterSite",
+    "weather.meterSite",
+    "weather.countTemperatures",
+  ]);
+});

@@ -89,8 +89,22 @@ end
 redis.call('SET', KEYS[1], ARGV[1])
 return 1`;
 
+/**
+ * KEYS: subscriptions hash. ARGV: id, disabled at, reason. Disables the
+ * subscription only if it is still there (a delete in between stays). 1 or 0.
+ */
+export const WEBHOOK_DISABLE = `
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then return 0 end
+local s = cjson.decode(raw)
+s['disabled_at'] = ARGV[2]
+s['disabled_reason'] = ARGV[3]
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(s))
+return 1`;
+
 /** Every script of the webhook store. */
 export const WEBHOOK_SCRIPTS: readonly string[] = [
+  WEBHOOK_DISABLE,
   WEBHOOK_ENQUEUE,
   WEBHOOK_CLAIM,
   WEBHOOK_FINISH,

@@ -23,6 +23,7 @@ import { SETTLED_DELIVERY_TTL_SECONDS, type WebhookStore } from "./webhook_store
 import {
   WEBHOOK_ADVANCE,
   WEBHOOK_CLAIM,
+  WEBHOOK_DISABLE,
   WEBHOOK_ENQUEUE,
   WEBHOOK_FINISH,
   WEBHOOK_REPLAY,
@@ -51,6 +52,7 @@ export function createRedisWebhookStore(redis: Redis, prefix: string): WebhookSt
     finish: redis.createScript<number>(WEBHOOK_FINISH),
     replay: redis.createScript<[number, string?]>(WEBHOOK_REPLAY),
     advance: redis.createScript<number>(WEBHOOK_ADVANCE),
+    disable: redis.createScript<number>(WEBHOOK_DISABLE),
   };
   const run = <T>(command: string[]) => redis.exec(command as [string, ...string[]]) as Promise<T>;
   /** cjson writes an empty history as `{}`: read it back as a list. */
@@ -77,10 +79,8 @@ export function createRedisWebhookStore(redis: Redis, prefix: string): WebhookSt
       return Number(await run<number>(["HDEL", key.subscriptions, id])) > 0;
     },
     async disableSubscription(id, at, reason) {
-      const found = await this.getSubscription(id);
-      if (!found) return false;
-      await this.putSubscription({ ...found, disabled_at: at, disabled_reason: reason });
-      return true;
+      // One script: a read then a write could put back one deleted in between.
+      return Number(await scripts.disable.exec([key.subscriptions], [id, at, reason])) === 1;
     },
     async putTaskNotify(notify, ttlSeconds) {
       await run([

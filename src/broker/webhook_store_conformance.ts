@@ -88,6 +88,19 @@ export function webhookStoreConformance(
     assert.equal(await webhooks.disableSubscription(a.id, "2026-01-01T00:00:00.000Z", "x"), false);
   });
 
+  test("a subscription deleted while it is being disabled stays deleted", async ({ webhooks }) => {
+    for (let i = 0; i < 5; i++) {
+      const s = sampleSubscription();
+      await webhooks.putSubscription(s);
+      // A dispatcher disables it (a 410) as an admin deletes it.
+      await Promise.all([
+        webhooks.disableSubscription(s.id, "2026-01-01T00:00:00.000Z", "410"),
+        webhooks.deleteSubscription(s.id),
+      ]);
+      assert.equal(await webhooks.getSubscription(s.id), null, `round ${i}: it came back`);
+    }
+  });
+
   test("keeps a task's notify target until deleted", async ({ webhooks }) => {
     const taskId = crypto.randomUUID();
     assert.equal(await webhooks.getTaskNotify(taskId), null);

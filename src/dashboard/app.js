@@ -100,13 +100,98 @@ async function showMeter(meter) {
     $("meter-chart").replaceChildren();
     return showError(note, readings.reason);
   }
-  const points = forecast.status === "fulfilled" ? forecast.value.points : [];
-  readingsChart($("meter-chart"), readings.value.points, points);
+  const answer = forecast.status === "fulfilled" ? forecast.value : null;
+  const points = answer?.points ?? [];
+  const band = Boolean(answer?.intervals?.quantiles);
+  readingsChart($("meter-chart"), readings.value.points, points, band);
   note.textContent = `The last ${readings.value.points.length} hourly readings` +
-    (points.length
-      ? ` and a ${points.length}-hour forecast (${forecast.value.model.served}).`
-      : ".");
+    (points.length ? ` and a ${points.length}-hour forecast (${answer.model.served}).` : ".");
+  $("forecast-facts").replaceChildren(...(answer ? forecastFacts(answer, band) : []));
   if (forecast.status === "rejected") showError(note, forecast.reason);
+}
+
+const number = (value) =>
+  value === undefined || value === null
+    ? "–"
+    : value.toLocaleString(undefined, { maximumFractionDigits: 2 });
+
+/** What the chart cannot say alone: the band's meaning, the inputs' quality, every point as text. */
+function forecastFacts(answer, band) {
+  const { quantiles } = answer.intervals;
+  const legend = band
+    ? el(
+      "p",
+      { class: "band-legend", "data-band": "shown" },
+      el("span", { class: "swatch", "aria-hidden": "true" }),
+      `Shaded: the forecast's ${Math.round(quantiles.low * 100)}–${
+        Math.round(quantiles.high * 100)
+      }% range ` +
+        `(each hour's low and high): about ${
+          Math.round((quantiles.high - quantiles.low) * 10)
+        } actual hours in 10 fall inside it. Calibrated on ${answer.intervals.calibrated_on}`,
+    )
+    : el(
+      "p",
+      { class: "band-legend", "data-band": "none" },
+      `No range shown: ${answer.intervals.reason}`,
+    );
+  const { quality, hours_estimated: estimated, hours_needed: needed } = answer.inputs;
+  const inputs = el(
+    "p",
+    { class: "quality", "data-quality": quality },
+    `Inputs: ${quality}. ${estimated} of the ${needed} hours of history the model reads ` +
+      (estimated === 1 ? "was" : "were") + " estimated" +
+      (quality === "degraded" ? " (longer gaps filled from similar days)." : "."),
+  );
+  const table = el(
+    "details",
+    { class: "forecast-table" },
+    el("summary", {}, "The forecast as a table"),
+    el(
+      "div",
+      { class: "table-wrap" },
+      el(
+        "table",
+        {},
+        el("caption", { class: "sr-only" }, "Forecast per hour"),
+        el(
+          "thead",
+          {},
+          el(
+            "tr",
+            {},
+            el("th", { scope: "col" }, "Hour"),
+            el("th", { scope: "col" }, "Forecast"),
+            band ? el("th", { scope: "col" }, "Low (10%)") : null,
+            band ? el("th", { scope: "col" }, "High (90%)") : null,
+          ),
+        ),
+        el(
+          "tbody",
+          {},
+          ...answer.points.map((point) =>
+            el(
+              "tr",
+              {},
+              el(
+                "th",
+                { scope: "row" },
+                el(
+                  "time",
+                  { datetime: point.timestamp },
+                  new Date(point.timestamp).toLocaleString(),
+                ),
+              ),
+              el("td", {}, number(point.value)),
+              band ? el("td", {}, number(point.low)) : null,
+              band ? el("td", {}, number(point.high)) : null,
+            )
+          ),
+        ),
+      ),
+    ),
+  );
+  return [legend, inputs, table];
 }
 
 trainForm.addEventListener("submit", async (event) => {

@@ -53,14 +53,25 @@ export function lossChart(container) {
   };
 }
 
-/** The latest readings and the forecast after them, on one time axis. */
-export function readingsChart(container, readings, forecast) {
+/** The colour of the forecast's 10–90% band (the forecast line's, faint). */
+export const BAND_FILL = "rgba(180, 35, 24, 0.18)";
+
+/**
+ * The latest readings and the forecast after them, on one time axis. With
+ * `band` (the forecast has intervals), each forecast point's `low` and
+ * `high` are two more series with the area between them shaded. The
+ * container says what was drawn: `data-series` (series, the x axis
+ * excluded) and `data-band-points` (forecast hours with a band).
+ */
+export function readingsChart(container, readings, forecast, band = false) {
   container.replaceChildren();
-  const xs = [], actual = [], ahead = [];
+  const xs = [], actual = [], ahead = [], low = [], high = [];
   for (const point of readings) {
     xs.push(Date.parse(point.timestamp) / 1000);
     actual.push(point.value);
     ahead.push(null);
+    low.push(null);
+    high.push(null);
   }
   // The forecast starts at the last reading, so the two lines join.
   if (forecast.length && xs.length) ahead[ahead.length - 1] = actual[actual.length - 1];
@@ -68,17 +79,33 @@ export function readingsChart(container, readings, forecast) {
     xs.push(Date.parse(point.timestamp) / 1000);
     actual.push(null);
     ahead.push(point.value);
+    low.push(band ? point.low ?? null : null);
+    high.push(band ? point.high ?? null : null);
   }
-  return make(
+  const series = [
+    {},
+    { label: "readings", stroke: "#0b5cad", width: 1.5 },
+    { label: "forecast", stroke: "#b42318", width: 2 },
+  ];
+  const data = [xs, actual, ahead];
+  if (band) {
+    const edge = { stroke: "rgba(180, 35, 24, 0.45)", width: 1, dash: [3, 3] };
+    series.push({ label: "10% (low)", ...edge }, { label: "90% (high)", ...edge });
+    data.push(low, high);
+  }
+  const plot = make(
     {
       height: 260,
-      series: [
-        {},
-        { label: "readings", stroke: "#0b5cad", width: 1.5 },
-        { label: "forecast", stroke: "#b42318", width: 2 },
-      ],
+      series,
+      // uPlot shades between the two series named, upper first.
+      bands: band ? [{ series: [4, 3], fill: BAND_FILL }] : [],
     },
-    [xs, actual, ahead],
+    data,
     container,
   );
+  container.dataset.series = String(plot.series.length - 1);
+  container.dataset.bandPoints = String(
+    band ? plot.data[3].filter((v, i) => v !== null && plot.data[4][i] !== null).length : 0,
+  );
+  return plot;
 }

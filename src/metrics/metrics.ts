@@ -136,6 +136,13 @@ export function addTrainingMetrics(registry: Registry): (task: Pick<Task, "resul
   };
 }
 
+/**
+ * Methods counted by name; any other (a client may send any token, and
+ * `Deno.serve` passes it on) counts as `other`, so that made-up methods do
+ * not each add a series.
+ */
+const KNOWN_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
+
 /** Creates the metrics of one app instance, in a registry of their own. */
 export function createMetrics(): Metrics {
   const registry = new Registry();
@@ -193,7 +200,8 @@ export function createMetrics(): Metrics {
     ...addWebhookMetrics(registry),
     registry,
     render: () => registry.metrics(),
-    request(method, route, status, seconds) {
+    request(given, route, status, seconds) {
+      const method = KNOWN_METHODS.has(given) ? given : "other";
       requests.inc({ method, route, status: String(status) });
       durations.observe({ method, route }, seconds);
     },

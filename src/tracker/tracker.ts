@@ -250,8 +250,15 @@ export function createTracker(
       });
       const result = await broker.createTaskGroup(group, entries);
       result.created.forEach(remember);
+      // The group as stored, from what was created: its tasks exist now, so
+      // the answer must not hang on one more read of the broker.
+      const tasks = result.created.map(({ task }) => ({
+        task_id: task.task_id,
+        meter_type: task.meter_type,
+        meter_id: task.meter_id,
+      }));
       return {
-        group: result.created.length ? await broker.getTaskGroup(group.group_id) : null,
+        group: result.created.length ? { ...group, tasks } : null,
         created: result.created.map((event) => event.task),
         skipped: result.skipped,
       };

@@ -169,3 +169,22 @@ Deno.test("updates skip the read while the remembered state is current, and reco
   assert.equal(await tracker.update(task_id, { status: "TRAINING_MODEL" }), null);
   assert.equal((await broker.getTask(task_id))?.task.status, "CANCELLED");
 });
+
+Deno.test("a group's outcome does not depend on reading the group back once its tasks exist", async () => {
+  const { broker, tracker } = setup();
+  // A broker that stored the group but whose next read fails (a Redis REST call that times out).
+  broker.getTaskGroup = () => Promise.reject(new Error("the broker did not answer"));
+  const meters = [meter, { meter_id: "t2", meter_type: "gas" as const }];
+  const outcome = await tracker.createGroup(meters, options, "fleet-admin");
+  assert.equal(outcome.created.length, 2);
+  assert.ok(outcome.group);
+  assert.equal(outcome.group.requested_by, "fleet-admin");
+  assert.deepEqual(
+    outcome.group.tasks,
+    outcome.created.map((t) => ({
+      task_id: t.task_id,
+      meter_type: t.meter_type,
+      meter_id: t.meter_id,
+    })),
+  );
+});

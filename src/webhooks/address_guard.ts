@@ -2,13 +2,15 @@
  * Keeps webhooks from being turned against the network the service runs
  * in: a target whose host is, or resolves to, a loopback, private,
  * link-local, shared or unspecified address is refused unless
- * `WEBHOOK_ALLOW_PRIVATE=true`. Checked when a target is given and again
- * before each attempt (a name may resolve elsewhere later: DNS rebinding).
+ * `WEBHOOK_ALLOW_PRIVATE=true`. Checked when a target is given, again
+ * before each attempt (a name may resolve elsewhere later), and by the
+ * attempt's connection itself ({@link guardedLookup}): it connects to the
+ * addresses it checked, not to what a second lookup answers (DNS rebinding).
  *
  * @module
  */
 import { lookup } from "node:dns/promises";
-import { isIP } from "node:net";
+import { isIP, type LookupFunction } from "node:net";
 
 /** IPv4 ranges refused: [first octets as a number, prefix length, name]. */
 const V4_BLOCKED: [string, number][] = [
@@ -104,7 +106,45 @@ export async function targetProblem(
     if (addresses.length === 0) return `its host ${host} does not resolve; check the name`;
   }
   const blocked = addresses.find(isPrivateAddress);
-  return blocked === undefined
-    ? null
-    : `resolves to ${blocked}, a loopback, private or link-local address; webhooks go to public addresses only unless the service runs with WEBHOOK_ALLOW_PRIVATE=true`;
+  return blocked === undefined ? null : privateProblem(host);
 }
+
+/**
+ * Why `host` is refused, in words. A name's addresses are not named: the
+ * caller may not know the network the service runs in, and the answer
+ * should not map it for them (an address given as such is named).
+ */
+function privateProblem(host: string): string {
+  const what = isIP(host) ? `${host} is` : `its host ${host} resolves to`;
+  return `${what} a loopback, private or link-local address; webhooks go to public addresses only unless the service runs with WEBHOOK_ALLOW_PRIVATE=true`;
+}
+
+/** A connection refused by {@link guardedLookup}: its message says why, as {@link targetProblem} does. */
+export class RefusedAddress extends Error {}
+
+/**
+ * The `lookup` of an attempt's connection: resolves the host once with
+ * `resolve`, refuses it (a {@link RefusedAddress}) when any address is
+ * private, and else connects to those very addresses.
+ */
+export function guardedLookup(resolve: Resolve = systemResolve): LookupFunction {
+  return ((host: string, options: { all?: boolean }, callback: LookupCallback) => {
+    const refuse = (why: string) => callback(new RefusedAddress(why), "", 0);
+    (isIP(host) ? Promise.resolve([host]) : resolve(host)).then((addresses) => {
+      if (addresses.length === 0) {
+        return refuse(`its host ${host} does not resolve; check the name`);
+      }
+      const blocked = addresses.find(isPrivateAddress);
+      if (blocked !== undefined) return refuse(privateProblem(host));
+      if (options.all) {
+        callback(null, addresses.map((address) => ({ address, family: isIP(address) })));
+      } else callback(null, addresses[0], isIP(addresses[0]));
+    }, () => refuse(`its host ${host} does not resolve; check the name`));
+  }) as unknown as LookupFunction;
+}
+
+type LookupCallback = (
+  error: Error | null,
+  address: string | { address: string; family: number }[],
+  family?: number,
+) => void;

@@ -17,7 +17,7 @@
  */
 import type { WebhookStore } from "../broker/webhook_store.ts";
 import { MAX_ATTEMPTS_KEPT, type WebhookDelivery } from "../domain/webhook.ts";
-import { targetProblem } from "./address_guard.ts";
+import { guardedLookup, type Resolve, systemResolve, targetProblem } from "./address_guard.ts";
 import { webhookRequest } from "./message.ts";
 import { retryDelayMs, type RetrySchedule } from "./schedule.ts";
 import { sendWebhook } from "./send.ts";
@@ -37,6 +37,8 @@ export interface AttemptSettings {
   timeoutMs: number;
   /** Aborts the request in flight (the process is stopping). */
   cancel?: AbortSignal;
+  /** How host names are resolved (the system resolver unless a test says otherwise). */
+  resolve?: Resolve;
 }
 
 const SUBSCRIPTION = "subscription:";
@@ -72,18 +74,22 @@ export async function attemptDelivery(
   let refused = false;
   if ("stop" in key) error = key.stop;
   else {
-    const problem = settings.allowPrivate ? null : await targetProblem(d.url);
+    const resolve = settings.resolve ?? systemResolve;
+    const problem = settings.allowPrivate ? null : await targetProblem(d.url, resolve);
     if (problem) {
       refused = true;
       error = `Not sent: the URL ${problem}`;
     } else {
       const request = webhookRequest(d, key.secret, at);
-      ({ status, error, durationMs } = await sendWebhook(
+      const sent = await sendWebhook(
         d.url,
         request,
         settings.timeoutMs,
         settings.cancel,
-      ));
+        settings.allowPrivate ? undefined : guardedLookup(resolve),
+      );
+      ({ status, error, durationMs } = sent);
+      refused = sent.refused === true;
     }
   }
   const attempts = d.attempts + 1;

@@ -117,3 +117,30 @@ Deno.test("attempt: a receiver that does not answer in time fails the attempt", 
     await slow.shutdown();
   }
 });
+
+Deno.test("attempt: a name that resolves elsewhere after the check (DNS rebinding) is not sent to", async () => {
+  const receiver = startReceiver([200]);
+  let lookups = 0;
+  // Public when checked, loopback from then on: the connection must use what was checked.
+  const rebinding = (_host: string) =>
+    Promise.resolve(lookups++ === 0 ? ["93.184.216.34"] : ["127.0.0.1"]);
+  try {
+    const port = new URL(receiver.url).port;
+    const { after, outcome } = await attemptDelivery(
+      sampleDelivery({ url: `http://localhost:${port}/hook`, payload }),
+      settings({
+        secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        allowPrivate: false,
+        resolve: rebinding,
+      }),
+    );
+    assert.equal(receiver.received.length, 0, "the receiver on loopback was reached");
+    assert.equal(outcome, "refused");
+    assert.match(
+      after.history[0].error!,
+      /^Not sent: the URL its host localhost resolves to a loopback/,
+    );
+  } finally {
+    await receiver.close();
+  }
+});

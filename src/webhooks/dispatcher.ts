@@ -103,8 +103,13 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     if (needsFollow) {
       needsFollow = false;
       try {
-        const { anyAll } = await followLog(options.broker);
+        const { anyAll, gap } = await followLog(options.broker);
         known = { at: Date.now(), anyAll };
+        if (gap) {
+          warn(
+            "Some task events were gone from the log of every task's events (it keeps the newest ones only) before webhook deliveries were made from them: their notifications were not sent. Keep an API or worker process running so that they are read as they happen.",
+          );
+        }
       } catch (error) {
         needsFollow = true;
         throw error;

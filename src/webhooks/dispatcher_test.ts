@@ -134,7 +134,7 @@ Deno.test("dispatcher: a URL that resolves to a private address is not sent to, 
     const [delivery] = await settle(broker, subscriptionTarget(s.id), 1);
     assert.equal(delivery.state, "failed");
     assert.equal(delivery.attempts, 3, "the first attempt and two retries");
-    assert.match(delivery.history[0].error!, /Not sent: the URL resolves to 127\.0\.0\.1/);
+    assert.match(delivery.history[0].error!, /Not sent: the URL 127\.0\.0\.1 is a loopback/);
     assert.deepEqual(outcomes, ["refused", "refused", "refused"]);
     assert.equal(receiver.received.length, 0);
     assert.ok((await broker.webhooks.replay(delivery.id, Date.now())).replayed);
@@ -192,6 +192,37 @@ Deno.test("dispatcher: stopping cuts an attempt in flight short and records noth
     release();
     await dispatcher.stop();
     await slow.shutdown();
+    await broker.close();
+  }
+});
+
+Deno.test("dispatcher: events trimmed from the log before they were read are not lost in silence", async () => {
+  const broker = createMemoryBroker({ taskTtlSeconds: 60, maxAllEvents: 3 });
+  const receiver = startReceiver([200]);
+  const warnings: string[] = [];
+  const options = {
+    broker,
+    secret: null,
+    schedule: [100],
+    allowPrivate: true,
+    timeoutMs: 2000,
+    pollMs: 20,
+    warn: (message: string) => warnings.push(message),
+  };
+  const first = createDispatcher(options);
+  const second = createDispatcher(options);
+  try {
+    await broker.webhooks.putSubscription(subscription(receiver.url, "final"));
+    await first.start(); // marks the log's head
+    await first.stop();
+    // While no dispatcher runs, more events than the log keeps.
+    for (let i = 0; i < 3; i++) await runTask(broker);
+    await second.start();
+    assert.equal(warnings.length, 1, warnings.join("\n"));
+    assert.match(warnings[0], /gone from the log/);
+  } finally {
+    await second.stop();
+    await receiver.close();
     await broker.close();
   }
 });

@@ -62,6 +62,11 @@ export function pendingDelivery(
 export interface FollowResult {
   /** Some active subscription wants every status change. */
   anyAll: boolean;
+  /**
+   * Events after the cursor were gone from the log (trimmed, or expired
+   * with their tasks) before they were read: their deliveries were never made.
+   */
+  gap: boolean;
 }
 
 /**
@@ -76,10 +81,12 @@ export async function followLog(broker: Broker): Promise<FollowResult> {
   const anyAll = subscriptions.some((s) => s.events === "all");
   if (cursor === null) {
     await store.advanceCursor((await broker.readAllEvents(null, 1)).head);
-    return { anyAll };
+    return { anyAll, gap: false };
   }
+  let gap = false;
   for (;;) {
     const page = await broker.readAllEvents(cursor, LOG_PAGE);
+    gap ||= page.gap;
     for (const event of page.events) {
       const final = isFinal(event.task.status);
       for (const s of subscriptions) {
@@ -100,6 +107,6 @@ export async function followLog(broker: Broker): Promise<FollowResult> {
       await store.advanceCursor(last);
       cursor = last;
     }
-    if (page.events.length < LOG_PAGE) return { anyAll };
+    if (page.events.length < LOG_PAGE) return { anyAll, gap };
   }
 }
