@@ -95,6 +95,26 @@ Deno.test("a meter links to a site, by PUT or on upload, and its summary shows i
       body: JSON.stringify(body),
     });
   try {
+    for (
+      const [type, text] of [
+        ["text/csv", "timestamp,value\n2021-02-29 00:00:00,1\n"],
+        ["text/plain", '{"site_id": "bedford"}'],
+        ["", "site_id=bedford"],
+      ]
+    ) {
+      const notJson = await fetch(`${service.url}/meters/gas/b40`, {
+        method: "PUT",
+        headers: type ? { "Content-Type": type } : {},
+        body: new TextEncoder().encode(text),
+      });
+      assert.equal(notJson.status, 415, `a ${type || "bare"} body is refused, not a 500`);
+      const error = (await notJson.json()).error;
+      assert.equal(error.code, "unsupported_media_type");
+      assert.match(error.message, /Content-Type: application\/json/);
+    }
+    const untouched = await fetch(`${service.url}/meters/gas/b40`);
+    assert.equal(untouched.status, 404, "nothing was linked");
+    await untouched.body?.cancel();
     const bad = await put({ site_id: "not a site" });
     assert.equal(bad.status, 422);
     assert.equal((await bad.json()).error.details.fields[0].field, "site_id");

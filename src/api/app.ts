@@ -5,6 +5,7 @@
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
+import { HTTPException } from "hono/http-exception";
 import type { Broker } from "../broker/broker.ts";
 import type { EventHub } from "../broker/event_hub.ts";
 import type { TaskTracker } from "../tracker/tracker.ts";
@@ -211,6 +212,18 @@ export function createApp(appDeps: AppDeps): OpenAPIHono {
   );
   app.onError((error, c) => {
     if (error instanceof ApiError) return sendError(c, error);
+    if (error instanceof HTTPException && error.status === 415) {
+      // A route that declares a JSON body refuses any other Content-Type before its handler.
+      return c.json(
+        errorBody(
+          "unsupported_media_type",
+          `This request's body must be JSON: send it with Content-Type: application/json (it came as ${
+            JSON.stringify(c.req.header("content-type") ?? "no Content-Type")
+          }).`,
+        ),
+        415,
+      );
+    }
     if (isClientAbort(error)) {
       // The client went away mid-request (an upload cancelled, say): one
       // line, not a stack trace; nobody is left to read an answer.
