@@ -112,6 +112,15 @@ Deno.test("a meter links to a site, by PUT or on upload, and its summary shows i
       assert.equal(error.code, "unsupported_media_type");
       assert.match(error.message, /Content-Type: application\/json/);
     }
+    for (const text of ["", '{"site_id": ', "[1,"]) {
+      const malformed = await fetch(`${service.url}/meters/gas/b40`, {
+        method: "PUT",
+        headers: { "Content-Type": "application/json" },
+        body: text,
+      });
+      assert.equal(malformed.status, 422, `${JSON.stringify(text)} is named, not a 500`);
+      assert.equal((await malformed.json()).error.details.fields[0].field, "(body)");
+    }
     const untouched = await fetch(`${service.url}/meters/gas/b40`);
     assert.equal(untouched.status, 404, "nothing was linked");
     await untouched.body?.cancel();

@@ -9,7 +9,7 @@ import { HTTPException } from "hono/http-exception";
 import type { Broker } from "../broker/broker.ts";
 import type { EventHub } from "../broker/event_hub.ts";
 import type { TaskTracker } from "../tracker/tracker.ts";
-import { ApiError, errorBody, sendError } from "./errors.ts";
+import { ApiError, errorBody, sendError, validationError } from "./errors.ts";
 import { createHealthRoutes, type HealthCheck } from "./health_routes.ts";
 import { createTrainRoutes } from "./train_routes.ts";
 import { createBatchRoutes } from "./batch_routes.ts";
@@ -222,6 +222,13 @@ export function createApp(appDeps: AppDeps): OpenAPIHono {
           }).`,
         ),
         415,
+      );
+    }
+    if (error instanceof HTTPException && /^Malformed JSON/.test(error.message)) {
+      // A route that validates a JSON body could not parse it: a bad field like any other.
+      return sendError(
+        c,
+        validationError([{ field: "(body)", message: "must be JSON; it could not be parsed" }]),
       );
     }
     if (isClientAbort(error)) {
