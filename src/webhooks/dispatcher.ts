@@ -61,8 +61,16 @@ export interface Dispatcher {
   stop(): Promise<void>;
 }
 
-/** Deliveries claimed per pass, at most. */
-const CLAIM_BATCH = 10;
+/** Attempts in flight at once in one process, at most. */
+const MAX_IN_FLIGHT = 10;
+/**
+ * Attempts in flight at once at one receiver (scheme, host and port), at
+ * most: a receiver that never answers holds two places, not every one.
+ * Its other claimed deliveries wait their turn in the process.
+ */
+const MAX_PER_RECEIVER = 2;
+/** Claimed deliveries waiting for their receiver's turn, at most (then no more are claimed). */
+const MAX_WAITING = 100;
 /** How long the list of subscriptions is trusted to decide whether an event needs the log read. */
 const SUBSCRIPTIONS_FRESH_MS = 10_000;
 
@@ -98,37 +106,113 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     if (await store.finishAttempt(after, consumer)) options.onAttempt?.(outcome);
   }
 
-  /** One pass: the log when needed, then every due delivery; resolves to when the next is due. */
+  /** Reads the log into deliveries (`follow_log.ts`). */
+  async function follow(): Promise<void> {
+    needsFollow = false;
+    try {
+      const { anyAll, gap } = await followLog(options.broker);
+      known = { at: Date.now(), anyAll };
+      if (gap) {
+        warn(
+          "Some task events were gone from the log of every task's events (it keeps the newest ones only) before webhook deliveries were made from them: their notifications were not sent. Keep an API or worker process running so that they are read as they happen.",
+        );
+      }
+    } catch (error) {
+      needsFollow = true;
+      throw error;
+    }
+  }
+
+  /** Resolves when `wake()` or `stop()` asks the pass in flight to look again. */
+  let kick: () => void = () => {};
+  const kicked = () => new Promise<void>((resolve) => kick = resolve);
+
+  /**
+   * One pass: the log when needed, then every due delivery, up to
+   * `MAX_IN_FLIGHT` attempts at once and `MAX_PER_RECEIVER` at one
+   * receiver (the others wait their turn), claiming more as places free up
+   * (or as `wake()` says there is more); resolves to when the next delivery
+   * is due. A delivery that waited so long its claim may run out before
+   * its attempt ends is left to be claimed again.
+   */
   async function pass(): Promise<number | null> {
-    if (needsFollow) {
-      needsFollow = false;
-      try {
-        const { anyAll, gap } = await followLog(options.broker);
-        known = { at: Date.now(), anyAll };
-        if (gap) {
-          warn(
-            "Some task events were gone from the log of every task's events (it keeps the newest ones only) before webhook deliveries were made from them: their notifications were not sent. Keep an API or worker process running so that they are read as they happen.",
-          );
-        }
-      } catch (error) {
-        needsFollow = true;
-        throw error;
-      }
-    }
     retriesAt = [];
-    for (;;) {
-      const { claimed, nextDueAt } = await store.claimDue(
-        consumer,
-        Date.now(),
-        leaseMs,
-        CLAIM_BATCH,
-      );
-      await Promise.all(claimed.map(attempt));
-      if (claimed.length < CLAIM_BATCH || stopped) {
-        const times = [...retriesAt, ...(nextDueAt === null ? [] : [nextDueAt])];
-        return times.length ? Math.min(...times) : null;
+    const inFlight = new Set<Promise<void>>();
+    const busy = new Map<string, number>();
+    const waiting = new Map<string, { delivery: WebhookDelivery; claimedAt: number }[]>();
+    let waitingCount = 0;
+    let exhausted = false;
+    let nextDueAt: number | null = null;
+
+    const launch = (delivery: WebhookDelivery, receiver: string) => {
+      busy.set(receiver, (busy.get(receiver) ?? 0) + 1);
+      const running: Promise<void> = attempt(delivery)
+        .catch((error) => warn(`Webhook delivery ${delivery.id} could not be recorded: ${error}`))
+        .finally(() => {
+          inFlight.delete(running);
+          busy.set(receiver, (busy.get(receiver) ?? 1) - 1);
+          startWaiting(receiver);
+        });
+      inFlight.add(running);
+    };
+    /** Starts the receiver's waiting deliveries while it has places, dropping stale claims. */
+    const startWaiting = (receiver: string) => {
+      const queue = waiting.get(receiver) ?? [];
+      while (queue.length && (busy.get(receiver) ?? 0) < MAX_PER_RECEIVER && !stopped) {
+        const { delivery, claimedAt } = queue.shift()!;
+        waitingCount--;
+        if (stale(claimedAt)) retriesAt.push(claimedAt + leaseMs);
+        else launch(delivery, receiver);
       }
+      if (!queue.length) waiting.delete(receiver);
+    };
+    const stale = (claimedAt: number) => Date.now() - claimedAt > leaseMs - options.timeoutMs;
+    /** Forgets waiting deliveries whose claims may run out first (claimed again later). */
+    const dropStale = () => {
+      for (const [receiver, queue] of waiting) {
+        const kept = queue.filter((w) => !stale(w.claimedAt));
+        for (const w of queue) if (stale(w.claimedAt)) retriesAt.push(w.claimedAt + leaseMs);
+        waitingCount -= queue.length - kept.length;
+        if (kept.length) waiting.set(receiver, kept);
+        else waiting.delete(receiver);
+      }
+    };
+
+    for (;;) {
+      if (needsFollow && !stopped) {
+        await follow();
+        exhausted = false;
+      }
+      dropStale();
+      const room = Math.min(MAX_IN_FLIGHT - inFlight.size, MAX_WAITING - waitingCount);
+      if (!exhausted && room > 0 && !stopped) {
+        const claimedAt = Date.now();
+        const claim = await store.claimDue(consumer, claimedAt, leaseMs, room);
+        nextDueAt = claim.nextDueAt;
+        exhausted = claim.claimed.length < room;
+        for (const delivery of claim.claimed) {
+          const receiver = receiverOf(delivery.url);
+          if ((busy.get(receiver) ?? 0) < MAX_PER_RECEIVER) launch(delivery, receiver);
+          else {
+            waiting.set(receiver, [...(waiting.get(receiver) ?? []), { delivery, claimedAt }]);
+            waitingCount++;
+          }
+        }
+        continue;
+      }
+      if (stopped) {
+        // Left claimed: the claims run out (or, in embedded mode, are released at the next start).
+        waiting.clear();
+        waitingCount = 0;
+      }
+      const idle = inFlight.size === 0 && waitingCount === 0;
+      if (idle && (exhausted || stopped) && !(needsFollow && !stopped)) break;
+      // An attempt ending frees a place (claimed again above unless nothing more was due); a
+      // wake() may bring new deliveries (the log is read again above).
+      await Promise.race([...inFlight, kicked()]);
     }
+    const times = [...retriesAt, ...(nextDueAt === null ? [] : [nextDueAt])];
+    return times.length ? Math.min(...times) : null;
   }
 
   function schedule(ms: number): void {
@@ -173,13 +257,24 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         if (!isFinal(event.task.status) && fresh && !known!.anyAll) return;
       } else known = null;
       needsFollow = true;
+      kick();
       run();
     },
     async stop() {
       stopped = true;
       clearTimeout(timer);
       stopping.abort();
+      kick();
       await running;
     },
   };
+}
+
+/** The receiver a delivery goes to: its URL's scheme, host and port. */
+function receiverOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
+  }
 }

@@ -226,3 +226,56 @@ Deno.test("dispatcher: events trimmed from the log before they were read are not
     await broker.close();
   }
 });
+
+Deno.test("dispatcher: a receiver that never answers does not hold back another receiver's deliveries", async () => {
+  const broker = createMemoryBroker({ taskTtlSeconds: 60 });
+  // Takes every request and answers none until it is closed.
+  const hung = new AbortController();
+  let hanging = 0;
+  const dead = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {}, signal: hung.signal },
+    async () => {
+      hanging++;
+      await new Promise((resolve) => hung.signal.addEventListener("abort", resolve));
+      return new Response("late", { status: 500 });
+    },
+  );
+  const healthy = startReceiver([200]);
+  const dispatcher = createDispatcher({
+    broker,
+    secret: null,
+    schedule: [60_000],
+    allowPrivate: true,
+    timeoutMs: 60_000,
+    pollMs: 20,
+  });
+  try {
+    const stuck = subscription(`http://127.0.0.1:${dead.addr.port}/`, "all");
+    await broker.webhooks.putSubscription(stuck);
+    await dispatcher.start();
+    // Twelve deliveries to the receiver that never answers, more than a pass claims at once.
+    for (let i = 0; i < 4; i++) await runTask(broker);
+    dispatcher.wake();
+    for (let i = 0; i < 100 && hanging === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(hanging > 0, "the dead receiver is being tried");
+
+    const fine = subscription(healthy.url, "final");
+    await broker.webhooks.putSubscription(fine);
+    const taskId = await runTask(broker);
+    dispatcher.wake();
+    // Within 15 s, though every attempt at the dead receiver waits 60 s for an answer.
+    const arrived = await Promise.race([
+      healthy.waitFor(1).then(() => true),
+      new Promise<false>((resolve) => setTimeout(() => resolve(false), 15_000)),
+    ]);
+    assert.ok(arrived, "the healthy receiver got its delivery while the other hung");
+    assert.equal(JSON.parse(healthy.received[0].body).task_id, taskId);
+    assert.ok(hanging <= 2, `at most 2 attempts at once at one receiver (${hanging})`);
+  } finally {
+    await dispatcher.stop();
+    hung.abort();
+    await dead.finished;
+    await healthy.close();
+    await broker.close();
+  }
+});
