@@ -70,7 +70,10 @@ export function createMemoryWebhookStore(now: () => number = Date.now): WebhookS
       return Promise.resolve(true);
     },
     putTaskNotify(value, ttlSeconds) {
-      notify.set(value.task_id, { notify: copy(value), expiresAt: now() + ttlSeconds * 1000 });
+      // Expired targets go as new ones come (as the SQLite store purges them): none is kept forever.
+      const at = now();
+      for (const [taskId, kept] of notify) if (kept.expiresAt <= at) notify.delete(taskId);
+      notify.set(value.task_id, { notify: copy(value), expiresAt: at + ttlSeconds * 1000 });
       return Promise.resolve();
     },
     getTaskNotify(taskId) {
