@@ -15,6 +15,7 @@ import type { ModelStore } from "../models/model_store.ts";
 import { summarize } from "../meters/summary.ts";
 import { parseUpload } from "../meters/upload.ts";
 import type { MeterRef, MeterType } from "../domain/meter.ts";
+import { uploadRefused } from "./upload_refusal.ts";
 import { ApiError, fieldProblems, validationError } from "./errors.ts";
 import { meterKey } from "../domain/meter.ts";
 import { keptPage, openCursor, pageLimit, sealCursor } from "./listing.ts";
@@ -46,9 +47,6 @@ export const MAX_UPLOAD_BYTES = 16 * 1024 * 1024;
 
 /** Most readings kept per meter (over six years of hours). */
 export const MAX_READINGS_PER_METER = 60_000;
-
-/** Problems listed in an error; the count says how many there were in all. */
-const LISTED_PROBLEMS = 100;
 
 /** The meter named by route parameters; a 422 naming each bad one. */
 export function meterFromParams(type: string, id: string): MeterRef {
@@ -116,20 +114,7 @@ export function createMeterRoutes(deps: MeterRoutesDeps): OpenAPIHono {
         upload.problems.sort((a, b) => a.line - b.line);
       }
       if (upload.problems.length) {
-        const first = upload.problems[0];
-        const where = first.line ? `${upload.unit} ${first.line}: ` : "";
-        throw new ApiError(
-          422,
-          "invalid_readings",
-          `The upload has ${upload.problems.length} problem${
-            upload.problems.length === 1 ? "" : "s"
-          }, so nothing was stored. First: ${where}${first.reason}. Fix them and send the whole upload again.`,
-          {
-            counted_by: upload.unit,
-            problem_count: upload.problems.length,
-            problems: upload.problems.slice(0, LISTED_PROBLEMS),
-          },
-        );
+        throw uploadRefused("invalid_readings", upload.problems, upload.unit);
       }
       // The merged series, from what was read above: no second read of it all.
       const byHour = new Map<number, number>();

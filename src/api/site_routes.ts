@@ -11,6 +11,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import type { Broker } from "../broker/broker.ts";
 import { parseWeatherUpload } from "../meters/weather_upload.ts";
+import { uploadRefused } from "./upload_refusal.ts";
 import { ApiError, fieldProblems, validationError } from "./errors.ts";
 import { requestHook, validationHook } from "./openapi.ts";
 import { siteParamsSchema, siteWeatherRoute, uploadWeatherRoute } from "./openapi_sites.ts";
@@ -31,9 +32,6 @@ export const MAX_TEMPERATURES_PER_SITE = 200_000;
 export const WEATHER_FORECAST_DAYS = 16;
 /** Longest range read back at once, in days. */
 const MAX_RANGE_DAYS = 366;
-/** Problems listed in an error. */
-const LISTED_PROBLEMS = 100;
-
 /** The site named by a route parameter; a 422 naming it when bad. */
 function siteFromParams(value: string): string {
   const parsed = siteParamsSchema.safeParse({ site_id: value });
@@ -78,20 +76,7 @@ export function createSiteRoutes(deps: SiteRoutesDeps): OpenAPIHono {
         latest: Date.now() + WEATHER_FORECAST_DAYS * 86_400_000,
       });
       if (upload.problems.length) {
-        const first = upload.problems[0];
-        const where = first.line ? `${upload.unit} ${first.line}: ` : "";
-        throw new ApiError(
-          422,
-          "invalid_weather",
-          `The upload has ${upload.problems.length} problem${
-            upload.problems.length === 1 ? "" : "s"
-          }, so nothing was stored. First: ${where}${first.reason}. Fix them and send the whole upload again.`,
-          {
-            counted_by: upload.unit,
-            problem_count: upload.problems.length,
-            problems: upload.problems.slice(0, LISTED_PROBLEMS),
-          },
-        );
+        throw uploadRefused("invalid_weather", upload.problems, upload.unit);
       }
       const stored = await deps.broker.weather.getTemperatures(siteId);
       const byHour = new Map<number, number>();
