@@ -48,7 +48,7 @@ export function parseUpload(
   json: boolean,
   window: ReadingsWindow = defaultWindow(),
 ): ParsedUpload {
-  const rows: { at: number; value: number; line: number; zoned: boolean }[] = [];
+  const rows: UploadRow[] = [];
   const problems: RejectedLine[] = [];
   if (json) {
     let items: unknown;
@@ -133,48 +133,19 @@ export function parseUpload(
       });
     });
   }
-  const seen = new Map<number, number>();
-  const good: typeof rows = [];
-  const convention = rows.length ? rows.reduce((a, b) => (a.line < b.line ? a : b)) : undefined;
-  for (const row of rows) {
-    if (row.at < window.earliest || row.at > window.latest) {
-      problems.push({
-        line: row.line,
-        reason: `timestamp ${new Date(row.at).toISOString()} is outside the accepted span, ${
-          new Date(window.earliest).toISOString().slice(0, 10)
-        } to ${new Date(window.latest).toISOString().slice(0, 13)}:00Z (a few days after now)`,
-      });
-    } else if (convention && row.zoned !== convention.zoned) {
-      problems.push({
-        line: row.line,
-        reason: `timestamp ${row.zoned ? "has" : "lacks"} a time zone, unlike ${
-          json ? "item" : "line"
-        } ${convention.line}: use one convention in an upload (all with a zone, or all local time)`,
-      });
-    } else if (row.value < 0 || Object.is(row.value, -0)) {
-      problems.push({ line: row.line, reason: `value ${row.value} is negative` });
-    } else if (row.value > MAX_READING) {
-      problems.push({
-        line: row.line,
-        reason: `value ${row.value} is implausibly large (over ${MAX_READING})`,
-      });
-    } else if (seen.has(row.at)) {
-      problems.push({
-        line: row.line,
-        reason: `timestamp ${new Date(row.at).toISOString()} repeats ${json ? "item" : "line"} ${
-          seen.get(row.at)
-        }`,
-      });
-    } else {
-      seen.set(row.at, row.line);
-      good.push(row);
-    }
-  }
-  if (rows.length === 0 && problems.length === 0) {
-    problems.push({ line: 0, reason: "the upload holds no readings" });
-  }
-  good.sort((a, b) => a.at - b.at);
-  problems.sort((a, b) => a.line - b.line);
+  const good = checkRows(rows, problems, {
+    unit: json ? "item" : "line",
+    window,
+    ahead: "a few days after now",
+    convention: "all with a zone, or all local time",
+    valueProblem: (value) =>
+      value < 0 || Object.is(value, -0)
+        ? `value ${value} is negative`
+        : value > MAX_READING
+        ? `value ${value} is implausibly large (over ${MAX_READING})`
+        : null,
+    nothing: "the upload holds no readings",
+  });
   return {
     series: { timestamps: good.map((r) => r.at), values: good.map((r) => r.value) },
     problems,
@@ -200,4 +171,79 @@ export function lostLineBreaks(body: string): boolean {
 
 function empty(): ReadingSeries {
   return { timestamps: [], values: [] };
+}
+
+/** One reading (or temperature) of an upload, with its line or item and time-zone convention. */
+export interface UploadRow {
+  at: number;
+  value: number;
+  line: number;
+  zoned: boolean;
+}
+
+/** How `checkRows` judges an upload's rows. */
+export interface RowChecks {
+  /** What the numbers in the problems count. */
+  unit: "line" | "item";
+  /** The span timestamps may fall in. */
+  window: ReadingsWindow;
+  /** How far past now `window` reaches, in words (for the message). */
+  ahead: string;
+  /** The conventions an upload may use, in words (for the message). */
+  convention: string;
+  /** What is wrong with a value, or null when nothing. */
+  valueProblem(value: number): string | null;
+  /** The problem of an upload with no rows and no other problem. */
+  nothing: string;
+}
+
+/**
+ * The rules every upload keeps: timestamps inside the window, one time-zone
+ * convention (that of its first line), a plausible value, no timestamp
+ * twice. Adds each broken rule to `problems` (then sorted by line) and
+ * returns the rows that keep them, ordered by time.
+ */
+export function checkRows(
+  rows: readonly UploadRow[],
+  problems: RejectedLine[],
+  checks: RowChecks,
+): UploadRow[] {
+  const { unit, window } = checks;
+  const seen = new Map<number, number>();
+  const good: UploadRow[] = [];
+  const convention = rows.length ? rows.reduce((a, b) => (a.line < b.line ? a : b)) : undefined;
+  for (const row of rows) {
+    const valueProblem = checks.valueProblem(row.value);
+    if (row.at < window.earliest || row.at > window.latest) {
+      problems.push({
+        line: row.line,
+        reason: `timestamp ${new Date(row.at).toISOString()} is outside the accepted span, ${
+          new Date(window.earliest).toISOString().slice(0, 10)
+        } to ${new Date(window.latest).toISOString().slice(0, 13)}:00Z (${checks.ahead})`,
+      });
+    } else if (convention && row.zoned !== convention.zoned) {
+      problems.push({
+        line: row.line,
+        reason: `timestamp ${
+          row.zoned ? "has" : "lacks"
+        } a time zone, unlike ${unit} ${convention.line}: use one convention in an upload (${checks.convention})`,
+      });
+    } else if (valueProblem !== null) {
+      problems.push({ line: row.line, reason: valueProblem });
+    } else if (seen.has(row.at)) {
+      problems.push({
+        line: row.line,
+        reason: `timestamp ${new Date(row.at).toISOString()} repeats ${unit} ${seen.get(row.at)}`,
+      });
+    } else {
+      seen.set(row.at, row.line);
+      good.push(row);
+    }
+  }
+  if (rows.length === 0 && problems.length === 0) {
+    problems.push({ line: 0, reason: checks.nothing });
+  }
+  good.sort((a, b) => a.at - b.at);
+  problems.sort((a, b) => a.line - b.line);
+  return good;
 }

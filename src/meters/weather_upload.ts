@@ -22,7 +22,13 @@ import {
 } from "./csv.ts";
 import type { ReadingSeries } from "../domain/series.ts";
 import { DuplicateKeyError, parseJsonStrict } from "../util/strict_json.ts";
-import { LOST_LINE_BREAKS, lostLineBreaks, type ReadingsWindow } from "./upload.ts";
+import {
+  checkRows,
+  LOST_LINE_BREAKS,
+  lostLineBreaks,
+  type ReadingsWindow,
+  type UploadRow,
+} from "./upload.ts";
 
 /** Coldest and hottest plausible outdoor temperatures, °C (beyond: a unit or export error). */
 export const TEMPERATURE_RANGE = { min: -90, max: 60 } as const;
@@ -37,13 +43,6 @@ export interface ParsedWeather {
   unit: "line" | "item";
 }
 
-interface Row {
-  at: number;
-  value: number;
-  line: number;
-  zoned: boolean;
-}
-
 /** Parses and checks a weather upload; `json` picks the JSON format. */
 export function parseWeatherUpload(
   body: string,
@@ -53,47 +52,17 @@ export function parseWeatherUpload(
   const problems: RejectedLine[] = [];
   const rows = json ? jsonRows(body, problems) : csvRows(body, problems);
   const unit = json ? "item" : "line";
-  const seen = new Map<number, number>();
-  const good: Row[] = [];
-  const first = rows.length ? rows.reduce((a, b) => (a.line < b.line ? a : b)) : undefined;
-  for (const row of rows) {
-    if (row.at < window.earliest || row.at > window.latest) {
-      problems.push({
-        line: row.line,
-        reason: `timestamp ${new Date(row.at).toISOString()} is outside the accepted span, ${
-          new Date(window.earliest).toISOString().slice(0, 10)
-        } to ${
-          new Date(window.latest).toISOString().slice(0, 13)
-        }:00Z (a weather forecast reaches a few weeks ahead at most)`,
-      });
-    } else if (first && row.zoned !== first.zoned) {
-      problems.push({
-        line: row.line,
-        reason: `timestamp ${
-          row.zoned ? "has" : "lacks"
-        } a time zone, unlike ${unit} ${first.line}: use one convention in an upload (all with a zone, or all local time, as the meters' readings)`,
-      });
-    } else if (row.value < TEMPERATURE_RANGE.min || row.value > TEMPERATURE_RANGE.max) {
-      problems.push({
-        line: row.line,
-        reason:
-          `temperature ${row.value} is not a plausible outdoor temperature in °C (${TEMPERATURE_RANGE.min} to ${TEMPERATURE_RANGE.max}); convert °F or K to °C`,
-      });
-    } else if (seen.has(row.at)) {
-      problems.push({
-        line: row.line,
-        reason: `timestamp ${new Date(row.at).toISOString()} repeats ${unit} ${seen.get(row.at)}`,
-      });
-    } else {
-      seen.set(row.at, row.line);
-      good.push(row);
-    }
-  }
-  if (rows.length === 0 && problems.length === 0) {
-    problems.push({ line: 0, reason: "the upload holds no temperatures" });
-  }
-  good.sort((a, b) => a.at - b.at);
-  problems.sort((a, b) => a.line - b.line);
+  const good = checkRows(rows, problems, {
+    unit,
+    window,
+    ahead: "a weather forecast reaches a few weeks ahead at most",
+    convention: "all with a zone, or all local time, as the meters' readings",
+    valueProblem: (value) =>
+      value < TEMPERATURE_RANGE.min || value > TEMPERATURE_RANGE.max
+        ? `temperature ${value} is not a plausible outdoor temperature in °C (${TEMPERATURE_RANGE.min} to ${TEMPERATURE_RANGE.max}); convert °F or K to °C`
+        : null,
+    nothing: "the upload holds no temperatures",
+  });
   return {
     series: { timestamps: good.map((r) => r.at), values: good.map((r) => r.value) },
     problems,
@@ -104,7 +73,7 @@ export function parseWeatherUpload(
 /** A header cell naming the temperature column. */
 const TEMPERATURE_HEADER = /temp|degc|°c|celsius/i;
 
-function csvRows(body: string, problems: RejectedLine[]): Row[] {
+function csvRows(body: string, problems: RejectedLine[]): UploadRow[] {
   if (lostLineBreaks(body)) {
     problems.push({ line: 1, reason: LOST_LINE_BREAKS });
     return [];
@@ -112,7 +81,7 @@ function csvRows(body: string, problems: RejectedLine[]): Row[] {
   const separator = separatorOf(body);
   const records = readRecords(body, separator, problems);
   let column = 1;
-  const rows: Row[] = [];
+  const rows: UploadRow[] = [];
   records.forEach(({ record, line }, index) => {
     const stamp = record[0] ?? "";
     const { at, zoned } = readTimestamp(stamp);
@@ -144,7 +113,7 @@ function csvRows(body: string, problems: RejectedLine[]): Row[] {
   return rows;
 }
 
-function jsonRows(body: string, problems: RejectedLine[]): Row[] {
+function jsonRows(body: string, problems: RejectedLine[]): UploadRow[] {
   let items: unknown;
   try {
     items = parseJsonStrict(body);
@@ -167,7 +136,7 @@ function jsonRows(body: string, problems: RejectedLine[]): Row[] {
     });
     return [];
   }
-  const rows: Row[] = [];
+  const rows: UploadRow[] = [];
   items.forEach((item, i) => {
     const line = i + 1;
     const record = item as { timestamp?: unknown; temperature?: unknown } | null;
