@@ -7,16 +7,11 @@
  */
 import { UNLIMITED } from "./unlimited.ts";
 import { createParser } from "eventsource-parser";
-import { createMemoryBroker } from "../src/broker/memory_broker.ts";
-import { openSqliteBroker } from "../src/broker/sqlite_broker.ts";
-import { createRedisBroker } from "../src/broker/redis_broker.ts";
-import type { Broker } from "../src/broker/broker.ts";
 import { parseConfig } from "../src/config.ts";
-import { serveGateway } from "../src/gateway/serve_gateway.ts";
 import { startService } from "../src/server.ts";
 import { createTracker } from "../src/tracker/tracker.ts";
-import { startRedis } from "../tests/redis_server.ts";
 import { percentile } from "./stats.ts";
+import { openBrokerPair } from "./broker_pair.ts";
 
 /** Delays in milliseconds for one mode. */
 export interface DelayResult {
@@ -34,26 +29,9 @@ export async function measureEventDelay(
 ): Promise<DelayResult> {
   const cleanups: (() => Promise<void>)[] = [];
   const dataDir = await Deno.makeTempDir();
-  let apiBroker: Broker, workerBroker: Broker;
-  if (mode === "memory") {
-    apiBroker = workerBroker = createMemoryBroker({ taskTtlSeconds: 600 });
-  } else if (mode === "sqlite") {
-    apiBroker = workerBroker = openSqliteBroker({
-      path: `${dataDir}/wattcast.db`,
-      taskTtlSeconds: 600,
-    });
-  } else {
-    const redis = await startRedis();
-    const gateway = await serveGateway({ redisUrl: redis.url, token: "bench", port: 0 });
-    cleanups.push(() => redis.stop(), () => gateway.close());
-    apiBroker = await createRedisBroker({ url: gateway.url, token: "bench", taskTtlSeconds: 600 });
-    workerBroker = await createRedisBroker({
-      url: gateway.url,
-      token: "bench",
-      taskTtlSeconds: 600,
-    });
-    cleanups.push(() => workerBroker.close());
-  }
+  const pair = await openBrokerPair(mode, dataDir);
+  const { api: apiBroker, worker: workerBroker } = pair;
+  cleanups.push(...pair.cleanups);
   const config = parseConfig({
     ...UNLIMITED,
     PORT: "0",
