@@ -51,65 +51,7 @@ export function parseUpload(
   const rows: UploadRow[] = [];
   const problems: RejectedLine[] = [];
   if (json) {
-    let items: unknown;
-    try {
-      items = parseJsonStrict(body);
-    } catch (error) {
-      if (error instanceof DuplicateKeyError) {
-        const item = error.path.match(/^\$\[(\d+)\]/);
-        return {
-          series: empty(),
-          problems: [{
-            line: item ? Number(item[1]) + 1 : 0,
-            reason: `the key ${JSON.stringify(error.key)} appears twice; give each item one`,
-          }],
-          unit: "item",
-          lines: [],
-        };
-      }
-      return {
-        series: empty(),
-        problems: [{ line: 0, reason: "the body is not valid JSON" }],
-        unit: "item",
-        lines: [],
-      };
-    }
-    if (!Array.isArray(items)) {
-      return {
-        series: empty(),
-        problems: [{ line: 0, reason: 'the body must be a JSON array of {"timestamp", "value"}' }],
-        unit: "item",
-        lines: [],
-      };
-    }
-    items.forEach((item, i) => {
-      const line = i + 1;
-      const record = item as { timestamp?: unknown; value?: unknown } | null;
-      const stamp = typeof record?.timestamp === "string"
-        ? readTimestamp(record.timestamp)
-        : { at: NaN, zoned: false };
-      if (Number.isNaN(stamp.at)) {
-        problems.push({
-          line,
-          reason: jsonFieldProblem(
-            "timestamp",
-            record?.timestamp,
-            "is not a real ISO date and hour",
-          ),
-        });
-      } else if (typeof record?.value !== "number" || !Number.isFinite(record.value)) {
-        problems.push({
-          line,
-          reason: jsonFieldProblem(
-            "value",
-            record?.value,
-            "is not a number (a JSON number, such as 12.5)",
-          ),
-        });
-      } else {
-        rows.push({ at: stamp.at, value: record.value, line, zoned: stamp.zoned });
-      }
-    });
+    rows.push(...jsonRows(body, problems, "value", "a JSON number, such as 12.5"));
   } else if (lostLineBreaks(body)) {
     return {
       series: empty(),
@@ -246,4 +188,62 @@ export function checkRows(
   good.sort((a, b) => a.at - b.at);
   problems.sort((a, b) => a.line - b.line);
   return good;
+}
+
+/**
+ * The rows of a JSON upload, `[{"timestamp", <field>}]`, adding a problem
+ * for each item that cannot be read (`numberHint` says what a good
+ * `field` is) or one for the whole body when it is not such an array.
+ */
+export function jsonRows(
+  body: string,
+  problems: RejectedLine[],
+  field: string,
+  numberHint: string,
+): UploadRow[] {
+  let items: unknown;
+  try {
+    items = parseJsonStrict(body);
+  } catch (error) {
+    if (error instanceof DuplicateKeyError) {
+      const item = error.path.match(/^\$\[(\d+)\]/);
+      problems.push({
+        line: item ? Number(item[1]) + 1 : 0,
+        reason: `the key ${JSON.stringify(error.key)} appears twice; give each item one`,
+      });
+    } else {
+      problems.push({ line: 0, reason: "the body is not valid JSON" });
+    }
+    return [];
+  }
+  if (!Array.isArray(items)) {
+    problems.push({
+      line: 0,
+      reason: `the body must be a JSON array of {"timestamp", "${field}"}`,
+    });
+    return [];
+  }
+  const rows: UploadRow[] = [];
+  items.forEach((item, i) => {
+    const line = i + 1;
+    const record = item as Record<string, unknown> | null;
+    const value = record?.[field];
+    const stamp = typeof record?.timestamp === "string"
+      ? readTimestamp(record.timestamp)
+      : { at: NaN, zoned: false };
+    if (Number.isNaN(stamp.at)) {
+      problems.push({
+        line,
+        reason: jsonFieldProblem("timestamp", record?.timestamp, "is not a real ISO date and hour"),
+      });
+    } else if (typeof value !== "number" || !Number.isFinite(value)) {
+      problems.push({
+        line,
+        reason: jsonFieldProblem(field, value, `is not a number (${numberHint})`),
+      });
+    } else {
+      rows.push({ at: stamp.at, value, line, zoned: stamp.zoned });
+    }
+  });
+  return rows;
 }

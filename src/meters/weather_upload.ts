@@ -12,7 +12,6 @@
  * @module
  */
 import {
-  jsonFieldProblem,
   parseDecimal,
   quoted,
   readRecords,
@@ -21,9 +20,9 @@ import {
   separatorOf,
 } from "./csv.ts";
 import type { ReadingSeries } from "../domain/series.ts";
-import { DuplicateKeyError, parseJsonStrict } from "../util/strict_json.ts";
 import {
   checkRows,
+  jsonRows,
   LOST_LINE_BREAKS,
   lostLineBreaks,
   type ReadingsWindow,
@@ -50,7 +49,9 @@ export function parseWeatherUpload(
   window: ReadingsWindow,
 ): ParsedWeather {
   const problems: RejectedLine[] = [];
-  const rows = json ? jsonRows(body, problems) : csvRows(body, problems);
+  const rows = json
+    ? jsonRows(body, problems, "temperature", "°C, a JSON number, such as -3.5")
+    : csvRows(body, problems);
   const unit = json ? "item" : "line";
   const good = checkRows(rows, problems, {
     unit,
@@ -108,57 +109,6 @@ function csvRows(body: string, problems: RejectedLine[]): UploadRow[] {
       });
     } else {
       rows.push({ at, value, line, zoned });
-    }
-  });
-  return rows;
-}
-
-function jsonRows(body: string, problems: RejectedLine[]): UploadRow[] {
-  let items: unknown;
-  try {
-    items = parseJsonStrict(body);
-  } catch (error) {
-    if (error instanceof DuplicateKeyError) {
-      const item = error.path.match(/^\$\[(\d+)\]/);
-      problems.push({
-        line: item ? Number(item[1]) + 1 : 0,
-        reason: `the key ${JSON.stringify(error.key)} appears twice; give each item one`,
-      });
-    } else {
-      problems.push({ line: 0, reason: "the body is not valid JSON" });
-    }
-    return [];
-  }
-  if (!Array.isArray(items)) {
-    problems.push({
-      line: 0,
-      reason: 'the body must be a JSON array of {"timestamp", "temperature"}',
-    });
-    return [];
-  }
-  const rows: UploadRow[] = [];
-  items.forEach((item, i) => {
-    const line = i + 1;
-    const record = item as { timestamp?: unknown; temperature?: unknown } | null;
-    const stamp = typeof record?.timestamp === "string"
-      ? readTimestamp(record.timestamp)
-      : { at: NaN, zoned: false };
-    if (Number.isNaN(stamp.at)) {
-      problems.push({
-        line,
-        reason: jsonFieldProblem("timestamp", record?.timestamp, "is not a real ISO date and hour"),
-      });
-    } else if (typeof record?.temperature !== "number" || !Number.isFinite(record.temperature)) {
-      problems.push({
-        line,
-        reason: jsonFieldProblem(
-          "temperature",
-          record?.temperature,
-          "is not a number (°C, a JSON number, such as -3.5)",
-        ),
-      });
-    } else {
-      rows.push({ at: stamp.at, value: record.temperature, line, zoned: stamp.zoned });
     }
   });
   return rows;
