@@ -205,6 +205,11 @@ Deno.test(`fuzz: ${REQUESTS} malformed requests, authenticated and not: no 5xx, 
         sent++;
         const method = g.pick(["GET", "GET", "POST", "POST", "DELETE", "PUT", "PATCH"]);
         const url = `${path(g)}${g.next() < 0.6 ? badQuery(g) : ""}`;
+        // DELETE of a stored meter by its exact name is a well-formed deletion whatever its query
+        // (the route reads none, as routes without parameters ignore them): not one to send here.
+        if (method === "DELETE" && /^\/meters\/(electricity|gas)\/meter_test_001(\?|$)/.test(url)) {
+          continue;
+        }
         const headers: Record<string, string> = { ...auth(g) };
         if (g.next() < 0.3) {
           headers["Last-Event-ID"] = g.pick([
