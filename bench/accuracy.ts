@@ -45,11 +45,13 @@ export interface MeterAccuracy {
 const data = (name: string) =>
   parseReadingsCsv(Deno.readTextFileSync(new URL(`./data/${name}`, import.meta.url))).series;
 
-function slice(series: ReadingSeries, from: number, to: number): ReadingSeries {
+/** Readings `from` to `to` (indices) of `series`. */
+export function slice(series: ReadingSeries, from: number, to: number): ReadingSeries {
   return { timestamps: series.timestamps.slice(from, to), values: series.values.slice(from, to) };
 }
 
-function toCsv(series: ReadingSeries): string {
+/** `series` as the CSV a readings upload takes. */
+export function toCsv(series: ReadingSeries): string {
   return series.timestamps.map((t, i) => `${new Date(t).toISOString()},${series.values[i]}`).join(
     "\n",
   );
@@ -57,6 +59,26 @@ function toCsv(series: ReadingSeries): string {
 
 /** Hours of a day uploaded before the afternoon forecast: it is issued at 13:00. */
 const AFTERNOON = 13;
+
+/**
+ * The 24 hours of `dayReadings` as cleaning reads them once they follow
+ * `all` (whose cleaned grid ends at `origin`): what a day-ahead forecast
+ * from the end of `all` is judged against.
+ */
+export function nextDayTruth(
+  all: ReadingSeries,
+  dayReadings: ReadingSeries,
+  type: MeterType,
+  origin: number,
+): Float64Array {
+  return cleanReadings(
+    {
+      timestamps: [...all.timestamps, ...dayReadings.timestamps],
+      values: [...all.values, ...dayReadings.values],
+    },
+    type,
+  ).values.subarray(origin, origin + 24);
+}
 
 /** The meters and their train/evaluate split. */
 export function benchmarkMeters(): {
@@ -137,13 +159,7 @@ export async function measureAccuracy(): Promise<MeterAccuracy[]> {
           const grid = { start: clean.start, values: clean.values };
           const origin = grid.values.length;
           const r = forecastRidgeReference(reference, grid, origin);
-          const truth = cleanReadings(
-            {
-              timestamps: [...all.timestamps, ...dayReadings.timestamps],
-              values: [...all.values, ...dayReadings.values],
-            },
-            type,
-          ).values.subarray(origin, origin + 24);
+          const truth = nextDayTruth(all, dayReadings, type, origin);
           if (complete(truth, 0, 24)) {
             days++;
             for (let k = 0; k < 24; k++) {

@@ -21,7 +21,7 @@ import { baselineForecast } from "../src/training/baselines.ts";
 import { complete } from "../src/training/features.ts";
 import { type Accuracy, accuracy } from "../src/training/metrics.ts";
 import type { WeatherReport } from "../src/training/weather_training.ts";
-import { benchmarkMeters } from "./accuracy.ts";
+import { benchmarkMeters, nextDayTruth, slice, toCsv } from "./accuracy.ts";
 import { UNLIMITED } from "./unlimited.ts";
 import { startTestService, type TestService } from "../tests/harness.ts";
 import { openStream } from "../tests/sse_client.ts";
@@ -41,15 +41,6 @@ export interface WeatherAccuracy {
 }
 
 const SITE = "bedford";
-
-function toCsv(series: ReadingSeries): string {
-  return series.timestamps.map((t, i) => `${new Date(t).toISOString()},${series.values[i]}`)
-    .join("\n");
-}
-
-function slice(series: ReadingSeries, from: number, to: number): ReadingSeries {
-  return { timestamps: series.timestamps.slice(from, to), values: series.values.slice(from, to) };
-}
 
 async function post(url: string, body: string, type = "text/csv"): Promise<void> {
   const response = await fetch(url, { method: "POST", headers: { "Content-Type": type }, body });
@@ -110,13 +101,7 @@ export async function measureWeatherAccuracy(
         const dayReadings = slice(next, day * 24, (day + 1) * 24);
         const clean = cleanReadings(all, type);
         const origin = clean.values.length;
-        const truth = cleanReadings(
-          {
-            timestamps: [...all.timestamps, ...dayReadings.timestamps],
-            values: [...all.values, ...dayReadings.values],
-          },
-          type,
-        ).values.subarray(origin, origin + 24);
+        const truth = nextDayTruth(all, dayReadings, type, origin);
         if (complete(truth, 0, 24)) {
           days++;
           for (let k = 0; k < 24; k++) {
