@@ -4,12 +4,14 @@
  * @module
  */
 import { meterKey } from "../domain/meter.ts";
-import { seriesOfMap, type WeatherStore } from "./weather_store.ts";
+import type { SiteCalendar } from "../domain/calendar.ts";
+import { calendarFields, seriesOfMap, type WeatherStore } from "./weather_store.ts";
 
 /** Creates an empty in-memory weather store. */
 export function createMemoryWeatherStore(): WeatherStore {
   const sites = new Map<string, Map<number, number>>();
   const links = new Map<string, string>();
+  const calendars = new Map<string, SiteCalendar>();
   return {
     mergeTemperatures(siteId, series) {
       const stored = sites.get(siteId) ?? new Map<number, number>();
@@ -34,6 +36,16 @@ export function createMemoryWeatherStore(): WeatherStore {
     },
     meterSite(meter) {
       return Promise.resolve(links.get(meterKey(meter)) ?? null);
+    },
+    setCalendar(siteId, calendar) {
+      if (calendar === null) calendars.delete(siteId);
+      else calendars.set(siteId, calendarFields(calendar));
+      return Promise.resolve();
+    },
+    getCalendar(siteId) {
+      // Copies out as in, as the other stores serialize: a caller's edit changes nothing stored.
+      const stored = calendars.get(siteId);
+      return Promise.resolve(stored ? calendarFields(stored) : null);
     },
   };
 }

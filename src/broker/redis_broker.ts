@@ -25,7 +25,7 @@
  *   `json`, `weights` as base64), so every API instance can load it;
  * - `readings:{type}/{id}`: the meter's readings, a hash from epoch
  *   milliseconds to value, so a merge by timestamp is one `HSET`;
- * - `site:{id}:temperature`, `meter:{type}/{id}:site`: the weather store
+ * - `site:{id}:temperature`, `site:{id}:calendar`, `meter:{type}/{id}:site`: the weather store
  *   (`redis_weather_store.ts`).
  *
  * Every change is `PUBLISH`ed on `task_updates:{task_id}`; a queued job on

@@ -3,18 +3,22 @@
  * - `site:{site_id}:temperature`: a hash from epoch milliseconds to °C, so
  *   a merge by timestamp is one `HSET` (atomic; its answer is the count of
  *   new hours);
- * - `meter:{type}/{id}:site`: the site a meter is linked to.
+ * - `meter:{type}/{id}:site`: the site a meter is linked to;
+ * - `site:{site_id}:calendar`: a string, the site's working calendar as JSON
+ *   (`{"public_holidays", "closures"}`), read and replaced whole by one
+ *   `GET` or `SET`; absent when the site has none.
  *
  * @module
  */
 import type { Redis } from "@upstash/redis";
 import { meterKey } from "../domain/meter.ts";
-import { seriesOfMap, type WeatherStore } from "./weather_store.ts";
+import { calendarFields, seriesOfMap, type WeatherStore } from "./weather_store.ts";
 
 /** The weather store on `redis` (a client made with `automaticDeserialization: false`). */
 export function createRedisWeatherStore(redis: Redis, prefix: string): WeatherStore {
   const key = {
     site: (siteId: string) => `${prefix}site:${siteId}:temperature`,
+    calendar: (siteId: string) => `${prefix}site:${siteId}:calendar`,
     link: (meter: Parameters<WeatherStore["meterSite"]>[0]) =>
       `${prefix}meter:${meterKey(meter)}:site`,
   };
@@ -43,6 +47,16 @@ export function createRedisWeatherStore(redis: Redis, prefix: string): WeatherSt
     async meterSite(meter) {
       const site = await redis.exec<string | null>(["GET", key.link(meter)]);
       return site ?? null;
+    },
+    async setCalendar(siteId, calendar) {
+      if (calendar === null) await redis.exec(["DEL", key.calendar(siteId)]);
+      else {
+        await redis.exec(["SET", key.calendar(siteId), JSON.stringify(calendarFields(calendar))]);
+      }
+    },
+    async getCalendar(siteId) {
+      const json = await redis.exec<string | null>(["GET", key.calendar(siteId)]);
+      return json ? calendarFields(JSON.parse(json)) : null;
     },
   };
 }

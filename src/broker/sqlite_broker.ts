@@ -26,7 +26,7 @@
  *   are stored together, in time order;
  * - `models`: one row per meter, the weights BLOB last so that reading
  *   `trained_at` or `json` never touches the weights' pages;
- * - `site_temperatures`, `meter_sites`: the weather store
+ * - `site_temperatures`, `meter_sites`, `site_calendars`: the weather store
  *   (`sqlite_weather_store.ts`, which creates them when missing).
  *
  * Why it is built this way:

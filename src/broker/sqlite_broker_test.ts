@@ -405,3 +405,28 @@ Deno.test("sqlite broker: a reader of every task's events learns of trimmed and 
     }
   });
 });
+
+Deno.test("sqlite: a file written before site calendars existed opens, keeps its weather, and stores calendars", async () => {
+  await withFile(async (path) => {
+    const before = open(path);
+    await before.weather.mergeTemperatures("bedford", {
+      timestamps: [0, 3_600_000],
+      values: [1, 2],
+    });
+    await before.close();
+    // The file as an earlier version left it: no calendar table.
+    const db = new DatabaseSync(path);
+    db.exec("DROP TABLE site_calendars");
+    db.close();
+    const broker = open(path);
+    try {
+      assert.equal(await broker.weather.countTemperatures("bedford"), 2, "its weather is kept");
+      assert.equal(await broker.weather.getCalendar("bedford"), null);
+      const calendar = { public_holidays: "england-and-wales" as const, closures: ["2020-01-02"] };
+      await broker.weather.setCalendar("bedford", calendar);
+      assert.deepEqual(await broker.weather.getCalendar("bedford"), calendar);
+    } finally {
+      await broker.close();
+    }
+  });
+});

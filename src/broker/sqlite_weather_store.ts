@@ -1,16 +1,17 @@
 /**
  * The weather store in the SQLite broker's file: `site_temperatures`
  * (site_id, ts) → °C, WITHOUT ROWID so a site's hours are stored together
- * in time order, and `meter_sites` (meter_key → site_id). The tables are
- * created when missing, so files written before weather existed open as
- * they are.
+ * in time order, `meter_sites` (meter_key → site_id) and `site_calendars`
+ * (site_id → the calendar as JSON: it is read and written whole). The tables
+ * are created when missing, so files written before weather (or calendars)
+ * existed open as they are.
  *
  * @module
  */
 import type { DatabaseSync } from "node:sqlite";
 import { meterKey } from "../domain/meter.ts";
 import { transaction } from "./sqlite_file.ts";
-import type { WeatherStore } from "./weather_store.ts";
+import { calendarFields, type WeatherStore } from "./weather_store.ts";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS site_temperatures (
@@ -22,6 +23,10 @@ CREATE TABLE IF NOT EXISTS site_temperatures (
 CREATE TABLE IF NOT EXISTS meter_sites (
   meter_key TEXT PRIMARY KEY,
   site_id TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS site_calendars (
+  site_id TEXT PRIMARY KEY,
+  json TEXT NOT NULL
 );`;
 
 /** The weather store on an open broker database (the broker closes it). */
@@ -39,6 +44,9 @@ export function createSqliteWeatherStore(db: DatabaseSync): WeatherStore {
     link: db.prepare("INSERT OR REPLACE INTO meter_sites (meter_key, site_id) VALUES (?, ?)"),
     unlink: db.prepare("DELETE FROM meter_sites WHERE meter_key = ?"),
     site: db.prepare("SELECT site_id FROM meter_sites WHERE meter_key = ?"),
+    setCalendar: db.prepare("INSERT OR REPLACE INTO site_calendars (site_id, json) VALUES (?, ?)"),
+    dropCalendar: db.prepare("DELETE FROM site_calendars WHERE site_id = ?"),
+    calendar: db.prepare("SELECT json FROM site_calendars WHERE site_id = ?"),
   };
   const count = (siteId: string) => Number(sql.count.get(siteId)!.n);
   /** Runs `work` now; its error (a closed file) rejects the promise. */
@@ -83,6 +91,18 @@ export function createSqliteWeatherStore(db: DatabaseSync): WeatherStore {
       return call(() => {
         const row = sql.site.get(meterKey(meter));
         return row ? String(row.site_id) : null;
+      });
+    },
+    setCalendar(siteId, calendar) {
+      return call(() => {
+        if (calendar === null) sql.dropCalendar.run(siteId);
+        else sql.setCalendar.run(siteId, JSON.stringify(calendarFields(calendar)));
+      });
+    },
+    getCalendar(siteId) {
+      return call(() => {
+        const row = sql.calendar.get(siteId);
+        return row ? calendarFields(JSON.parse(String(row.json))) : null;
       });
     },
   };

@@ -1,6 +1,6 @@
 /**
- * The weather store port: each site's hourly outdoor temperature, and which
- * site each meter belongs to. Every broker carries one (`broker.weather`),
+ * The weather store port: each site's hourly outdoor temperature and working
+ * calendar, and which site each meter belongs to. Every broker carries one (`broker.weather`),
  * kept in the same place as its readings: in memory, in the SQLite file, or
  * in Redis. Its behaviour is one suite (`weather_store_conformance.ts`).
  *
@@ -12,6 +12,7 @@
  */
 import type { ReadingSeries } from "../domain/series.ts";
 import type { MeterRef } from "../domain/meter.ts";
+import type { SiteCalendar } from "../domain/calendar.ts";
 
 /** What a merge of temperatures did. */
 export interface TemperaturesMerge {
@@ -43,6 +44,12 @@ export interface WeatherStore {
 
   /** The site a meter is linked to, or null. */
   meterSite(meter: MeterRef): Promise<string | null>;
+
+  /** Replaces the site's working calendar (null removes it). */
+  setCalendar(siteId: string, calendar: SiteCalendar | null): Promise<void>;
+
+  /** The site's working calendar, or null when it has none. */
+  getCalendar(siteId: string): Promise<SiteCalendar | null>;
 }
 
 /** The part of `series` (ordered by time) in `[from, to)`. */
@@ -70,4 +77,12 @@ export function seriesOfMap(
   if (!stored?.size) return null;
   const hours = [...stored.keys()].sort((a, b) => a - b);
   return seriesBetween({ timestamps: hours, values: hours.map((t) => stored.get(t)!) }, from, to);
+}
+
+/**
+ * The calendar's own fields, closures copied: what the stores write as JSON
+ * and give back, so an object carrying more (a request body) stores only these.
+ */
+export function calendarFields(calendar: SiteCalendar): SiteCalendar {
+  return { public_holidays: calendar.public_holidays, closures: [...calendar.closures] };
 }

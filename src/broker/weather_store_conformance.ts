@@ -1,7 +1,8 @@
 /**
  * The weather store's behaviour, run against each broker's store (memory,
  * SQLite, Redis): temperatures merge by timestamp per site and read back
- * in order, within a range; meters link to one site at a time.
+ * in order, within a range; meters link to one site at a time; a site has
+ * at most one working calendar, replaced whole and removed by null.
  *
  * @module
  */
@@ -83,5 +84,52 @@ export function weatherStoreConformance(
     assert.equal(await weather.meterSite(meter), "cambridge");
     await weather.setMeterSite(meter, null);
     assert.equal(await weather.meterSite(meter), null);
+  });
+
+  test("a site's calendar is none until set, round-trips, is replaced whole, and is removed by null", async (broker) => {
+    const { weather } = broker;
+    assert.equal(await weather.getCalendar("bedford"), null, "none until set");
+    const first = {
+      public_holidays: "england-and-wales" as const,
+      closures: ["2019-12-23/2020-01-03", "2019-08-05"],
+    };
+    await weather.setCalendar("bedford", first);
+    assert.deepEqual(await weather.getCalendar("bedford"), first, "round-trips, closures in order");
+    first.closures.push("2019-01-01");
+    assert.deepEqual(
+      (await weather.getCalendar("bedford"))?.closures,
+      ["2019-12-23/2020-01-03", "2019-08-05"],
+      "a caller's later edit changes nothing stored",
+    );
+    const second = { public_holidays: null, closures: ["2020-04-14"] };
+    await weather.setCalendar("bedford", second);
+    assert.deepEqual(await weather.getCalendar("bedford"), second, "set again replaces it whole");
+    await weather.setCalendar("bedford", { public_holidays: null, closures: [] });
+    assert.deepEqual(
+      await weather.getCalendar("bedford"),
+      { public_holidays: null, closures: [] },
+      "an empty calendar is a calendar, not none",
+    );
+    await weather.setCalendar("bedford", null);
+    assert.equal(await weather.getCalendar("bedford"), null, "null removes it");
+    await weather.setCalendar("bedford", null);
+    assert.equal(await weather.getCalendar("bedford"), null, "removing none is no error");
+  });
+
+  test("sites' calendars are apart, and apart from their temperatures", async (broker) => {
+    const { weather } = broker;
+    const bedford = { public_holidays: "england-and-wales" as const, closures: [] };
+    const cambridge = { public_holidays: null, closures: ["2021-03-01/2021-03-05"] };
+    await weather.setCalendar("bedford", bedford);
+    await weather.setCalendar("cambridge", cambridge);
+    assert.deepEqual(await weather.getCalendar("bedford"), bedford);
+    assert.deepEqual(await weather.getCalendar("cambridge"), cambridge);
+    assert.equal(await weather.getCalendar("bedford2"), null);
+    await weather.mergeTemperatures("bedford", { timestamps: [0], values: [4] });
+    assert.equal(await weather.countTemperatures("cambridge"), 0, "a calendar is no temperature");
+    await weather.setCalendar("bedford", null);
+    assert.equal(await weather.getCalendar("bedford"), null);
+    assert.deepEqual(await weather.getCalendar("cambridge"), cambridge, "the other site's stays");
+    assert.equal(await weather.countTemperatures("bedford"), 1, "the site's temperatures stay");
   });
 }
