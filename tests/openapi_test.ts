@@ -241,6 +241,9 @@ Deno.test("each route documents its status codes; errors in the one shape, strea
         "500",
       ]],
       ["/auth/stream-token", "post", ["201", "401", "403", "404", "422", "500"]],
+      ["/sites/{site_id}/calendar", "put", ["200", "401", "403", "415", "422", "500"]],
+      ["/sites/{site_id}/calendar", "get", ["200", "401", "403", "404", "422", "500"]],
+      ["/sites/{site_id}/calendar", "delete", ["200", "401", "403", "404", "422", "500"]],
       ["/health", "get", ["200", "500", "503"]],
     ];
     for (const [path, method, want] of expected) {
@@ -341,6 +344,23 @@ Deno.test("real answers match their documented schemas", async () => {
     ); // 404
     await check(`/trainmodel/${id}`, { method: "DELETE" }, "/trainmodel/{task_id}", "delete");
     await check(`/trainmodel/${id}`, { method: "DELETE" }, "/trainmodel/{task_id}", "delete");
+    const calendar = "/sites/{site_id}/calendar";
+    const putCalendar = (body: string) => ({
+      method: "PUT",
+      headers: { "Content-Type": "application/json" },
+      body,
+    });
+    await check("/sites/bedford/calendar", {}, calendar, "get"); // 404
+    await check("/sites/bedford/calendar", putCalendar('{"closures": ["2x"]}'), calendar, "put");
+    await check(
+      "/sites/bedford/calendar",
+      putCalendar('{"public_holidays": "england-and-wales", "closures": ["2026-12-24"]}'),
+      calendar,
+      "put",
+    );
+    await check("/sites/bedford/calendar", {}, calendar, "get");
+    await check("/sites/bedford/calendar", { method: "DELETE" }, calendar, "delete");
+    await check("/sites/bedford/calendar", { method: "DELETE" }, calendar, "delete"); // 404
   } finally {
     close();
   }

@@ -41,6 +41,9 @@ export const READINGS_PATH = /^\/meters\/[^/]+\/[^/]+\/readings\/?$/;
 /** `/sites/{site_id}/weather`: a site's temperatures. */
 export const SITE_WEATHER_PATH = /^\/sites\/[^/]+\/weather\/?$/;
 
+/** `/sites/{site_id}/calendar`: a site's working calendar. */
+export const SITE_CALENDAR_PATH = /^\/sites\/[^/]+\/calendar\/?$/;
+
 const TABLE: [method: string, path: RegExp, scope: Scope][] = [
   ["POST", TASKS_PATH, "train"],
   ["POST", BATCH_PATH, "train"],
@@ -50,6 +53,9 @@ const TABLE: [method: string, path: RegExp, scope: Scope][] = [
   ["DELETE", /^\/meters\/[^/]+\/[^/]+\/?$/, "admin"],
   ["PUT", /^\/meters\/[^/]+\/[^/]+\/?$/, "train"],
   ["POST", SITE_WEATHER_PATH, "train"],
+  // A site's calendar is written like its weather; read like it, with `read`.
+  ["PUT", SITE_CALENDAR_PATH, "train"],
+  ["DELETE", SITE_CALENDAR_PATH, "train"],
   ["POST", /^\/auth\/stream-token\/?$/, "read"],
   // Subscriptions hold signing keys and send the service's events outside: admin only, reads too.
   ["GET", /^\/webhooks(\/.*)?$/, "admin"],

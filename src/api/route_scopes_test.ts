@@ -30,3 +30,12 @@ Deno.test("starting a batch needs train; reading a group needs read", () => {
   assert.equal(scopeFor("POST", "/trainmodel/batch/"), "train");
   assert.equal(scopeFor("GET", "/trainmodel/groups/3f1c0a57-7a57-4c1a-9d1e-0123456789ab"), "read");
 });
+
+Deno.test("a site's calendar is written with train, like its weather, and read with read", () => {
+  assert.equal(scopeFor("POST", "/sites/bedford/weather"), "train");
+  assert.equal(scopeFor("PUT", "/sites/bedford/calendar"), "train");
+  assert.equal(scopeFor("PUT", "/sites/bedford/calendar/"), "train");
+  assert.equal(scopeFor("DELETE", "/sites/bedford/calendar"), "train");
+  assert.equal(scopeFor("GET", "/sites/bedford/calendar"), "read");
+  assert.equal(scopeFor("GET", "/sites/bedford/weather"), "read");
+});

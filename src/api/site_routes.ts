@@ -3,7 +3,9 @@
  * by timestamp, all or nothing, like readings) and read back. Meters link
  * to a site (`PUT /meters/{type}/{id}`); weather-aware models use its
  * temperature. Sites are shared: any caller that may upload readings may
- * upload a site's weather.
+ * upload a site's weather, and set its working calendar (the weekdays it
+ * does not work: public holidays, closures), which training and forecasting
+ * treat like weekend days.
  *
  * @module
  */
@@ -14,8 +16,17 @@ import { parseWeatherUpload } from "../meters/weather_upload.ts";
 import { uploadRefused } from "./upload_refusal.ts";
 import { ApiError, fieldProblems, validationError } from "./errors.ts";
 import { requestHook, validationHook } from "./openapi.ts";
-import { siteParamsSchema, siteWeatherRoute, uploadWeatherRoute } from "./openapi_sites.ts";
+import {
+  CALENDAR_SUMMARY_DAYS,
+  deleteSiteCalendarRoute,
+  putSiteCalendarRoute,
+  siteCalendarRoute,
+  siteParamsSchema,
+  siteWeatherRoute,
+  uploadWeatherRoute,
+} from "./openapi_sites.ts";
 import { HOUR_MS, type ReadingSeries } from "../domain/series.ts";
+import { dayDate, dayNumber, nonWorkingDays, type SiteCalendar } from "../domain/calendar.ts";
 
 /** What the site routes need. */
 export interface SiteRoutesDeps {
@@ -47,6 +58,31 @@ function summary(series: ReadingSeries, now = Date.now()) {
     last: new Date(series.timestamps.at(-1)!).toISOString(),
     future_hours: series.timestamps.filter((t) => t > now).length,
   };
+}
+
+/**
+ * A site's calendar as answered: what is stored, and its non-working
+ * weekdays from today (UTC) for `CALENDAR_SUMMARY_DAYS` days.
+ */
+export function calendarAnswer(siteId: string, calendar: SiteCalendar, now = Date.now()) {
+  const today = dayNumber(now);
+  const days = [...nonWorkingDays(calendar, today, today + CALENDAR_SUMMARY_DAYS - 1)];
+  return {
+    site_id: siteId,
+    public_holidays: calendar.public_holidays,
+    closures: calendar.closures,
+    non_working_weekdays_next_365_days: days.length,
+    next_non_working_weekday: days.length ? dayDate(Math.min(...days)) : null,
+  };
+}
+
+/** The 404 of a site without a calendar, saying how to set one. */
+function calendarNotFound(siteId: string): ApiError {
+  return new ApiError(
+    404,
+    "calendar_not_found",
+    `Site "${siteId}" has no calendar. Set one with PUT /sites/${siteId}/calendar {"public_holidays": "england-and-wales", "closures": ["YYYY-MM-DD/YYYY-MM-DD"]}.`,
+  );
 }
 
 /** Builds the `/sites` routes. */
@@ -132,6 +168,31 @@ export function createSiteRoutes(deps: SiteRoutesDeps): OpenAPIHono {
     });
     return c.json({ site_id, temperatures: summary(all), points }, 200);
   }, requestHook(siteWeatherRoute.request));
+
+  routes.openapi(putSiteCalendarRoute, async (c) => {
+    const { site_id } = c.req.valid("param");
+    const body = c.req.valid("json");
+    const calendar: SiteCalendar = {
+      public_holidays: body.public_holidays ?? null,
+      closures: body.closures ?? [],
+    };
+    await deps.broker.weather.setCalendar(site_id, calendar);
+    return c.json(calendarAnswer(site_id, calendar), 200);
+  }, requestHook(putSiteCalendarRoute.request));
+
+  routes.openapi(siteCalendarRoute, async (c) => {
+    const { site_id } = c.req.valid("param");
+    const calendar = await deps.broker.weather.getCalendar(site_id);
+    if (!calendar) throw calendarNotFound(site_id);
+    return c.json(calendarAnswer(site_id, calendar), 200);
+  });
+
+  routes.openapi(deleteSiteCalendarRoute, async (c) => {
+    const { site_id } = c.req.valid("param");
+    if (!await deps.broker.weather.getCalendar(site_id)) throw calendarNotFound(site_id);
+    await deps.broker.weather.setCalendar(site_id, null);
+    return c.json({ site_id, deleted: true as const }, 200);
+  });
 
   return routes;
 }
