@@ -313,6 +313,14 @@ export const forecastSchema = z.object({
     hours: z.int().meta({ description: "Forecast hours corrected for the weather" }),
     message: z.string(),
   }),
+  calendar: z.object({
+    site_id: z.string().nullable(),
+    used: z.boolean().meta({ description: "True when the meter's site has a working calendar" }),
+    non_working_days: z.array(z.string()).meta({
+      description:
+        "Weekdays of the forecast (`YYYY-MM-DD`) the site's calendar names as holidays or closures: forecast like weekend days",
+    }),
+  }).meta({ description: "The site's working calendar in this forecast" }),
   intervals: z.union([
     z.object({
       quantiles: z.object({ low: z.number(), high: z.number() }).meta({

@@ -22,6 +22,12 @@ export interface HourlyGrid {
   start: number;
   /** One value per hour from `start`; NaN where there is no reading. */
   values: Float64Array;
+  /**
+   * Weekdays that are not working days (public holidays, closures), as day
+   * numbers (`dayNumber` in `calendar.ts`), from the meter's site calendar;
+   * absent when it has none.
+   */
+  nonWorking?: ReadonlySet<number>;
 }
 
 /**

@@ -49,16 +49,16 @@ export interface WeatherContext {
 /**
  * Reads the temperatures a forecast of `horizon` hours from `originTime`
  * needs (the anchor days before it, and the forecast hours), when the
- * model is weather-aware and the meter is linked to a site.
+ * model is weather-aware and the meter is linked to a site (`siteId`).
  */
 export async function weatherContext(
   broker: Broker,
   meter: MeterRef,
+  siteId: string | null,
   model: WeatherModel | undefined,
   originTime: number,
   horizon: number,
 ): Promise<WeatherContext> {
-  const siteId = await broker.weather.meterSite(meter);
   if (!model) {
     return {
       corrector: null,

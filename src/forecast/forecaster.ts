@@ -20,6 +20,7 @@ import { HOUR_MS, type HourlyGrid, type ReadingSeries, seriesSince } from "../do
 import type { Gap } from "../meters/summary.ts";
 import { completeRecent, type InputsReport, MIN_KNOWN_SHARE } from "./recent_inputs.ts";
 import { type ForecastWeather, weatherContext, type WeatherCorrector } from "./forecast_weather.ts";
+import { calendarContext, type ForecastCalendar } from "./forecast_calendar.ts";
 
 /**
  * Hours before the lookback window that are cleaned with it: about a year,
@@ -49,6 +50,8 @@ export interface Forecast {
   beyond_first_day: string | null;
   /** Whether the site's temperature corrected the forecast (weather-aware models), or why not. */
   weather: ForecastWeather;
+  /** Which forecast days the site's calendar makes non-working days. */
+  calendar: ForecastCalendar;
   /** What each point's `low` and `high` are; null when the model has no intervals. */
   intervals: IntervalsReport;
   points: ForecastPoint[];
@@ -146,7 +149,15 @@ export function createForecaster(deps: { broker: Broker; models: ModelStore }): 
       seriesBefore(stored, originTime),
       originTime - (lookback + CLEANING_CONTEXT_HOURS) * HOUR_MS,
     );
-    const clean = cleanReadings(series, meter.meter_type);
+    const siteId = await deps.broker.weather.meterSite(meter);
+    const calendar = await calendarContext(
+      deps.broker,
+      siteId,
+      series.timestamps[0] ?? originTime,
+      originTime,
+      horizon,
+    );
+    const clean = { ...cleanReadings(series, meter.meter_type), nonWorking: calendar.nonWorking };
     const origin = Math.round((originTime - clean.start) / HOUR_MS);
     const recent = completeRecent(clean, origin, lookback);
     if (!recent.ok) throw tooFew(meter, lookback, recent.known, recent.missing, originTime);
@@ -158,6 +169,7 @@ export function createForecaster(deps: { broker: Broker; models: ModelStore }): 
     const weather = await weatherContext(
       deps.broker,
       meter,
+      siteId,
       metadata.weather,
       originTime,
       horizon,
@@ -192,6 +204,7 @@ export function createForecaster(deps: { broker: Broker; models: ModelStore }): 
         : served === "model"
         ? `recursive: each further ${day} hours are the model's forecast from the hours it forecast before, anchored on similar days among them`
         : "persistence ensemble: the mean of the same hour over the 7 days before the origin",
+      calendar: calendar.report,
       intervals: intervalsReport(metadata.intervals === undefined, calibrated, served),
       points: Array.from({ length: horizon }, (_, k) => {
         const value = Math.max(0, values[k]);

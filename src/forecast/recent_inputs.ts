@@ -66,13 +66,18 @@ export function completeRecent(
     }
     return { ok: false, known, missing };
   }
-  const original: HourlyGrid = { start: clean.start, values: values.slice() };
+  const { nonWorking } = clean;
+  const original: HourlyGrid = { start: clean.start, values: values.slice(), nonWorking };
   const typical = typicalProfile(original, origin);
   // A grid that starts inside the window is extended back to its start.
   const pad = Math.max(0, -from);
   const grid: HourlyGrid = pad
-    ? { start: clean.start - pad * HOUR_MS, values: new Float64Array(pad + origin).fill(NaN) }
-    : { start: clean.start, values };
+    ? {
+      start: clean.start - pad * HOUR_MS,
+      values: new Float64Array(pad + origin).fill(NaN),
+      nonWorking,
+    }
+    : { start: clean.start, values, nonWorking };
   if (pad) grid.values.set(values, pad);
   for (let i = from; i < origin; i++) {
     const g = i + pad;

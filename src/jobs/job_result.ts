@@ -57,6 +57,7 @@ export function successChange(
         training_time_seconds: round(timings.trainingSeconds, 3),
         samples: outcome.samples,
         unusual_working_days_left_out: outcome.unusualWorkingDays,
+        calendar_non_working_days: outcome.calendarNonWorkingDays,
         epochs: model.metadata.metrics.epoch,
         final_loss: model.metadata.metrics.loss,
         final_val_loss: model.metadata.metrics.val_loss,

@@ -12,6 +12,7 @@ import { meterKey } from "../domain/meter.ts";
 import { HOUR_MS, type ReadingSeries } from "../domain/series.ts";
 import type { SiteWeather, TrainingSeries } from "../training/weather_training.ts";
 import type { TrainingJob } from "../domain/task.ts";
+import type { SiteCalendar } from "../domain/calendar.ts";
 import type { ModelStore } from "../models/model_store.ts";
 import { TrainingError } from "../training/errors.ts";
 import type { TrainOutcome } from "../training/train.ts";
@@ -42,7 +43,8 @@ export interface StageContext {
 
 /**
  * `FETCHING_DATA`: the meter's readings, with its site's temperature over
- * their span when the meter is linked to a site; fails when it has none.
+ * their span and its working calendar when the meter is linked to a site;
+ * fails when it has no readings.
  */
 export async function fetchReadings(
   ctx: StageContext,
@@ -61,31 +63,40 @@ export async function fetchReadings(
       "Upload the meter's hourly readings, then train again.",
     );
   }
-  const weather = await durably(
-    "Fetching the site's temperature",
-    () => siteWeather(ctx.broker, ctx.job, series),
+  const site = await durably(
+    "Fetching the site's temperature and calendar",
+    () => siteData(ctx.broker, ctx.job, series),
     ctx.signal,
   );
   return {
-    series: weather ? { ...series, weather } : series,
+    series: { ...series, ...site },
     seconds: (performance.now() - started) / 1000,
   };
 }
 
-/** The temperature of the meter's site over its readings' span, or undefined. */
-async function siteWeather(
+/**
+ * The temperature of the meter's site over its readings' span and the
+ * site's calendar; neither when the meter has no site.
+ */
+async function siteData(
   broker: Broker,
   meter: TrainingJob,
   series: ReadingSeries,
-): Promise<SiteWeather | undefined> {
+): Promise<{ weather?: SiteWeather; calendar?: SiteCalendar }> {
   const siteId = await broker.weather.meterSite(meter);
-  if (siteId === null) return undefined;
-  const temperature = await broker.weather.getTemperatures(
-    siteId,
-    series.timestamps[0] - HOUR_MS,
-    series.timestamps.at(-1)! + 2 * HOUR_MS,
-  );
-  return { site_id: siteId, temperature: temperature ?? { timestamps: [], values: [] } };
+  if (siteId === null) return {};
+  const [temperature, calendar] = await Promise.all([
+    broker.weather.getTemperatures(
+      siteId,
+      series.timestamps[0] - HOUR_MS,
+      series.timestamps.at(-1)! + 2 * HOUR_MS,
+    ),
+    broker.weather.getCalendar(siteId),
+  ]);
+  return {
+    weather: { site_id: siteId, temperature: temperature ?? { timestamps: [], values: [] } },
+    ...(calendar ? { calendar } : {}),
+  };
 }
 
 /**

@@ -4,7 +4,8 @@
  * anchored on a **similar-day profile**: for each hour ahead, the mean of
  * that hour on the most recent days of the same kind (working day or
  * weekend), the latest weighing most, skipping working days that look like
- * holidays. The model learns the correction to that anchor from:
+ * holidays. A weekday the site's calendar names as a holiday or closure
+ * (`HourlyGrid.nonWorking`) counts as a weekend day. The model learns the correction to that anchor from:
  * - the last 24 hours (today's level and shape),
  * - the anchor itself,
  * - the weekday of the issue hour, one-hot,
@@ -18,6 +19,7 @@
  * @module
  */
 import { HOUR_MS, type HourlyGrid } from "../domain/series.ts";
+import { dayNumber } from "../domain/calendar.ts";
 
 /** Shape of the feature windows. */
 export interface WindowSpec {
@@ -127,7 +129,7 @@ function median(values: number[]): number {
 interface Days {
   of(index: number): number;
   start(day: number): number;
-  /** Monday to Friday. */
+  /** Monday to Friday, except the calendar's non-working days. */
   working(day: number): boolean;
   /** Mean of a day's readings: NaN when it has a gap or lies outside `[0, before)`. */
   mean(day: number, before: number): number;
@@ -140,8 +142,9 @@ function daysOf(grid: HourlyGrid): Days {
     of: (i) => Math.floor((i + firstHour) / 24),
     start,
     working(d) {
-      const w = utcWeekday(grid.start + start(d) * HOUR_MS);
-      return w !== 0 && w !== 6;
+      const ms = grid.start + start(d) * HOUR_MS;
+      const w = utcWeekday(ms);
+      return w !== 0 && w !== 6 && !grid.nonWorking?.has(dayNumber(ms));
     },
     mean(d, before) {
       const s = start(d);

@@ -64,7 +64,7 @@ export function rollForecasts(
     const values = new Float64Array(origin - from + count * day).fill(NaN);
     values.set(grid.values.subarray(from, origin));
     return {
-      grid: { start: grid.start + from * HOUR_MS, values },
+      grid: { start: grid.start + from * HOUR_MS, values, nonWorking: grid.nonWorking },
       at: origin - from,
       count,
       done: 0,

@@ -38,7 +38,8 @@ import {
   unusualWorkingDays,
   type WindowSpec,
 } from "./features.ts";
-import type { HourlyGrid } from "../domain/series.ts";
+import { HOUR_MS, type HourlyGrid } from "../domain/series.ts";
+import { dayNumber, nonWorkingDays } from "../domain/calendar.ts";
 import { buildModel, fitLinearHeads, setLinearHeads } from "./model.ts";
 import { predictRidge, type RidgeModel } from "./ridge.ts";
 import type { WeatherModel } from "./weather_features.ts";
@@ -115,6 +116,8 @@ export interface TrainOutcome {
   samples: number;
   /** Working days that looked like holidays or closures, whose forecasts training left out. */
   unusualWorkingDays: number;
+  /** Weekdays of the readings the site's calendar names as not working (null: no calendar). */
+  calendarNonWorkingDays: number | null;
   evaluation: Evaluation;
   cleaning: CleaningReport;
   /** Whether weather is used, and what it gained. */
@@ -141,8 +144,17 @@ export async function trainModel(
   const backend = await useFastestBackend();
   hooks.signal?.throwIfAborted();
   const clean = cleanReadings(series, meterType);
-  const grid: HourlyGrid = { start: clean.start, values: clean.values };
-  const { lookback, horizon } = window;
+  const grid: HourlyGrid = {
+    start: clean.start,
+    values: clean.values,
+    nonWorking: series.calendar &&
+      nonWorkingDays(
+        series.calendar,
+        dayNumber(clean.start),
+        dayNumber(clean.start + (clean.values.length - 1) * HOUR_MS),
+      ),
+  };
+  const { horizon } = window;
   const n = grid.values.length;
   const days = Math.floor(n / 24);
   const needed = minimumReadingDays(window);
@@ -342,6 +354,7 @@ export async function trainModel(
       dataPoints: series.timestamps.length,
       samples: set.count,
       unusualWorkingDays: unusual.size,
+      calendarNonWorkingDays: grid.nonWorking?.size ?? null,
       evaluation,
       cleaning: clean.report,
       weather: weather.report,

@@ -7,6 +7,7 @@
  * @module
  */
 import { HOUR_MS, type HourlyGrid, type ReadingSeries } from "../domain/series.ts";
+import type { SiteCalendar } from "../domain/calendar.ts";
 import type { DayCorrection } from "./rolling.ts";
 import type { Evaluation } from "./evaluation.ts";
 import type { SampleSet } from "./features.ts";
@@ -37,8 +38,11 @@ export interface SiteWeather {
   temperature: ReadingSeries;
 }
 
-/** Readings, and the site's temperature when the meter is linked to a site. */
-export type TrainingSeries = ReadingSeries & { weather?: SiteWeather };
+/**
+ * Readings, and from the meter's site when it is linked to one: its
+ * temperature, and its working calendar when it has one.
+ */
+export type TrainingSeries = ReadingSeries & { weather?: SiteWeather; calendar?: SiteCalendar };
 
 /** What training says about weather. */
 export interface WeatherReport {
