@@ -143,6 +143,17 @@ Deno.test("CORS lets a page on another origin read statuses and streams", async 
     await preflight.body?.cancel();
     assert.equal(preflight.headers.get("Access-Control-Allow-Origin"), "*");
     assert.match(preflight.headers.get("Access-Control-Allow-Methods") ?? "", /POST/);
+    // Linking a meter to a site and setting a site's calendar are PUTs.
+    const put = await fetch(`${service.url}/sites/cambridge/calendar`, {
+      method: "OPTIONS",
+      headers: {
+        Origin: "https://dashboard.example",
+        "Access-Control-Request-Method": "PUT",
+        "Access-Control-Request-Headers": "content-type",
+      },
+    });
+    await put.body?.cancel();
+    assert.match(put.headers.get("Access-Control-Allow-Methods") ?? "", /\bPUT\b/);
     const health = await fetch(`${service.url}/health/`, {
       headers: { Origin: "https://x.example" },
     });

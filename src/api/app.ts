@@ -133,7 +133,7 @@ export function createApp(appDeps: AppDeps): OpenAPIHono {
   });
   app.use(cors({
     origin: deps.corsOrigin ?? (() => deps.auth.enabledNow() ? null : "*"),
-    allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
+    allowMethods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
     allowHeaders: ["Content-Type", "Last-Event-ID", "Authorization", REQUEST_ID_HEADER],
     exposeHeaders: ["Location", REQUEST_ID_HEADER],
     maxAge: 600,
@@ -167,6 +167,7 @@ export function createApp(appDeps: AppDeps): OpenAPIHono {
         meter: "GET|DELETE /meters/{meter_type}/{meter_id}",
         link_site: "PUT /meters/{meter_type}/{meter_id}",
         weather: "POST /sites/{site_id}/weather, GET /sites/{site_id}/weather?from=&to=",
+        calendar: "PUT|GET|DELETE /sites/{site_id}/calendar",
         forecast: "GET /forecast/{meter_type}/{meter_id}?horizon=24&from=",
         stream_token: "POST /auth/stream-token",
         webhooks: "POST /webhooks, GET /webhooks, GET|DELETE /webhooks/{id}",
