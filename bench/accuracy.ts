@@ -11,6 +11,7 @@ import { cleanReadings } from "../src/meters/cleaning.ts";
 import { parseReadingsCsv } from "../src/meters/csv.ts";
 import type { ReadingSeries } from "../src/domain/series.ts";
 import type { MeterType } from "../src/domain/meter.ts";
+import type { SiteCalendar } from "../src/domain/calendar.ts";
 import type { Task } from "../src/domain/task.ts";
 import { baselineForecast, BASELINES } from "../src/training/baselines.ts";
 import { complete } from "../src/training/features.ts";
@@ -55,6 +56,27 @@ export function toCsv(series: ReadingSeries): string {
   return series.timestamps.map((t, i) => `${new Date(t).toISOString()},${series.values[i]}`).join(
     "\n",
   );
+}
+
+/**
+ * The working calendar of the benchmark's buildings (all University of
+ * Cambridge): England and Wales' bank holidays, as a facilities team
+ * would set it. Every benchmark meter is linked to a site that has it.
+ */
+export const BENCH_CALENDAR: SiteCalendar = { public_holidays: "england-and-wales", closures: [] };
+
+/** The site the accuracy benchmarks link meters to (no temperature: only the calendar). */
+export const CALENDAR_SITE = "cambridge";
+
+/** Sets `BENCH_CALENDAR` on `site` of the service at `url`. */
+export async function setBenchCalendar(url: string, site: string): Promise<void> {
+  const response = await fetch(`${url}/sites/${site}/calendar`, {
+    method: "PUT",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(BENCH_CALENDAR),
+  });
+  if (response.status !== 200) throw new Error(`calendar refused: ${await response.text()}`);
+  await response.body?.cancel();
 }
 
 /** Hours of a day uploaded before the afternoon forecast: it is issued at 13:00. */
@@ -114,10 +136,11 @@ export async function measureAccuracy(): Promise<MeterAccuracy[]> {
   const service = await startTestService({ SEED_DEMO_METERS: "false", ...UNLIMITED });
   const results: MeterAccuracy[] = [];
   try {
+    await setBenchCalendar(service.url, CALENDAR_SITE);
     for (const { meter, type, train, next } of benchmarkMeters()) {
       const base = `${service.url}/meters/${type}/${meter}/readings`;
-      const post = (series: ReadingSeries) =>
-        fetch(base, {
+      const post = (series: ReadingSeries, query = "") =>
+        fetch(base + query, {
           method: "POST",
           headers: { "Content-Type": "text/csv" },
           body: toCsv(series),
@@ -125,7 +148,7 @@ export async function measureAccuracy(): Promise<MeterAccuracy[]> {
           .then(async (r) => {
             if (r.status !== 200) throw new Error(`upload failed: ${await r.text()}`);
           });
-      await post(train);
+      await post(train, `?site_id=${CALENDAR_SITE}`);
       const { json } = await service.train({ meter_id: meter, meter_type: type });
       const stream = await openStream(`${service.url}/trainmodel/stream/${json.task_id}`);
       let last: Task | undefined;

@@ -322,6 +322,9 @@ await section("accuracy", "## Forecast accuracy on real meters", async () => {
     "then a day-ahead forecast each day for six weeks, uploading that day's real readings before the next.",
   );
   out(
+    "Every meter is linked to a site whose working calendar has England and Wales' bank holidays.",
+  );
+  out(
     "Ridge is the linear reference the model must beat: a closed-form ridge regression on one week of",
   );
   out(

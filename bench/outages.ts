@@ -20,7 +20,7 @@ import { cleanReadings } from "../src/meters/cleaning.ts";
 import { HOUR_MS, type ReadingSeries } from "../src/domain/series.ts";
 import { trainModel } from "../src/training/train.ts";
 import { accuracy } from "../src/training/metrics.ts";
-import { benchmarkMeters } from "./accuracy.ts";
+import { BENCH_CALENDAR, benchmarkMeters, CALENDAR_SITE } from "./accuracy.ts";
 
 /** One meter's results. */
 export interface OutageAccuracy {
@@ -55,7 +55,7 @@ export async function measureOutages(quick = false): Promise<OutageAccuracy[]> {
     const models = createModelStore({ broker, dataDir: null });
     const forecaster = createForecaster({ broker, models });
     try {
-      const trained = await trainModel(train, type, {
+      const trained = await trainModel({ ...train, calendar: BENCH_CALENDAR }, type, {
         epochs: quick ? 5 : 30,
         batch_size: 256,
         learning_rate: 0.003,
@@ -68,7 +68,9 @@ export async function measureOutages(quick = false): Promise<OutageAccuracy[]> {
         meter_id: `${meter}_${v}`,
         meter_type: type,
       }));
+      await broker.weather.setCalendar(CALENDAR_SITE, BENCH_CALENDAR);
       for (const ref of refs) {
+        await broker.weather.setMeterSite(ref, CALENDAR_SITE);
         await broker.mergeReadings(ref, all);
         await models.save(ref, trained.model);
       }

@@ -21,7 +21,14 @@ import { baselineForecast } from "../src/training/baselines.ts";
 import { complete } from "../src/training/features.ts";
 import { type Accuracy, accuracy } from "../src/training/metrics.ts";
 import type { WeatherReport } from "../src/training/weather_training.ts";
-import { benchmarkMeters, nextDayTruth, slice, toCsv } from "./accuracy.ts";
+import {
+  benchmarkMeters,
+  CALENDAR_SITE,
+  nextDayTruth,
+  setBenchCalendar,
+  slice,
+  toCsv,
+} from "./accuracy.ts";
 import { UNLIMITED } from "./unlimited.ts";
 import { startTestService, type TestService } from "../tests/harness.ts";
 import { openStream } from "../tests/sse_client.ts";
@@ -71,6 +78,9 @@ export async function measureWeatherAccuracy(
   );
   const results: WeatherAccuracy[] = [];
   try {
+    // Both meters have the buildings' calendar: what differs is the temperature alone.
+    await setBenchCalendar(service.url, CALENDAR_SITE);
+    await setBenchCalendar(service.url, SITE);
     for (const year of [2018, 2019]) {
       await post(
         `${service.url}/sites/${SITE}/weather`,
@@ -81,7 +91,7 @@ export async function measureWeatherAccuracy(
       if (!types.includes(type)) continue;
       const plain = `${meter}_plain`, linked = `${meter}_weather`;
       const meters = `${service.url}/meters/${type}`;
-      await post(`${meters}/${plain}/readings`, toCsv(train));
+      await post(`${meters}/${plain}/readings?site_id=${CALENDAR_SITE}`, toCsv(train));
       await post(`${meters}/${linked}/readings?site_id=${SITE}`, toCsv(train));
       await trainAndWait(service, plain, type);
       const trained = await trainAndWait(service, linked, type);
