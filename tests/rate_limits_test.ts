@@ -45,6 +45,30 @@ Deno.test("past a rate limit: 429 in the one shape, with Retry-After and the Rat
   }
 });
 
+Deno.test("readings and weather uploads share the upload limit", async () => {
+  const service = await startTestService({ API_KEYS, RATE_LIMIT_UPLOAD_PER_MINUTE: "2" });
+  try {
+    const post = (path: string, body: string) =>
+      fetch(`${service.url}${path}`, {
+        method: "POST",
+        headers: { ...auth(ops.key), "Content-Type": "text/csv" },
+        body,
+      });
+    const readings = await post("/meters/gas/b1/readings", "2019-01-01 00:00:00,1\n");
+    assert.equal(readings.status, 200, await readings.text());
+    const weather = await post("/sites/s1/weather", "2019-01-01 00:00:00,4.5\n");
+    assert.equal(weather.status, 200, await weather.text());
+    assert.equal(weather.headers.get("RateLimit-Policy"), '"upload";q=2;w=60');
+    const refused = await post("/sites/s1/weather", "2019-01-01 01:00:00,4.0\n");
+    assert.equal(refused.status, 429);
+    assert.equal((await refused.json()).error.details.kind, "upload");
+    const stored = await fetch(`${service.url}/sites/s1/weather`, { headers: auth(ops.key) });
+    assert.equal((await stored.json()).temperatures.count, 1, "the refused hour was not stored");
+  } finally {
+    await service.close();
+  }
+});
+
 Deno.test("open streams per principal are capped; a closed stream gives its slot back", async () => {
   const service = await startTestService({ API_KEYS, STREAM_LIMIT_PER_PRINCIPAL: "2" });
   try {

@@ -20,14 +20,23 @@ import type { LimitKind } from "../limits/rate_limits.ts";
 import { rateLimitHeaders } from "../limits/rate_limit_headers.ts";
 import { principalOf } from "./access.ts";
 import { ApiError } from "./errors.ts";
-import { BATCH_PATH, isStreamPath, READINGS_PATH, TASKS_PATH } from "./route_scopes.ts";
+import {
+  BATCH_PATH,
+  isStreamPath,
+  READINGS_PATH,
+  SITE_WEATHER_PATH,
+  TASKS_PATH,
+} from "./route_scopes.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 
 /** The kind of request counted, by method and path; null for requests not counted. */
 export function limitKindFor(method: string, path: string): LimitKind | null {
   // A batch counts as one request: the queue bounds limit how many tasks it starts.
   if (method === "POST" && (TASKS_PATH.test(path) || BATCH_PATH.test(path))) return "train";
-  if (method === "POST" && READINGS_PATH.test(path)) return "upload";
+  // Weather is an upload too: as large as readings, parsed and merged the same way.
+  if (method === "POST" && (READINGS_PATH.test(path) || SITE_WEATHER_PATH.test(path))) {
+    return "upload";
+  }
   if (method === "GET" && /^\/forecast\//.test(path)) return "forecast";
   if (method === "GET" && isStreamPath(path)) return "stream";
   return null;
