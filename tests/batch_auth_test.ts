@@ -53,7 +53,9 @@ Deno.test("a restricted caller's batch skips other meters; its stream token open
     // "all" leaves out what the caller may not use: only gas meters here.
     const all = await post(gasTeam.key, { meter_type: "electricity", all: true });
     assert.equal(all.status, 422);
-    assert.equal((await all.json()).error.code, "nothing_to_train");
+    const nothing = await all.json();
+    assert.equal(nothing.error.code, "nothing_to_train");
+    assert.doesNotMatch(JSON.stringify(nothing), /meter_test_00/, "no id the key may not see");
 
     // The admin's group holds an electricity meter: the gas team may not read it.
     const adminBatch = await (await post(admin.key, {
