@@ -74,6 +74,9 @@ const JUNK = [
 const ascii = (g: ReturnType<typeof generator>, n: number) =>
   Array.from({ length: n }, () => String.fromCharCode(32 + g.int(95))).join("");
 
+/** The site whose calendar is set before the fuzzing (a JUNK value, so requests reach it). */
+const CALENDAR_SITE = "meter_test_001";
+
 function path(g: ReturnType<typeof generator>): string {
   const seg = () => encodeURIComponent(g.pick(JUNK)).replace(/%25/g, g.next() < 0.3 ? "%" : "%25");
   return g.pick([
@@ -97,6 +100,7 @@ function path(g: ReturnType<typeof generator>): string {
     () => `/webhooks/tasks/${seg()}/deliveries`,
     () => `/webhooks/${seg()}/deliveries/${seg()}/replay`,
     () => `/sites/${seg()}/weather`,
+    () => `/sites/${seg()}/calendar`,
     () => `/auth/stream-token`,
     () => `/auth/${seg()}`,
     () => `/${seg()}`,
@@ -193,9 +197,17 @@ Deno.test(`fuzz: ${REQUESTS} malformed requests, authenticated and not: no 5xx, 
     const details = await Promise.all(
       meters.meters.map((m: { href: string }) => get(m.href)),
     );
-    return { tasks: (await get("/trainmodel/tasks")).tasks, meters, details };
+    // A site's calendar, set before: JUNK names this site, and no body sent is a valid calendar.
+    const calendar = await get(`/sites/${CALENDAR_SITE}/calendar`);
+    return { tasks: (await get("/trainmodel/tasks")).tasks, meters, details, calendar };
   };
   try {
+    const set = await fetch(`${service.url}/sites/${CALENDAR_SITE}/calendar`, {
+      method: "PUT",
+      headers: { Authorization: `Bearer ${admin.key}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ public_holidays: "england-and-wales", closures: ["2030-01-02"] }),
+    });
+    assert.equal(set.status, 200, await set.text());
     const before = await state();
     const g = generator(seed);
     const statuses = new Map<number, number>();
@@ -210,6 +222,8 @@ Deno.test(`fuzz: ${REQUESTS} malformed requests, authenticated and not: no 5xx, 
         if (method === "DELETE" && /^\/meters\/(electricity|gas)\/meter_test_001(\?|$)/.test(url)) {
           continue;
         }
+        // The same for the calendar set before.
+        if (method === "DELETE" && url.startsWith(`/sites/${CALENDAR_SITE}/calendar`)) continue;
         const headers: Record<string, string> = { ...auth(g) };
         if (g.next() < 0.3) {
           headers["Last-Event-ID"] = g.pick([
