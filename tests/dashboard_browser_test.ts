@@ -341,6 +341,22 @@ Deno.test({
       });
       assert.equal(uploaded.status, 200, await uploaded.text());
 
+      // The next forecast's day (the one after the day just uploaded: a Friday, 3 January 2020)
+      // becomes a closure of the meter's site: the page says so.
+      const firstDay = plainDay(Date.parse(forecast.points[0].timestamp) + 48 * 3600_000);
+      const site = await fetch(`${url}/sites/hq/calendar`, {
+        method: "PUT",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ closures: [firstDay] }),
+      });
+      assert.equal(site.status, 200, await site.text());
+      const link = await fetch(`${url}/meters/electricity/meter_test_001`, {
+        method: "PUT",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ site_id: "hq" }),
+      });
+      assert.equal(link.status, 200, await link.text());
+
       // A model trained before intervals (its stored metadata without them): the line alone,
       // and the reason the API gives. The service is stopped while the model is rewritten.
       await dev.kill();
@@ -381,6 +397,13 @@ Deno.test({
         ),
         degraded.text,
       );
+      const closed = await older.$eval(".calendar", (e) => ({
+        days: e.getAttribute("data-days"),
+        text: e.textContent ?? "",
+      }));
+      assert.deepEqual(plain.calendar.non_working_days, [firstDay], JSON.stringify(plain.calendar));
+      assert.equal(closed.days, firstDay);
+      assert.match(closed.text, new RegExp(`site hq's calendar.*: ${firstDay}\\.$`));
       const columns = await older.$$eval(".forecast-table thead th", (t) => t.length);
       assert.equal(columns, 2, "hour and forecast");
       assert.deepEqual(olderProblems, []);
@@ -489,3 +512,8 @@ Deno.test({
     }
   },
 });
+
+/** The calendar day (`YYYY-MM-DD`) of a time, on the readings' clock. */
+function plainDay(time: number): string {
+  return new Date(time).toISOString().slice(0, 10);
+}

@@ -115,7 +115,10 @@ const number = (value) =>
     ? "–"
     : value.toLocaleString(undefined, { maximumFractionDigits: 2 });
 
-/** What the chart cannot say alone: the band's meaning, the inputs' quality, every point as text. */
+/**
+ * What the chart cannot say alone: the band's meaning, the inputs' quality,
+ * the days forecast as non-working, every point as text.
+ */
 function forecastFacts(answer, band) {
   const { quantiles } = answer.intervals;
   const legend = band
@@ -143,6 +146,15 @@ function forecastFacts(answer, band) {
       (estimated === 1 ? "was" : "were") + " estimated" +
       (quality === "degraded" ? " (longer gaps filled from similar days)." : "."),
   );
+  const days = answer.calendar?.non_working_days ?? [];
+  const calendar = days.length
+    ? el(
+      "p",
+      { class: "calendar", "data-days": days.join(" ") },
+      `Forecast as non-working (site ${answer.calendar.site_id}'s calendar: a holiday or closure, ` +
+        `like a weekend day): ${days.join(", ")}.`,
+    )
+    : null;
   const table = el(
     "details",
     { class: "forecast-table" },
@@ -191,7 +203,7 @@ function forecastFacts(answer, band) {
       ),
     ),
   );
-  return [legend, inputs, table];
+  return [legend, inputs, calendar, table].filter(Boolean);
 }
 
 trainForm.addEventListener("submit", async (event) => {
