@@ -519,6 +519,19 @@ await section("outages", "## Forecasts from incomplete readings, and a week ahea
       covered >= 0.75 && covered <= 0.9 ? "met" : "missed"
     }); ${inRange} of ${rows.length} meters within the target on their own.`,
   );
+  const share = (k: "clean" | "out24" | "out72") =>
+    rows.reduce((n, r) => n + r.dayAheadCoverage[k].covered, 0) /
+    rows.reduce((n, r) => n + r.dayAheadCoverage[k].scored, 0);
+  const [intact, after24, after72] = (["clean", "out24", "out72"] as const).map(share);
+  out(
+    `- Day-ahead intervals with the week before intact / after a 24 h / a 72 h outage: ${
+      fixed(100 * intact, 1)
+    }% / ${fixed(100 * after24, 1)}% / ${
+      fixed(100 * after72, 1)
+    }% of hours within them (target 75–90%: ${
+      [intact, after24, after72].every((c) => c >= 0.75 && c <= 0.9) ? "met" : "missed"
+    }); intervals of forecasts from estimated inputs are widened (\`intervals.widened\`).`,
+  );
 });
 
 await section("fleet", "## Training a fleet: 100 meter-years in one batch", async () => {

@@ -36,6 +36,8 @@ export interface OutageAccuracy {
   refused: number;
   /** `degraded` answers among the outage forecasts, of all of them. */
   degraded: number;
+  /** Day-ahead hours within `[low, high]`, and hours scored: week intact, 24 h and 72 h missing. */
+  dayAheadCoverage: Record<"clean" | "out24" | "out72", { covered: number; scored: number }>;
   /** CV(RMSE) by day ahead, 1 to 7, of week-ahead forecasts from intact weeks. */
   byDay: number[];
   /** CV(RMSE) by day ahead that training measured on its holdout (`by_day_ahead`). */
@@ -85,6 +87,11 @@ export async function measureOutages(quick = false): Promise<OutageAccuracy[]> {
       >;
       const byDay = Array.from({ length: 7 }, () => [[], []] as [number[], number[]]);
       const inside = Array.from({ length: 7 }, () => ({ covered: 0, scored: 0 }));
+      const dayAhead = {
+        clean: { covered: 0, scored: 0 },
+        out24: { covered: 0, scored: 0 },
+        out72: { covered: 0, scored: 0 },
+      };
       let refused = 0, degraded = 0, outageAnswers = 0, served = "";
       for (let d = 0; d < days; d++) {
         const origin = first + d * 24 * HOUR_MS;
@@ -105,6 +112,10 @@ export async function measureOutages(quick = false): Promise<OutageAccuracy[]> {
               if (k < 24) {
                 pairs[variant][0].push(actual);
                 pairs[variant][1].push(p.value);
+                if (Number.isFinite(actual) && p.low !== undefined && p.high !== undefined) {
+                  dayAhead[variant].scored++;
+                  if (actual >= p.low && actual <= p.high) dayAhead[variant].covered++;
+                }
               }
               if (variant === "clean") {
                 byDay[Math.floor(k / 24)][0].push(actual);
@@ -136,6 +147,7 @@ export async function measureOutages(quick = false): Promise<OutageAccuracy[]> {
         byDay: byDay.map(cv),
         expectedByDay: (trained.evaluation.by_day_ahead ?? []).map((d) => d.model.cv_rmse),
         coverageByDay: inside.map((c) => c.covered / c.scored),
+        dayAheadCoverage: dayAhead,
         covered: inside.reduce((n, c) => n + c.covered, 0),
         scored: inside.reduce((n, c) => n + c.scored, 0),
       });
@@ -153,14 +165,18 @@ export function outageTables(results: OutageAccuracy[]): string[] {
   const lines = [
     "Day-ahead forecasts from every midnight of the evaluation weeks (`from=`), CV(RMSE); an outage is the last 24 or 72 hours before the origin missing, estimated from similar days.",
     "",
-    "| meter | type | origins | served | intact week | 24 h outage | 72 h outage | 72 h ÷ intact | refused |",
-    "| --- | --- | --: | --- | --: | --: | --: | --: | --: |",
+    "| meter | type | origins | served | intact week | 24 h outage | 72 h outage | 72 h ÷ intact | refused | within 10–90%: intact / 24 h / 72 h |",
+    "| --- | --- | --: | --- | --: | --: | --: | --: | --: | --: |",
   ];
+  const share = (c: { covered: number; scored: number }) => pct(c.covered / c.scored);
   for (const r of results) {
+    const c = r.dayAheadCoverage;
     lines.push(
       `| ${r.meter} | ${r.type} | ${r.origins} | ${r.served} | ${pct(r.clean)} | ${
         pct(r.outage24)
-      } | ${pct(r.outage72)} | ${(r.outage72 / r.clean).toFixed(2)} | ${r.refused} |`,
+      } | ${pct(r.outage72)} | ${(r.outage72 / r.clean).toFixed(2)} | ${r.refused} | ${
+        share(c.clean)
+      } / ${share(c.out24)} / ${share(c.out72)} |`,
     );
   }
   lines.push(

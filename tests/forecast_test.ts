@@ -77,6 +77,7 @@ for (const kind of ["memory", "sqlite", "redis"] as BrokerKind[]) {
 
         // Every point has its 10–90% interval around it, a week ahead too.
         assert.deepEqual(body.intervals.quantiles, { low: 0.1, high: 0.9 });
+        assert.equal(body.intervals.widened, 1, "complete inputs: as calibrated");
         const week = await (await forecast("?horizon=168")).json();
         assert.equal(week.points.length, 168);
         for (const p of [...body.points, ...week.points]) {
@@ -120,6 +121,8 @@ for (const kind of ["memory", "sqlite", "redis"] as BrokerKind[]) {
           hours_estimated: 10,
           quality: "degraded",
         });
+        // Calibrated on complete inputs: wider for these (1 + 0.42 × √(10/168)).
+        assert.equal(estimated.intervals.widened, 1.102);
 
         // Too little left in the last week: a 422 saying how much is missing, and where.
         await fetch(`${service.url}/meters/gas/b2/readings`, {

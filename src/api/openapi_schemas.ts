@@ -327,6 +327,10 @@ export const forecastSchema = z.object({
         description: "The quantiles `low` and `high` stand for (0.1 and 0.9)",
       }),
       calibrated_on: z.string().meta({ description: "How the intervals were calibrated" }),
+      widened: z.number().meta({
+        description:
+          "How much wider than calibrated the intervals are: 1 with complete inputs, more when `inputs.quality` is `degraded` (1 + 0.42 × √(share of the hours estimated))",
+      }),
     }),
     z.object({
       quantiles: z.null(),

@@ -131,7 +131,10 @@ function forecastFacts(answer, band) {
       }% range ` +
         `(each hour's low and high): about ${
           Math.round((quantiles.high - quantiles.low) * 10)
-        } actual hours in 10 fall inside it. Calibrated on ${answer.intervals.calibrated_on}`,
+        } actual hours in 10 fall inside it. Calibrated on ${answer.intervals.calibrated_on}` +
+        (answer.intervals.widened > 1
+          ? `; ${answer.intervals.widened}× as wide, as part of the week before was estimated.`
+          : "."),
     )
     : el(
       "p",

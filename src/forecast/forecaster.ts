@@ -14,7 +14,7 @@ import { meterKey, type MeterRef, type MeterType } from "../domain/meter.ts";
 import { useFastestBackend } from "../training/backend.ts";
 import { baselineForecast } from "../training/baselines.ts";
 import { ISSUE_HOURS, issueHourOneHot } from "../training/features.ts";
-import { intervalAt, type PredictionIntervals } from "../training/intervals.ts";
+import { degradedWidening, intervalAt, type PredictionIntervals } from "../training/intervals.ts";
 import { rollForecasts } from "../training/rolling.ts";
 import { HOUR_MS, type HourlyGrid, type ReadingSeries, seriesSince } from "../domain/series.ts";
 import type { Gap } from "../meters/summary.ts";
@@ -69,7 +69,12 @@ export interface ForecastPoint {
 
 /** How a forecast's intervals were made, or why it has none. */
 export type IntervalsReport =
-  | { quantiles: { low: number; high: number }; calibrated_on: string }
+  | {
+    quantiles: { low: number; high: number };
+    calibrated_on: string;
+    /** How much wider than calibrated, for inputs estimated (1 when complete). */
+    widened: number;
+  }
   | { quantiles: null; reason: string };
 
 /** Why a forecast cannot be made. */
@@ -186,6 +191,10 @@ export function createForecaster(deps: { broker: Broker; models: ModelStore }): 
     }
     const day = metadata.window.horizon;
     const calibrated = metadata.intervals?.[served] ?? null;
+    // Calibrated on complete inputs: wider when the week before had to be estimated.
+    const widened = recent.report.quality === "degraded"
+      ? degradedWidening(recent.report.hours_estimated, recent.report.hours_needed)
+      : 1;
     return {
       meter_id: meter.meter_id,
       meter_type: meter.meter_type,
@@ -205,11 +214,11 @@ export function createForecaster(deps: { broker: Broker; models: ModelStore }): 
         ? `recursive: each further ${day} hours are the model's forecast from the hours it forecast before, anchored on similar days among them`
         : "persistence ensemble: the mean of the same hour over the 7 days before the origin",
       calendar: calendar.report,
-      intervals: intervalsReport(metadata.intervals === undefined, calibrated, served),
+      intervals: intervalsReport(metadata.intervals === undefined, calibrated, served, widened),
       points: Array.from({ length: horizon }, (_, k) => {
         const value = Math.max(0, values[k]);
         const timestamp = new Date(originTime + k * HOUR_MS).toISOString();
-        return calibrated ? { timestamp, value, ...intervalAt(calibrated, k, value) } : {
+        return calibrated ? { timestamp, value, ...intervalAt(calibrated, k, value, widened) } : {
           timestamp,
           value,
         };
@@ -311,13 +320,15 @@ function intervalsReport(
   untrained: boolean,
   calibrated: PredictionIntervals | null,
   served: "model" | "persistence_ensemble",
+  widened: number,
 ): IntervalsReport {
   if (calibrated) {
     return {
       quantiles: calibrated.quantiles,
       calibrated_on: `the errors of ${calibrated.forecasts} forecasts by the ${
         served === "model" ? "model" : "persistence ensemble"
-      } from the hours of its holdout, by hour ahead and scaled by the forecast's level; they assume readings as complete as there (wider errors are likely when inputs are degraded)`,
+      } from the hours of its holdout, by hour ahead and scaled by the forecast's level`,
+      widened: Math.round(widened * 1000) / 1000,
     };
   }
   return {

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { calibrateIntervals, intervalAt, LEVEL_FLOOR_SHARE, quantile } from "./intervals.ts";
+import {
+  calibrateIntervals,
+  DEGRADED_WIDENING,
+  degradedWidening,
+  intervalAt,
+  LEVEL_FLOOR_SHARE,
+  quantile,
+} from "./intervals.ts";
 
 /** A repeatable spread of numbers in [0, 1), like Math.random (mulberry32). */
 function spread(n: number, seed: number): number[] {
@@ -58,6 +65,19 @@ Deno.test("intervals scale with the forecast's level, down to the floor", () => 
   assert.ok(Math.abs(at(200) - 2 * at(100)) < 1e-9, "twice the level, twice the width");
   assert.ok(Math.abs(at(5) - at(10)) < 1e-9, "below the floor, the floor's width");
   assert.ok(at(5) > 0);
+  // Widened for estimated inputs: each side moves out by the factor.
+  const plain = intervalAt(intervals, 3, 100), wide = intervalAt(intervals, 3, 100, 1.5);
+  assert.ok(Math.abs((100 - wide.low) - 1.5 * (100 - plain.low)) < 1e-9);
+  assert.ok(Math.abs((wide.high - 100) - 1.5 * (plain.high - 100)) < 1e-9);
+});
+
+Deno.test("intervals widen with the share of the inputs estimated, from 1 with none", () => {
+  assert.equal(degradedWidening(0, 168), 1);
+  assert.ok(
+    Math.abs(degradedWidening(24, 168) - (1 + DEGRADED_WIDENING * Math.sqrt(24 / 168))) < 1e-12,
+  );
+  assert.ok(degradedWidening(72, 168) > degradedWidening(24, 168));
+  assert.equal(degradedWidening(500, 168), 1 + DEGRADED_WIDENING, "at most everything estimated");
 });
 
 Deno.test("an interval is never below zero and always contains its value", () => {
