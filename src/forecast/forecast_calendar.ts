@@ -14,7 +14,10 @@ import { HOUR_MS } from "../domain/series.ts";
 export interface ForecastCalendar {
   /** The meter's site, or null when it has none. */
   site_id: string | null;
-  /** Whether the site has a calendar. */
+  /**
+   * Whether the forecast followed the site's calendar: the site has one and
+   * the model served the forecast (the persistence ensemble reads none).
+   */
   used: boolean;
   /** The forecast's weekdays (`YYYY-MM-DD`) forecast as non-working days. */
   non_working_days: string[];

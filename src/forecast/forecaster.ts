@@ -204,7 +204,10 @@ export function createForecaster(deps: { broker: Broker; models: ModelStore }): 
         : served === "model"
         ? `recursive: each further ${day} hours are the model's forecast from the hours it forecast before, anchored on similar days among them`
         : "persistence ensemble: the mean of the same hour over the 7 days before the origin",
-      calendar: calendar.report,
+      // The persistence ensemble reads no calendar: its answer must not claim days it did not follow.
+      calendar: served === "model"
+        ? calendar.report
+        : { ...calendar.report, used: false, non_working_days: [] },
       intervals: intervalsReport(metadata.intervals === undefined, calibrated, served),
       points: Array.from({ length: horizon }, (_, k) => {
         const value = Math.max(0, values[k]);

@@ -121,3 +121,44 @@ Deno.test("a model that did not beat the persistence ensemble is not served: the
     await broker.close();
   }
 });
+
+Deno.test("a forecast by the persistence ensemble does not claim to follow the site's calendar", async () => {
+  const broker = createMemoryBroker({ taskTtlSeconds: 60 });
+  const models = createModelStore({ broker, dataDir: null });
+  const meter = { meter_id: "b21cal", meter_type: "electricity" as const };
+  const csv = await Deno.readTextFile(
+    new URL("../meters/demo_data/electricity_ucam_b21_2019.csv", import.meta.url),
+  );
+  const series = parseReadingsCsv(csv).series;
+  await broker.mergeReadings(meter, series);
+  await broker.weather.setMeterSite(meter, "cambridge");
+  await broker.weather.setCalendar("cambridge", {
+    public_holidays: "england-and-wales",
+    closures: [],
+  });
+  const trained = await trainModel(series, "electricity", {
+    epochs: 1,
+    batch_size: 256,
+    learning_rate: 0.003,
+  });
+  const worse = structuredClone(trained.model);
+  worse.metadata.evaluation!.served = "persistence_ensemble";
+  await models.save(meter, worse);
+  const forecaster = createForecaster({ broker, models });
+  try {
+    // From the hour after the last reading of 2019: New Year's Day 2020, a Wednesday.
+    const withCalendar = await forecaster.forecast(meter, 24);
+    assert.equal(withCalendar.model.served, "persistence_ensemble");
+    await broker.weather.setCalendar("cambridge", null);
+    const without = await forecaster.forecast(meter, 24);
+    assert.deepEqual(withCalendar.points, without.points, "the ensemble ignores the calendar");
+    assert.deepEqual(withCalendar.calendar, {
+      site_id: "cambridge",
+      used: false,
+      non_working_days: [],
+    });
+  } finally {
+    forecaster.close();
+    await broker.close();
+  }
+});
