@@ -10,6 +10,9 @@ import { type BrokerKind, startTestService, type TestService } from "./harness.t
 import { needsRedis } from "./redis_server.ts";
 import { calendarAnswer } from "../src/api/site_routes.ts";
 import { createApiKey } from "../src/auth/api_keys.ts";
+import { createSiteRoutes } from "../src/api/site_routes.ts";
+import { openSqliteBroker } from "../src/broker/sqlite_broker.ts";
+import { DatabaseSync } from "node:sqlite";
 
 const DAY_MS = 86_400_000;
 
@@ -248,5 +251,40 @@ Deno.test("with authentication on, a calendar is written with the train scope, l
     assert.equal((await call("DELETE", writer.key)).status, 200);
   } finally {
     await service.close();
+  }
+});
+
+Deno.test("an unreadable stored calendar is named as such, and DELETE still removes it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "wattcast-calendar-" });
+  const path = `${dir}/wattcast.db`;
+  try {
+    openSqliteBroker({ path, taskTtlSeconds: 60 }).close();
+    // What another version, or a hand edit, may have left: not JSON; a region this one does not know.
+    const db = new DatabaseSync(path);
+    db.prepare("INSERT INTO site_calendars (site_id, json) VALUES (?, ?)").run("bedford", "{oops");
+    db.prepare("INSERT INTO site_calendars (site_id, json) VALUES (?, ?)").run(
+      "cambridge",
+      JSON.stringify({ public_holidays: "scotland", closures: [] }),
+    );
+    db.close();
+    const broker = openSqliteBroker({ path, taskTtlSeconds: 60 });
+    const routes = createSiteRoutes({ broker, readingsSpan: { earliest: 0 } });
+    try {
+      for (const site of ["bedford", "cambridge"]) {
+        await assert.rejects(
+          broker.weather.getCalendar(site),
+          new RegExp(
+            `^Error: The stored calendar of site "${site}" is unreadable .*PUT /sites/${site}/calendar`,
+          ),
+        );
+        const removed = await routes.request(`/${site}/calendar`, { method: "DELETE" });
+        assert.equal(removed.status, 200, await removed.text());
+        assert.equal(await broker.weather.getCalendar(site), null, "removed");
+      }
+    } finally {
+      await broker.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

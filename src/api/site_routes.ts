@@ -189,7 +189,9 @@ export function createSiteRoutes(deps: SiteRoutesDeps): OpenAPIHono {
 
   routes.openapi(deleteSiteCalendarRoute, async (c) => {
     const { site_id } = c.req.valid("param");
-    if (!await deps.broker.weather.getCalendar(site_id)) throw calendarNotFound(site_id);
+    // A calendar this version cannot read (see `parseStoredCalendar`) exists, and is removed too.
+    const stored = await deps.broker.weather.getCalendar(site_id).catch(() => "unreadable");
+    if (!stored) throw calendarNotFound(site_id);
     await deps.broker.weather.setCalendar(site_id, null);
     return c.json({ site_id, deleted: true as const }, 200);
   });
