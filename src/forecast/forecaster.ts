@@ -150,12 +150,15 @@ export function createForecaster(deps: { broker: Broker; models: ModelStore }): 
       originTime - (lookback + CLEANING_CONTEXT_HOURS) * HOUR_MS,
     );
     const siteId = await deps.broker.weather.meterSite(meter);
+    const day = metadata.window.horizon;
     const calendar = await calendarContext(
       deps.broker,
       siteId,
       series.timestamps[0] ?? originTime,
       originTime,
       horizon,
+      // Whole days from the origin, and one more for a roll from an outage's start (bridgeOutage).
+      (Math.ceil(horizon / day) + 1) * day,
     );
     const clean = { ...cleanReadings(series, meter.meter_type), nonWorking: calendar.nonWorking };
     const origin = Math.round((originTime - clean.start) / HOUR_MS);
@@ -184,7 +187,6 @@ export function createForecaster(deps: { broker: Broker; models: ModelStore }): 
       served = "persistence_ensemble";
       values = baselineForecast(grid.values, at, horizon, "persistence_ensemble");
     }
-    const day = metadata.window.horizon;
     const calibrated = metadata.intervals?.[served] ?? null;
     return {
       meter_id: meter.meter_id,
