@@ -288,3 +288,25 @@ Deno.test("an unreadable stored calendar is named as such, and DELETE still remo
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a calendar body over the limit is a 413, not read whole: the largest valid calendar fits", async () => {
+  const service = await startTestService({ SEED_DEMO_METERS: "false" }, "memory");
+  try {
+    // The largest calendar there is: 1000 ranges, pretty-printed.
+    const largest = {
+      public_holidays: "england-and-wales",
+      closures: Array.from({ length: 1000 }, () => "2026-01-01/2026-12-31"),
+    };
+    const fits = await put(service, "bedford", JSON.stringify(largest, null, 4));
+    assert.equal(fits.status, 200, await fits.text());
+    const huge = await put(service, "bedford", {
+      closures: ["2026-01-01"],
+      pad: "x".repeat(2 ** 20),
+    });
+    assert.equal(huge.status, 413);
+    assert.equal((await huge.json()).error.code, "body_too_large");
+    assert.equal((await get(service, "bedford")).body.closures.length, 1000, "nothing stored");
+  } finally {
+    await service.close();
+  }
+});
