@@ -10,6 +10,9 @@ import { type BrokerKind, startTestService, type TestService } from "./harness.t
 import { needsRedis } from "./redis_server.ts";
 import { calendarAnswer } from "../src/api/site_routes.ts";
 import { createApiKey } from "../src/auth/api_keys.ts";
+import { createSiteRoutes } from "../src/api/site_routes.ts";
+import { openSqliteBroker } from "../src/broker/sqlite_broker.ts";
+import { DatabaseSync } from "node:sqlite";
 
 const DAY_MS = 86_400_000;
 
@@ -246,6 +249,63 @@ Deno.test("with authentication on, a calendar is written with the train scope, l
     assert.equal((await call("GET", reader.key)).json.public_holidays, "england-and-wales");
     assert.equal((await call("DELETE", reader.key)).status, 403);
     assert.equal((await call("DELETE", writer.key)).status, 200);
+  } finally {
+    await service.close();
+  }
+});
+
+Deno.test("an unreadable stored calendar is named as such, and DELETE still removes it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "wattcast-calendar-" });
+  const path = `${dir}/wattcast.db`;
+  try {
+    openSqliteBroker({ path, taskTtlSeconds: 60 }).close();
+    // What another version, or a hand edit, may have left: not JSON; a region this one does not know.
+    const db = new DatabaseSync(path);
+    db.prepare("INSERT INTO site_calendars (site_id, json) VALUES (?, ?)").run("bedford", "{oops");
+    db.prepare("INSERT INTO site_calendars (site_id, json) VALUES (?, ?)").run(
+      "cambridge",
+      JSON.stringify({ public_holidays: "scotland", closures: [] }),
+    );
+    db.close();
+    const broker = openSqliteBroker({ path, taskTtlSeconds: 60 });
+    const routes = createSiteRoutes({ broker, readingsSpan: { earliest: 0 } });
+    try {
+      for (const site of ["bedford", "cambridge"]) {
+        await assert.rejects(
+          broker.weather.getCalendar(site),
+          new RegExp(
+            `^Error: The stored calendar of site "${site}" is unreadable .*PUT /sites/${site}/calendar`,
+          ),
+        );
+        const removed = await routes.request(`/${site}/calendar`, { method: "DELETE" });
+        assert.equal(removed.status, 200, await removed.text());
+        assert.equal(await broker.weather.getCalendar(site), null, "removed");
+      }
+    } finally {
+      await broker.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a calendar body over the limit is a 413, not read whole: the largest valid calendar fits", async () => {
+  const service = await startTestService({ SEED_DEMO_METERS: "false" }, "memory");
+  try {
+    // The largest calendar there is: 1000 ranges, pretty-printed.
+    const largest = {
+      public_holidays: "england-and-wales",
+      closures: Array.from({ length: 1000 }, () => "2026-01-01/2026-12-31"),
+    };
+    const fits = await put(service, "bedford", JSON.stringify(largest, null, 4));
+    assert.equal(fits.status, 200, await fits.text());
+    const huge = await put(service, "bedford", {
+      closures: ["2026-01-01"],
+      pad: "x".repeat(2 ** 20),
+    });
+    assert.equal(huge.status, 413);
+    assert.equal((await huge.json()).error.code, "body_too_large");
+    assert.equal((await get(service, "bedford")).body.closures.length, 1000, "nothing stored");
   } finally {
     await service.close();
   }

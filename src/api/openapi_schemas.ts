@@ -315,7 +315,10 @@ export const forecastSchema = z.object({
   }),
   calendar: z.object({
     site_id: z.string().nullable(),
-    used: z.boolean().meta({ description: "True when the meter's site has a working calendar" }),
+    used: z.boolean().meta({
+      description:
+        "True when the forecast followed the site's working calendar: the site has one and the model served the forecast (the persistence ensemble reads none, and then lists no days)",
+    }),
     non_working_days: z.array(z.string()).meta({
       description:
         "Weekdays of the forecast (`YYYY-MM-DD`) the site's calendar names as holidays or closures: forecast like weekend days",

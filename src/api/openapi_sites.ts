@@ -180,6 +180,7 @@ export const putSiteCalendarRoute = createRoute({
   responses: {
     200: { description: "The calendar now stored", content: jsonContent(siteCalendarSchema) },
     ...errorResponses({
+      413: "The body is over 64 KiB (`body_too_large`); nothing is stored",
       415: "The body is not sent as JSON (`unsupported_media_type`)",
       422:
         "A bad site id, an unknown region, a malformed closure (named by its index, such as `closures.2`), over 1000 closures, an unknown field, or a body that is not JSON (`validation_failed`, naming each)",

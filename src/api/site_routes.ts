@@ -26,7 +26,13 @@ import {
   uploadWeatherRoute,
 } from "./openapi_sites.ts";
 import { HOUR_MS, type ReadingSeries } from "../domain/series.ts";
-import { dayDate, dayNumber, nonWorkingDays, type SiteCalendar } from "../domain/calendar.ts";
+import {
+  dayDate,
+  dayNumber,
+  MAX_CLOSURES,
+  nonWorkingDays,
+  type SiteCalendar,
+} from "../domain/calendar.ts";
 
 /** What the site routes need. */
 export interface SiteRoutesDeps {
@@ -37,6 +43,11 @@ export interface SiteRoutesDeps {
 
 /** Largest weather upload. */
 export const MAX_WEATHER_UPLOAD_BYTES = 16 * 1024 * 1024;
+/**
+ * Largest calendar body: the largest calendar there is (1,000 ranges of
+ * about 25 bytes) pretty-printed fits; a bigger one is refused unread.
+ */
+export const MAX_CALENDAR_BODY_BYTES = 64 * 1024;
 /** Most hours kept per site (over 20 years). */
 export const MAX_TEMPERATURES_PER_SITE = 200_000;
 /** How far ahead a weather forecast may reach, in days. */
@@ -169,6 +180,21 @@ export function createSiteRoutes(deps: SiteRoutesDeps): OpenAPIHono {
     return c.json({ site_id, temperatures: summary(all), points }, 200);
   }, requestHook(siteWeatherRoute.request));
 
+  routes.put(
+    "/:site_id/calendar",
+    bodyLimit({
+      maxSize: MAX_CALENDAR_BODY_BYTES,
+      onError: () => {
+        throw new ApiError(
+          413,
+          "body_too_large",
+          `The request body is over ${
+            MAX_CALENDAR_BODY_BYTES / 1024
+          } KiB; a calendar holds at most ${MAX_CLOSURES} closures (write a run of days as one range "YYYY-MM-DD/YYYY-MM-DD"). Nothing was stored.`,
+        );
+      },
+    }),
+  );
   routes.openapi(putSiteCalendarRoute, async (c) => {
     const { site_id } = c.req.valid("param");
     const body = c.req.valid("json");
@@ -189,7 +215,9 @@ export function createSiteRoutes(deps: SiteRoutesDeps): OpenAPIHono {
 
   routes.openapi(deleteSiteCalendarRoute, async (c) => {
     const { site_id } = c.req.valid("param");
-    if (!await deps.broker.weather.getCalendar(site_id)) throw calendarNotFound(site_id);
+    // A calendar this version cannot read (see `parseStoredCalendar`) exists, and is removed too.
+    const stored = await deps.broker.weather.getCalendar(site_id).catch(() => "unreadable");
+    if (!stored) throw calendarNotFound(site_id);
     await deps.broker.weather.setCalendar(site_id, null);
     return c.json({ site_id, deleted: true as const }, 200);
   });

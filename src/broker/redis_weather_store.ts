@@ -12,7 +12,12 @@
  */
 import type { Redis } from "@upstash/redis";
 import { meterKey } from "../domain/meter.ts";
-import { calendarFields, seriesOfMap, type WeatherStore } from "./weather_store.ts";
+import {
+  calendarFields,
+  parseStoredCalendar,
+  seriesOfMap,
+  type WeatherStore,
+} from "./weather_store.ts";
 
 /** The weather store on `redis` (a client made with `automaticDeserialization: false`). */
 export function createRedisWeatherStore(redis: Redis, prefix: string): WeatherStore {
@@ -56,7 +61,7 @@ export function createRedisWeatherStore(redis: Redis, prefix: string): WeatherSt
     },
     async getCalendar(siteId) {
       const json = await redis.exec<string | null>(["GET", key.calendar(siteId)]);
-      return json ? calendarFields(JSON.parse(json)) : null;
+      return json ? parseStoredCalendar(siteId, json) : null;
     },
   };
 }

@@ -11,7 +11,7 @@
 import type { DatabaseSync } from "node:sqlite";
 import { meterKey } from "../domain/meter.ts";
 import { transaction } from "./sqlite_file.ts";
-import { calendarFields, type WeatherStore } from "./weather_store.ts";
+import { calendarFields, parseStoredCalendar, type WeatherStore } from "./weather_store.ts";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS site_temperatures (
@@ -102,7 +102,7 @@ export function createSqliteWeatherStore(db: DatabaseSync): WeatherStore {
     getCalendar(siteId) {
       return call(() => {
         const row = sql.calendar.get(siteId);
-        return row ? calendarFields(JSON.parse(String(row.json))) : null;
+        return row ? parseStoredCalendar(siteId, String(row.json)) : null;
       });
     },
   };

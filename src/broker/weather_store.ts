@@ -12,7 +12,7 @@
  */
 import type { ReadingSeries } from "../domain/series.ts";
 import type { MeterRef } from "../domain/meter.ts";
-import type { SiteCalendar } from "../domain/calendar.ts";
+import { closureProblem, PUBLIC_HOLIDAY_REGIONS, type SiteCalendar } from "../domain/calendar.ts";
 
 /** What a merge of temperatures did. */
 export interface TemperaturesMerge {
@@ -85,4 +85,39 @@ export function seriesOfMap(
  */
 export function calendarFields(calendar: SiteCalendar): SiteCalendar {
   return { public_holidays: calendar.public_holidays, closures: [...calendar.closures] };
+}
+
+/**
+ * The calendar of `siteId` from its stored JSON. A value this version cannot
+ * read (not JSON, a region it does not know, a malformed closure: a hand edit,
+ * or another version's) is refused by an error naming the site and the fix,
+ * rather than failing later, deep in a forecast, with a bare `SyntaxError`.
+ */
+export function parseStoredCalendar(siteId: string, json: string): SiteCalendar {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    value = undefined;
+  }
+  const problem = storedCalendarProblem(value);
+  if (problem) {
+    throw new Error(
+      `The stored calendar of site "${siteId}" is unreadable (${problem}). Set it again with PUT /sites/${siteId}/calendar, or remove it with DELETE /sites/${siteId}/calendar.`,
+    );
+  }
+  return calendarFields(value as SiteCalendar);
+}
+
+function storedCalendarProblem(value: unknown): string | null {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return "not a JSON object";
+  }
+  const { public_holidays: region, closures } = value as Record<string, unknown>;
+  if (region !== null && !(PUBLIC_HOLIDAY_REGIONS as readonly unknown[]).includes(region)) {
+    return `public_holidays ${JSON.stringify(region)} is not a known region`;
+  }
+  if (!Array.isArray(closures)) return "closures is not a list";
+  const bad = closures.findIndex((c) => typeof c !== "string" || closureProblem(c) !== null);
+  return bad < 0 ? null : `closures.${bad} ${JSON.stringify(closures[bad])} is not a closure`;
 }

@@ -155,12 +155,15 @@ export function createForecaster(deps: { broker: Broker; models: ModelStore }): 
       originTime - (lookback + CLEANING_CONTEXT_HOURS) * HOUR_MS,
     );
     const siteId = await deps.broker.weather.meterSite(meter);
+    const day = metadata.window.horizon;
     const calendar = await calendarContext(
       deps.broker,
       siteId,
       series.timestamps[0] ?? originTime,
       originTime,
       horizon,
+      // Whole days from the origin, and one more for a roll from an outage's start (bridgeOutage).
+      (Math.ceil(horizon / day) + 1) * day,
     );
     const clean = { ...cleanReadings(series, meter.meter_type), nonWorking: calendar.nonWorking };
     const origin = Math.round((originTime - clean.start) / HOUR_MS);
@@ -189,7 +192,6 @@ export function createForecaster(deps: { broker: Broker; models: ModelStore }): 
       served = "persistence_ensemble";
       values = baselineForecast(grid.values, at, horizon, "persistence_ensemble");
     }
-    const day = metadata.window.horizon;
     const calibrated = metadata.intervals?.[served] ?? null;
     // Calibrated on complete inputs: wider when the week before had to be estimated.
     const widened = recent.report.quality === "degraded"
@@ -213,7 +215,10 @@ export function createForecaster(deps: { broker: Broker; models: ModelStore }): 
         : served === "model"
         ? `recursive: each further ${day} hours are the model's forecast from the hours it forecast before, anchored on similar days among them`
         : "persistence ensemble: the mean of the same hour over the 7 days before the origin",
-      calendar: calendar.report,
+      // The persistence ensemble reads no calendar: its answer must not claim days it did not follow.
+      calendar: served === "model"
+        ? calendar.report
+        : { ...calendar.report, used: false, non_working_days: [] },
       intervals: intervalsReport(metadata.intervals === undefined, calibrated, served, widened),
       points: Array.from({ length: horizon }, (_, k) => {
         const value = Math.max(0, values[k]);

@@ -121,3 +121,84 @@ Deno.test("a model that did not beat the persistence ensemble is not served: the
     await broker.close();
   }
 });
+
+Deno.test("a forecast by the persistence ensemble does not claim to follow the site's calendar", async () => {
+  const broker = createMemoryBroker({ taskTtlSeconds: 60 });
+  const models = createModelStore({ broker, dataDir: null });
+  const meter = { meter_id: "b21cal", meter_type: "electricity" as const };
+  const csv = await Deno.readTextFile(
+    new URL("../meters/demo_data/electricity_ucam_b21_2019.csv", import.meta.url),
+  );
+  const series = parseReadingsCsv(csv).series;
+  await broker.mergeReadings(meter, series);
+  await broker.weather.setMeterSite(meter, "cambridge");
+  await broker.weather.setCalendar("cambridge", {
+    public_holidays: "england-and-wales",
+    closures: [],
+  });
+  const trained = await trainModel(series, "electricity", {
+    epochs: 1,
+    batch_size: 256,
+    learning_rate: 0.003,
+  });
+  const worse = structuredClone(trained.model);
+  worse.metadata.evaluation!.served = "persistence_ensemble";
+  await models.save(meter, worse);
+  const forecaster = createForecaster({ broker, models });
+  try {
+    // From the hour after the last reading of 2019: New Year's Day 2020, a Wednesday.
+    const withCalendar = await forecaster.forecast(meter, 24);
+    assert.equal(withCalendar.model.served, "persistence_ensemble");
+    await broker.weather.setCalendar("cambridge", null);
+    const without = await forecaster.forecast(meter, 24);
+    assert.deepEqual(withCalendar.points, without.points, "the ensemble ignores the calendar");
+    assert.deepEqual(withCalendar.calendar, {
+      site_id: "cambridge",
+      used: false,
+      non_working_days: [],
+    });
+  } finally {
+    forecaster.close();
+    await broker.close();
+  }
+});
+
+Deno.test("a forecast's hours do not depend on how far ahead it is asked: the calendar covers every hour the model's days read", async () => {
+  const broker = createMemoryBroker({ taskTtlSeconds: 60 });
+  const models = createModelStore({ broker, dataDir: null });
+  const meter = { meter_id: "b21reach", meter_type: "electricity" as const };
+  const csv = await Deno.readTextFile(
+    new URL("../meters/demo_data/electricity_ucam_b21_2019.csv", import.meta.url),
+  );
+  const series = parseReadingsCsv(csv).series;
+  await broker.mergeReadings(meter, series);
+  await broker.weather.setMeterSite(meter, "cambridge");
+  // Friday 13 December 2019 closed; the model forecasts a day at a time, each reading its whole day's anchor.
+  await broker.weather.setCalendar("cambridge", {
+    public_holidays: null,
+    closures: ["2019-12-13"],
+  });
+  const trained = await trainModel(series, "electricity", {
+    epochs: 1,
+    batch_size: 256,
+    learning_rate: 0.003,
+  });
+  await models.save(meter, trained.model);
+  const forecaster = createForecaster({ broker, models });
+  try {
+    // From Thursday 12 December 13:00: the first 11 hours end that day, the day's forecast reaches into Friday.
+    const from = Date.UTC(2019, 11, 12, 13);
+    const short = await forecaster.forecast(meter, 11, from);
+    const long = await forecaster.forecast(meter, 35, from);
+    assert.equal(short.model.served, "model");
+    assert.deepEqual(short.calendar.non_working_days, []);
+    assert.deepEqual(long.calendar.non_working_days, ["2019-12-13"]);
+    assert.deepEqual(
+      short.points.map((p) => p.value),
+      long.points.slice(0, 11).map((p) => p.value),
+    );
+  } finally {
+    forecaster.close();
+    await broker.close();
+  }
+});
