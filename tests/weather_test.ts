@@ -121,6 +121,9 @@ Deno.test("a meter links to a site, by PUT or on upload, and its summary shows i
       assert.equal(malformed.status, 422, `${JSON.stringify(text)} is named, not a 500`);
       assert.equal((await malformed.json()).error.details.fields[0].field, "(body)");
     }
+    const huge = await put({ site_id: "bedford", padding: "x".repeat(64 * 1024) });
+    assert.equal(huge.status, 413, "a body far larger than a site id is refused unread");
+    assert.equal((await huge.json()).error.code, "body_too_large");
     const untouched = await fetch(`${service.url}/meters/gas/b40`);
     assert.equal(untouched.status, 404, "nothing was linked");
     await untouched.body?.cancel();

@@ -47,6 +47,8 @@ export const MAX_UPLOAD_BYTES = 16 * 1024 * 1024;
 
 /** Most readings kept per meter (over six years of hours). */
 export const MAX_READINGS_PER_METER = 60_000;
+/** Largest body of `PUT /meters/{type}/{id}` (it holds a site id). */
+export const MAX_LINK_BODY_BYTES = 4 * 1024;
 
 /** The meter named by route parameters; a 422 naming each bad one. */
 export function meterFromParams(type: string, id: string): MeterRef {
@@ -226,6 +228,21 @@ export function createMeterRoutes(deps: MeterRoutesDeps): OpenAPIHono {
     }, 200);
   });
 
+  routes.put(
+    "/:meter_type/:meter_id",
+    bodyLimit({
+      maxSize: MAX_LINK_BODY_BYTES,
+      onError: () => {
+        throw new ApiError(
+          413,
+          "body_too_large",
+          `The request body is over ${
+            MAX_LINK_BODY_BYTES / 1024
+          } KiB; linking a meter takes only {"site_id": "…"}. Nothing was changed.`,
+        );
+      },
+    }),
+  );
   routes.openapi(linkMeterRoute, async (c) => {
     const meter = c.req.valid("param");
     checkMeter(c, meter);

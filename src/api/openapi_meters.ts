@@ -141,6 +141,7 @@ export const linkMeterRoute = createRoute({
   responses: {
     200: { description: "The meter's site now", content: jsonContent(meterLinkSchema) },
     ...errorResponses({
+      413: "The body is over 4 KiB (`body_too_large`); nothing is changed",
       415: "The body is not sent as JSON (`unsupported_media_type`)",
       422: "Bad path parameters or body (`validation_failed`, naming each)",
     }),
