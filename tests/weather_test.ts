@@ -86,6 +86,73 @@ for (const kind of ["memory", "sqlite", "redis"] as BrokerKind[]) {
   });
 }
 
+for (const kind of ["memory", "sqlite", "redis"] as BrokerKind[]) {
+  Deno.test({
+    name:
+      `${kind} broker: weather uploads racing each other never pass the site's cap on hours together`,
+    ...(kind === "redis" ? needsRedis() : {}),
+    fn: async () => {
+      // The real cap (MAX_TEMPERATURES_PER_SITE, 200,000 hours), as the
+      // readings race test uses the real per-meter cap: readings may start
+      // in 1980 so that three 100,000-hour uploads fit in the window.
+      const service = await startTestService(
+        { SEED_DEMO_METERS: "false", READINGS_EARLIEST: "1980-01-01" },
+        kind,
+      );
+      const hours = (from: number, n: number) =>
+        Array.from({ length: n }, (_, i) => {
+          const t = new Date(Date.UTC(1980, 0, 1) + (from + i) * 3_600_000);
+          return `${t.toISOString().slice(0, 19).replace("T", " ")},${(from + i) % 30}`;
+        }).join("\n");
+      const outcome = async (response: Response) => {
+        const body = await response.json();
+        return response.status === 200 ? "200" : `${response.status} ${body.error.code}`;
+      };
+      try {
+        // Three disjoint 100,000-hour uploads at once, each under the cap:
+        // any two fit exactly, the third would pass it.
+        const three = await Promise.all(
+          [0, 1, 2].map((i) => postWeather(service, "raced", hours(i * 100_000, 100_000))),
+        );
+        const statuses = await Promise.all(three.map(outcome));
+        assert.deepEqual(
+          statuses.toSorted(),
+          ["200", "200", "422 too_many_temperatures"],
+          "two uploads whole, the third not at all",
+        );
+        const summary = await (await fetch(`${service.url}/sites/raced/weather`)).json();
+        assert.equal(summary.temperatures.count, 200_000, "never over the cap");
+
+        // At the cap, hours already stored are replaced (they do not count);
+        // one new hour is refused, saying the limit and what to do.
+        const winner = statuses.indexOf("200"),
+          loser = statuses.indexOf("422 too_many_temperatures");
+        const again = await postWeather(service, "raced", hours(winner * 100_000, 10));
+        assert.equal(again.status, 200);
+        assert.deepEqual({ ...(await again.json()), temperatures: undefined }, {
+          site_id: "raced",
+          accepted: 10,
+          added: 0,
+          replaced: 10,
+          temperatures: undefined,
+        });
+        const refused = await postWeather(service, "raced", hours(loser * 100_000, 1));
+        assert.equal(refused.status, 422);
+        const { error } = await refused.json();
+        assert.equal(error.code, "too_many_temperatures");
+        assert.match(
+          error.message,
+          /at most 200000 hours.*holds 200000 and this upload would make 200001\. Nothing was stored\. Send at most 0 new hours/,
+        );
+        const after = await (await fetch(`${service.url}/sites/raced/weather`)).json();
+        assert.equal(after.temperatures.count, 200_000);
+      } finally {
+        await service.close();
+      }
+    },
+  });
+}
+
 Deno.test("a meter links to a site, by PUT or on upload, and its summary shows it", async () => {
   const service = await startTestService({ SEED_DEMO_METERS: "false" }, "memory");
   const put = (body: unknown) =>

@@ -12,6 +12,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import type { Broker } from "../broker/broker.ts";
+import { TemperaturesRefused } from "../broker/weather_store.ts";
 import { parseWeatherUpload } from "../meters/weather_upload.ts";
 import { uploadRefused } from "./upload_refusal.ts";
 import { ApiError, fieldProblems, validationError } from "./errors.ts";
@@ -59,6 +60,18 @@ function siteFromParams(value: string): string {
   const parsed = siteParamsSchema.safeParse({ site_id: value });
   if (!parsed.success) throw validationError(fieldProblems(parsed.error));
   return parsed.data.site_id;
+}
+
+/** The 422 of an upload that would pass the site's cap, with its counts and what to do. */
+function tooManyTemperatures(refused: TemperaturesRefused): ApiError {
+  const { stored, wouldHave } = refused;
+  return new ApiError(
+    422,
+    "too_many_temperatures",
+    `A site keeps at most ${MAX_TEMPERATURES_PER_SITE} hours of temperature; it holds ${stored} and this upload would make ${wouldHave}. Nothing was stored. Send at most ${
+      Math.max(0, MAX_TEMPERATURES_PER_SITE - stored)
+    } new hours (hours already stored are replaced and do not count).`,
+  );
 }
 
 /** Count, span and hours ahead of a site's temperatures. */
@@ -129,14 +142,17 @@ export function createSiteRoutes(deps: SiteRoutesDeps): OpenAPIHono {
       const byHour = new Map<number, number>();
       stored?.timestamps.forEach((t, i) => byHour.set(t, stored.values[i]));
       upload.series.timestamps.forEach((t, i) => byHour.set(t, upload.series.values[i]));
-      if (byHour.size > MAX_TEMPERATURES_PER_SITE) {
-        throw new ApiError(
-          422,
-          "too_many_temperatures",
-          `A site keeps at most ${MAX_TEMPERATURES_PER_SITE} hours of temperature; this upload would make ${byHour.size}. Nothing was stored.`,
-        );
+      // The cap is checked by the store in the merge itself, not here from
+      // the read above, so that uploads racing each other cannot pass it together.
+      let merged;
+      try {
+        merged = await deps.broker.weather.mergeTemperatures(siteId, upload.series, {
+          maxTemperatures: MAX_TEMPERATURES_PER_SITE,
+        });
+      } catch (error) {
+        if (!(error instanceof TemperaturesRefused)) throw error;
+        throw tooManyTemperatures(error);
       }
-      const merged = await deps.broker.weather.mergeTemperatures(siteId, upload.series);
       const hours = [...byHour.keys()].sort((a, b) => a - b);
       return c.json({
         site_id: siteId,

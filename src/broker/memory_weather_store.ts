@@ -5,7 +5,12 @@
  */
 import { meterKey } from "../domain/meter.ts";
 import type { SiteCalendar } from "../domain/calendar.ts";
-import { calendarFields, seriesOfMap, type WeatherStore } from "./weather_store.ts";
+import {
+  calendarFields,
+  seriesOfMap,
+  TemperaturesRefused,
+  type WeatherStore,
+} from "./weather_store.ts";
 
 /** Creates an empty in-memory weather store. */
 export function createMemoryWeatherStore(): WeatherStore {
@@ -13,13 +18,15 @@ export function createMemoryWeatherStore(): WeatherStore {
   const links = new Map<string, string>();
   const calendars = new Map<string, SiteCalendar>();
   return {
-    mergeTemperatures(siteId, series) {
+    mergeTemperatures(siteId, series, limits = {}) {
       const stored = sites.get(siteId) ?? new Map<number, number>();
-      let added = 0;
-      series.timestamps.forEach((t, i) => {
-        if (!stored.has(t)) added++;
-        stored.set(t, series.values[i]);
-      });
+      // Synchronous: the check and the merge are one step.
+      const added = new Set(series.timestamps.filter((t) => !stored.has(t))).size;
+      const max = limits.maxTemperatures;
+      if (max !== undefined && stored.size + added > max) {
+        return Promise.reject(new TemperaturesRefused(stored.size, stored.size + added));
+      }
+      series.timestamps.forEach((t, i) => stored.set(t, series.values[i]));
       sites.set(siteId, stored);
       return Promise.resolve({ added, replaced: series.timestamps.length - added });
     },

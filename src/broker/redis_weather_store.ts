@@ -1,8 +1,8 @@
 /**
  * The weather store on Redis, beside the Redis broker's keys:
- * - `site:{site_id}:temperature`: a hash from epoch milliseconds to °C, so
- *   a merge by timestamp is one `HSET` (atomic; its answer is the count of
- *   new hours);
+ * - `site:{site_id}:temperature`: a hash from epoch milliseconds to °C,
+ *   merged by timestamp in one Lua script (`redis_weather_scripts.ts`) that
+ *   checks the site's cap on hours in the same atomic step;
  * - `meter:{type}/{id}:site`: the site a meter is linked to;
  * - `site:{site_id}:calendar`: a string, the site's working calendar as JSON
  *   (`{"public_holidays", "closures"}`), read and replaced whole by one
@@ -16,8 +16,10 @@ import {
   calendarFields,
   parseStoredCalendar,
   seriesOfMap,
+  TemperaturesRefused,
   type WeatherStore,
 } from "./weather_store.ts";
+import { MERGE_TEMPERATURES } from "./redis_weather_scripts.ts";
 
 /** The weather store on `redis` (a client made with `automaticDeserialization: false`). */
 export function createRedisWeatherStore(redis: Redis, prefix: string): WeatherStore {
@@ -27,12 +29,16 @@ export function createRedisWeatherStore(redis: Redis, prefix: string): WeatherSt
     link: (meter: Parameters<WeatherStore["meterSite"]>[0]) =>
       `${prefix}meter:${meterKey(meter)}:site`,
   };
+  const merge = redis.createScript<[string, number, number?]>(MERGE_TEMPERATURES);
   return {
-    async mergeTemperatures(siteId, series) {
+    async mergeTemperatures(siteId, series, limits = {}) {
       if (!series.timestamps.length) return { added: 0, replaced: 0 };
-      const args = ["HSET", key.site(siteId)];
+      const args = [String(limits.maxTemperatures ?? 0)];
       series.timestamps.forEach((t, i) => args.push(String(t), String(series.values[i])));
-      const added = Number(await redis.exec<number>(args as [string, ...string[]]));
+      // One script: the cap and the merge in one atomic step.
+      const [outcome, first, second] = await merge.exec([key.site(siteId)], args);
+      if (outcome === "too_many") throw new TemperaturesRefused(Number(first), Number(second));
+      const added = Number(first);
       return { added, replaced: series.timestamps.length - added };
     },
     async getTemperatures(siteId, from, to) {

@@ -11,7 +11,12 @@
 import type { DatabaseSync } from "node:sqlite";
 import { meterKey } from "../domain/meter.ts";
 import { transaction } from "./sqlite_file.ts";
-import { calendarFields, parseStoredCalendar, type WeatherStore } from "./weather_store.ts";
+import {
+  calendarFields,
+  parseStoredCalendar,
+  TemperaturesRefused,
+  type WeatherStore,
+} from "./weather_store.ts";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS site_temperatures (
@@ -58,12 +63,19 @@ export function createSqliteWeatherStore(db: DatabaseSync): WeatherStore {
     }
   }
   return {
-    mergeTemperatures(siteId, series) {
+    mergeTemperatures(siteId, series, limits = {}) {
       return call(() =>
         transaction(db, () => {
           const before = count(siteId);
           series.timestamps.forEach((t, i) => sql.merge.run(siteId, t, series.values[i]));
-          const added = count(siteId) - before;
+          const after = count(siteId);
+          const max = limits.maxTemperatures;
+          // Checked inside the transaction (BEGIN IMMEDIATE holds the file's
+          // write lock), so no other merge can land between count and check.
+          if (max !== undefined && after > max) {
+            throw new TemperaturesRefused(before, after); // rolls the merge back
+          }
+          const added = after - before;
           return { added, replaced: series.timestamps.length - added };
         })
       );

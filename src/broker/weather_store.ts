@@ -6,7 +6,9 @@
  *
  * Temperatures merge by timestamp like readings: an hour sent again
  * replaces the stored value, so a weather forecast for future hours is
- * replaced by the observations once they are uploaded.
+ * replaced by the observations once they are uploaded. A site's cap on
+ * hours is checked in the same atomic step as the merge (as a meter's on
+ * readings), so uploads racing each other cannot pass it together.
  *
  * @module
  */
@@ -22,13 +24,41 @@ export interface TemperaturesMerge {
   replaced: number;
 }
 
+/** What a merge of temperatures may not do; checked in the same atomic step as the merge. */
+export interface TemperatureLimits {
+  /** Hours of temperature the site may hold after the merge, at most. */
+  maxTemperatures?: number;
+}
+
+/**
+ * A merge refused whole (nothing was stored): the site would hold more than
+ * `maxTemperatures` hours. Says how many it holds and how many it would.
+ */
+export class TemperaturesRefused extends Error {
+  /** Creates the refusal: the site holds `stored` hours and would hold `wouldHave`. */
+  constructor(readonly stored: number, readonly wouldHave: number) {
+    super(
+      `The site would hold ${wouldHave} hours of temperature (it holds ${stored}), over its limit.`,
+    );
+    this.name = "TemperaturesRefused";
+  }
+}
+
 /** Sites' temperatures and meters' sites. */
 export interface WeatherStore {
   /**
    * Merges hourly temperatures (°C) into the site's, by timestamp,
-   * atomically: an hour already stored is replaced.
+   * atomically: an hour already stored is replaced. In the same atomic
+   * step, the site may not exceed `limits.maxTemperatures` hours (hours
+   * replaced count once).
+   *
+   * @throws {TemperaturesRefused} when it would; nothing is stored.
    */
-  mergeTemperatures(siteId: string, series: ReadingSeries): Promise<TemperaturesMerge>;
+  mergeTemperatures(
+    siteId: string,
+    series: ReadingSeries,
+    limits?: TemperatureLimits,
+  ): Promise<TemperaturesMerge>;
 
   /**
    * The site's temperatures at `from` or later and before `to` (epoch ms;

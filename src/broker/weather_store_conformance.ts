@@ -1,7 +1,8 @@
 /**
  * The weather store's behaviour, run against each broker's store (memory,
  * SQLite, Redis): temperatures merge by timestamp per site and read back
- * in order, within a range; meters link to one site at a time; a site has
+ * in order, within a range, refused whole past a cap on hours checked in
+ * the merge itself; meters link to one site at a time; a site has
  * at most one working calendar, replaced whole and removed by null.
  *
  * @module
@@ -9,6 +10,7 @@
 import assert from "node:assert/strict";
 import type { BrokerFactory, ConformanceOptions } from "./broker_conformance.ts";
 import type { Broker } from "./broker.ts";
+import { TemperaturesRefused } from "./weather_store.ts";
 
 /** Registers the weather store cases for one broker implementation. */
 export function weatherStoreConformance(
@@ -71,6 +73,59 @@ export function weatherStoreConformance(
     const back = await weather.getTemperatures("year");
     assert.equal(back?.values.length, 8760);
     assert.equal(back?.values[4321], (4321 % 30) - 10.5);
+  });
+
+  test("a merge within the cap stores; one past it stores nothing and says the counts", async (broker) => {
+    const { weather } = broker;
+    const hours = (from: number, n: number) => ({
+      timestamps: Array.from({ length: n }, (_, i) => (from + i) * h),
+      values: Array.from({ length: n }, (_, i) => from + i),
+    });
+    assert.deepEqual(
+      await weather.mergeTemperatures("capped", hours(0, 8), { maxTemperatures: 10 }),
+      { added: 8, replaced: 0 },
+      "within the cap: stored",
+    );
+    await assert.rejects(
+      weather.mergeTemperatures("capped", hours(5, 6), { maxTemperatures: 10 }),
+      (e) => e instanceof TemperaturesRefused && e.stored === 8 && e.wouldHave === 11,
+      "3 hours replaced and 3 new would make 11",
+    );
+    assert.equal(await weather.countTemperatures("capped"), 8, "nothing of the refused merge");
+    assert.deepEqual(
+      (await weather.getTemperatures("capped"))?.values,
+      [0, 1, 2, 3, 4, 5, 6, 7],
+      "the hours it would have replaced are unchanged",
+    );
+    assert.deepEqual(
+      await weather.mergeTemperatures("capped", hours(0, 8), { maxTemperatures: 8 }),
+      { added: 0, replaced: 8 },
+      "replacing stored hours does not count as new, even at the cap",
+    );
+    assert.deepEqual(
+      await weather.mergeTemperatures("capped", hours(6, 4), { maxTemperatures: 10 }),
+      { added: 2, replaced: 2 },
+      "exactly up to the cap: stored",
+    );
+    await assert.rejects(
+      weather.mergeTemperatures("capped", hours(10, 1), { maxTemperatures: 10 }),
+      (e) => e instanceof TemperaturesRefused && e.stored === 10 && e.wouldHave === 11,
+    );
+    await assert.rejects(
+      weather.mergeTemperatures("fresh", hours(0, 3), { maxTemperatures: 2 }),
+      (e) => e instanceof TemperaturesRefused && e.stored === 0 && e.wouldHave === 3,
+    );
+    assert.equal(
+      await weather.getTemperatures("fresh"),
+      null,
+      "a refused first merge leaves no site",
+    );
+    assert.deepEqual(
+      await weather.mergeTemperatures("capped", hours(10, 5)),
+      { added: 5, replaced: 0 },
+      "no limit given: none applies",
+    );
+    assert.equal(await weather.countTemperatures("capped"), 15);
   });
 
   test("a meter links to one site at a time, and unlinks", async (broker) => {

@@ -3,7 +3,8 @@
  * nothing else meanwhile: one `while true do end` holds every client of the
  * server until it is killed. So by default (`project`) the gateway runs only
  * the project's own scripts (`PROJECT_SCRIPTS`: the Redis broker's in
- * `src/broker/redis_scripts.ts` and `redis_webhook_scripts.ts`, the stream slots' in
+ * `src/broker/redis_scripts.ts`, `redis_weather_scripts.ts` and
+ * `redis_webhook_scripts.ts`, the stream slots' in
  * `src/limits/stream_slot_scripts.ts`, and the `@upstash/ratelimit` scripts
  * the rate limiter sends, read from the library in
  * `src/limits/ratelimit_scripts.ts`), recognised by their SHA-1 as the
@@ -18,6 +19,7 @@
  */
 import { createHash } from "node:crypto";
 import { REDIS_SCRIPTS } from "../broker/redis_scripts.ts";
+import { WEATHER_SCRIPTS } from "../broker/redis_weather_scripts.ts";
 import { WEBHOOK_SCRIPTS } from "../broker/redis_webhook_scripts.ts";
 import { RATELIMIT_SCRIPTS } from "../limits/ratelimit_scripts.ts";
 import { STREAM_SLOT_SCRIPTS } from "../limits/stream_slot_scripts.ts";
@@ -34,6 +36,7 @@ export function scriptSha(script: string): string {
 /** The scripts the project runs: the broker's, the stream slots', and `@upstash/ratelimit`'s. */
 export const PROJECT_SCRIPTS: readonly string[] = [
   ...REDIS_SCRIPTS,
+  ...WEATHER_SCRIPTS,
   ...WEBHOOK_SCRIPTS,
   ...STREAM_SLOT_SCRIPTS,
   ...RATELIMIT_SCRIPTS.map((s) => s.script),
