@@ -14,7 +14,6 @@
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import type { Broker } from "../broker/broker.ts";
 import { meterKey, type MeterRef, type MeterType } from "../domain/meter.ts";
 import { mayUseMeter, type Principal } from "../domain/principal.ts";
@@ -24,6 +23,7 @@ import type { Authenticator } from "../auth/authenticator.ts";
 import type { StreamTokens } from "../auth/stream_tokens.ts";
 import { checkMeter, principalOf } from "./access.ts";
 import { mintFor, type StreamTokenTimes } from "./auth_routes.ts";
+import { limitBody } from "./body_limit.ts";
 import { ApiError, fieldProblems, validationError } from "./errors.ts";
 import { parseJsonBody } from "./json_body.ts";
 import { checkQueueRoom, type QueueBounds } from "./queue_bounds.ts";
@@ -130,16 +130,7 @@ export function createBatchRoutes(deps: BatchRoutesDeps): OpenAPIHono {
   routes.openAPIRegistry.registerPath(startBatchRoute);
   routes.post(
     "/batch",
-    bodyLimit({
-      maxSize: MAX_BATCH_BODY_BYTES,
-      onError: () => {
-        throw new ApiError(
-          413,
-          "body_too_large",
-          `The request body is over ${MAX_BATCH_BODY_BYTES} bytes; a batch names at most ${MAX_BATCH_METERS} meters.`,
-        );
-      },
-    }),
+    limitBody(MAX_BATCH_BODY_BYTES, `a batch names at most ${MAX_BATCH_METERS} meters.`),
     (c) => startBatch(c),
   );
 

@@ -8,7 +8,6 @@
  * @module
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { bodyLimit } from "hono/body-limit";
 import { type Broker, hourOffset, ReadingsRefused } from "../broker/broker.ts";
 import { siteIdField } from "./openapi_meters.ts";
 import type { ModelStore } from "../models/model_store.ts";
@@ -16,6 +15,7 @@ import { summarize } from "../meters/summary.ts";
 import { parseUpload } from "../meters/upload.ts";
 import type { MeterRef, MeterType } from "../domain/meter.ts";
 import { uploadRefused } from "./upload_refusal.ts";
+import { limitBody } from "./body_limit.ts";
 import { ApiError, fieldProblems, validationError } from "./errors.ts";
 import { meterKey } from "../domain/meter.ts";
 import { keptPage, openCursor, pageLimit, sealCursor } from "./listing.ts";
@@ -66,18 +66,10 @@ export function createMeterRoutes(deps: MeterRoutesDeps): OpenAPIHono {
   routes.openAPIRegistry.registerPath(uploadReadingsRoute);
   routes.post(
     "/:meter_type/:meter_id/readings",
-    bodyLimit({
-      maxSize: MAX_UPLOAD_BYTES,
-      onError: () => {
-        throw new ApiError(
-          413,
-          "body_too_large",
-          `The upload is over ${
-            MAX_UPLOAD_BYTES / 1024 / 1024
-          } MiB; send it in parts (readings merge by timestamp). Nothing was stored.`,
-        );
-      },
-    }),
+    limitBody(
+      MAX_UPLOAD_BYTES,
+      "send it in parts (readings merge by timestamp). Nothing was stored.",
+    ),
     async (c) => {
       const meter = meterFromParams(c.req.param("meter_type"), c.req.param("meter_id"));
       checkMeter(c, meter);
@@ -230,18 +222,10 @@ export function createMeterRoutes(deps: MeterRoutesDeps): OpenAPIHono {
 
   routes.put(
     "/:meter_type/:meter_id",
-    bodyLimit({
-      maxSize: MAX_LINK_BODY_BYTES,
-      onError: () => {
-        throw new ApiError(
-          413,
-          "body_too_large",
-          `The request body is over ${
-            MAX_LINK_BODY_BYTES / 1024
-          } KiB; linking a meter takes only {"site_id": "…"}. Nothing was changed.`,
-        );
-      },
-    }),
+    limitBody(
+      MAX_LINK_BODY_BYTES,
+      'linking a meter takes only {"site_id": "…"}. Nothing was changed.',
+    ),
   );
   routes.openapi(linkMeterRoute, async (c) => {
     const meter = c.req.valid("param");

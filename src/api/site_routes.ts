@@ -10,11 +10,11 @@
  * @module
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { bodyLimit } from "hono/body-limit";
 import type { Broker } from "../broker/broker.ts";
 import { TemperaturesRefused } from "../broker/weather_store.ts";
 import { parseWeatherUpload } from "../meters/weather_upload.ts";
 import { uploadRefused } from "./upload_refusal.ts";
+import { limitBody } from "./body_limit.ts";
 import { ApiError, fieldProblems, validationError } from "./errors.ts";
 import { requestHook, validationHook } from "./openapi.ts";
 import {
@@ -116,18 +116,10 @@ export function createSiteRoutes(deps: SiteRoutesDeps): OpenAPIHono {
   routes.openAPIRegistry.registerPath(uploadWeatherRoute);
   routes.post(
     "/:site_id/weather",
-    bodyLimit({
-      maxSize: MAX_WEATHER_UPLOAD_BYTES,
-      onError: () => {
-        throw new ApiError(
-          413,
-          "body_too_large",
-          `The upload is over ${
-            MAX_WEATHER_UPLOAD_BYTES / 1024 / 1024
-          } MiB; send it in parts (temperatures merge by timestamp). Nothing was stored.`,
-        );
-      },
-    }),
+    limitBody(
+      MAX_WEATHER_UPLOAD_BYTES,
+      "send it in parts (temperatures merge by timestamp). Nothing was stored.",
+    ),
     async (c) => {
       const siteId = siteFromParams(c.req.param("site_id"));
       const json = /json/i.test(c.req.header("Content-Type") ?? "");
@@ -198,18 +190,10 @@ export function createSiteRoutes(deps: SiteRoutesDeps): OpenAPIHono {
 
   routes.put(
     "/:site_id/calendar",
-    bodyLimit({
-      maxSize: MAX_CALENDAR_BODY_BYTES,
-      onError: () => {
-        throw new ApiError(
-          413,
-          "body_too_large",
-          `The request body is over ${
-            MAX_CALENDAR_BODY_BYTES / 1024
-          } KiB; a calendar holds at most ${MAX_CLOSURES} closures (write a run of days as one range "YYYY-MM-DD/YYYY-MM-DD"). Nothing was stored.`,
-        );
-      },
-    }),
+    limitBody(
+      MAX_CALENDAR_BODY_BYTES,
+      `a calendar holds at most ${MAX_CLOSURES} closures (write a run of days as one range "YYYY-MM-DD/YYYY-MM-DD"). Nothing was stored.`,
+    ),
   );
   routes.openapi(putSiteCalendarRoute, async (c) => {
     const { site_id } = c.req.valid("param");

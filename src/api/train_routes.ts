@@ -8,13 +8,13 @@
  * @module
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { bodyLimit } from "hono/body-limit";
 import type { Broker } from "../broker/broker.ts";
 import { compareEventIds, isEventId } from "../broker/event_id.ts";
 import type { EventHub } from "../broker/event_hub.ts";
 import { isFinal, type TaskEvent } from "../domain/task.ts";
 import { meterKey } from "../domain/meter.ts";
 import type { TaskTracker } from "../tracker/tracker.ts";
+import { limitBody } from "./body_limit.ts";
 import { ApiError, fieldProblems, validationError } from "./errors.ts";
 import { keptPage, openCursor, pageLimit, sealCursor } from "./listing.ts";
 import { checkMeter, maySee, principalOf } from "./access.ts";
@@ -135,16 +135,7 @@ export function createTrainRoutes(deps: TrainRoutesDeps): OpenAPIHono {
   routes.openAPIRegistry.registerPath(startTaskRoute);
   routes.post(
     "/",
-    bodyLimit({
-      maxSize: MAX_TRAIN_BODY_BYTES,
-      onError: () => {
-        throw new ApiError(
-          413,
-          "body_too_large",
-          `The request body is over ${MAX_TRAIN_BODY_BYTES} bytes; a training request is a small JSON object.`,
-        );
-      },
-    }),
+    limitBody(MAX_TRAIN_BODY_BYTES, "a training request is a small JSON object."),
     async (c) => {
       const body = parseJsonBody(
         await c.req.text(),

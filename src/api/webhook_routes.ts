@@ -7,7 +7,6 @@
  *
  * @module
  */
-import { bodyLimit } from "hono/body-limit";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { WebhookStore } from "../broker/webhook_store.ts";
 import {
@@ -21,6 +20,7 @@ import {
 import { targetProblem } from "../webhooks/address_guard.ts";
 import { newSecret } from "../webhooks/message.ts";
 import { principalOf } from "./access.ts";
+import { limitBody } from "./body_limit.ts";
 import { ApiError, fieldProblems, validationError } from "./errors.ts";
 import { requestHook, validationHook } from "./openapi.ts";
 import {
@@ -164,16 +164,7 @@ export function createWebhookRoutes(deps: WebhookRoutesDeps): OpenAPIHono {
   routes.openAPIRegistry.registerPath(createWebhookRoute);
   routes.post(
     "/",
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new ApiError(
-          413,
-          "body_too_large",
-          `The request body is over ${MAX_BODY_BYTES} bytes; a subscription is a small JSON object.`,
-        );
-      },
-    }),
+    limitBody(MAX_BODY_BYTES, "a subscription is a small JSON object."),
     async (c) => {
       const body = parseJsonBody(
         await c.req.text(),
