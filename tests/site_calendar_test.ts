@@ -134,9 +134,9 @@ for (const kind of ["memory", "sqlite", "redis"] as BrokerKind[]) {
 
         const cases: [body: unknown, field: string, message: RegExp][] = [
           [
-            { public_holidays: "scotland" },
+            { public_holidays: "wales" },
             "public_holidays",
-            /^must be one of: england-and-wales; or null for none$/,
+            /^must be one of: england-and-wales, scotland, northern-ireland, united-states; or null for none$/,
           ],
           [{ public_holidays: true }, "public_holidays", /england-and-wales/],
           [
@@ -264,7 +264,7 @@ Deno.test("an unreadable stored calendar is named as such, and DELETE still remo
     db.prepare("INSERT INTO site_calendars (site_id, json) VALUES (?, ?)").run("bedford", "{oops");
     db.prepare("INSERT INTO site_calendars (site_id, json) VALUES (?, ?)").run(
       "cambridge",
-      JSON.stringify({ public_holidays: "scotland", closures: [] }),
+      JSON.stringify({ public_holidays: "atlantis", closures: [] }),
     );
     db.close();
     const broker = openSqliteBroker({ path, taskTtlSeconds: 60 });

@@ -126,7 +126,7 @@ export const siteCalendarBodySchema = z.strictObject({
   public_holidays: z.enum(PUBLIC_HOLIDAY_REGIONS, { error: regionError }).nullable().optional()
     .meta({
       description:
-        "A region whose public holidays the site does not work, or null for none (the default)",
+        "A region whose public holidays the site does not work (`england-and-wales`, `scotland` and `northern-ireland`: bank holidays; `united-states`: federal holidays as observed), or null for none (the default)",
       default: null,
       example: "england-and-wales",
     }),

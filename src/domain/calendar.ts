@@ -20,7 +20,12 @@
  */
 
 /** Regions whose public holidays are built in. */
-export const PUBLIC_HOLIDAY_REGIONS = ["england-and-wales"] as const;
+export const PUBLIC_HOLIDAY_REGIONS = [
+  "england-and-wales",
+  "scotland",
+  "northern-ireland",
+  "united-states",
+] as const;
 
 /** A region whose public holidays are built in. */
 export type PublicHolidayRegion = typeof PUBLIC_HOLIDAY_REGIONS[number];
@@ -121,18 +126,57 @@ function monday(year: number, month: number, n: number): number {
   return last - ((weekday(last) + 6) % 7);
 }
 
-/** Moved or added by proclamation, England and Wales (gov.uk/bank-holidays). */
-const ENGLAND_AND_WALES_CHANGES: Record<number, { moved?: [string, string][]; added?: string[] }> =
-  {
-    1995: { moved: [["1995-05-01", "1995-05-08"]] },
-    1999: { added: ["1999-12-31"] },
-    2002: { moved: [["2002-05-27", "2002-06-04"]], added: ["2002-06-03"] },
-    2011: { added: ["2011-04-29"] },
-    2012: { moved: [["2012-05-28", "2012-06-04"]], added: ["2012-06-05"] },
-    2020: { moved: [["2020-05-04", "2020-05-08"]] },
-    2022: { moved: [["2022-05-30", "2022-06-02"]], added: ["2022-06-03", "2022-09-19"] },
-    2023: { added: ["2023-05-08"] },
-  };
+/** Moved or added by proclamation across the UK (gov.uk/bank-holidays). */
+const UK_CHANGES: Record<number, { moved?: [string, string][]; added?: string[] }> = {
+  1995: { moved: [["1995-05-01", "1995-05-08"]] },
+  1999: { added: ["1999-12-31"] },
+  2002: { moved: [["2002-05-27", "2002-06-04"]], added: ["2002-06-03"] },
+  2011: { added: ["2011-04-29"] },
+  2012: { moved: [["2012-05-28", "2012-06-04"]], added: ["2012-06-05"] },
+  2020: { moved: [["2020-05-04", "2020-05-08"]] },
+  2022: { moved: [["2022-05-30", "2022-06-02"]], added: ["2022-06-03", "2022-09-19"] },
+  2023: { added: ["2023-05-08"] },
+};
+
+/** The day of `month` (0-based) `day` of `year`, as a day number. */
+function date(year: number, month: number, day: number): number {
+  return dayNumber(Date.UTC(year, month, day));
+}
+
+/** A holiday on a weekend moved to the Monday after (the UK's substitute day). */
+function nextWeekday(day: number): number {
+  return day + (weekday(day) === 6 ? 2 : weekday(day) === 0 ? 1 : 0);
+}
+
+/**
+ * Two holidays on consecutive days (Christmas and Boxing Day; in Scotland
+ * also 1 and 2 January) with the UK's substitutes: on a Friday and Saturday,
+ * Friday and Monday; Saturday and Sunday, Monday and Tuesday; Sunday and
+ * Monday, Monday and Tuesday.
+ */
+function pairOfHolidays(first: number): number[] {
+  switch (weekday(first)) {
+    case 5:
+      return [first, first + 3];
+    case 6:
+      return [first + 2, first + 3];
+    case 0:
+      return [first + 1, first + 2];
+    default:
+      return [first, first + 1];
+  }
+}
+
+/** Applies the changes made by proclamation in `year`. */
+function proclaimed(days: number[], year: number): number[] {
+  const changes = UK_CHANGES[year];
+  let out = days;
+  for (const [from, to] of changes?.moved ?? []) {
+    out = out.map((d) => d === dateDay(from) ? dateDay(to) : d);
+  }
+  out.push(...(changes?.added ?? []).map(dateDay));
+  return out.sort((a, b) => a - b);
+}
 
 /**
  * England and Wales' bank holidays of `year`, as day numbers: New Year's
@@ -142,32 +186,77 @@ const ENGLAND_AND_WALES_CHANGES: Record<number, { moved?: [string, string][]; ad
  */
 export function englandAndWalesBankHolidays(year: number): number[] {
   const easter = easterSunday(year);
-  const nextWeekday = (day: number) => day + (weekday(day) === 6 ? 2 : weekday(day) === 0 ? 1 : 0);
-  const newYear = nextWeekday(dayNumber(Date.UTC(year, 0, 1)));
-  const christmas = dayNumber(Date.UTC(year, 11, 25));
-  // Christmas on a Saturday: Monday and Tuesday; on a Sunday: Boxing Day is Monday, Christmas Tuesday.
-  const xmas = weekday(christmas) === 6
-    ? [christmas + 2, christmas + 3]
-    : weekday(christmas) === 5
-    ? [christmas, christmas + 3]
-    : weekday(christmas) === 0
-    ? [christmas + 1, christmas + 2]
-    : [christmas, christmas + 1];
-  let days = [
-    newYear,
+  return proclaimed([
+    nextWeekday(date(year, 0, 1)),
     easter - 2,
     easter + 1,
     monday(year, 4, 1),
     monday(year, 4, -1),
     monday(year, 7, -1),
-    ...xmas,
-  ];
-  const changes = ENGLAND_AND_WALES_CHANGES[year];
-  for (const [from, to] of changes?.moved ?? []) {
-    days = days.map((d) => d === dateDay(from) ? dateDay(to) : d);
-  }
-  days.push(...(changes?.added ?? []).map(dateDay));
-  return days.sort((a, b) => a - b);
+    ...pairOfHolidays(date(year, 11, 25)),
+  ], year);
+}
+
+/**
+ * Scotland's bank holidays of `year`: 1 and 2 January, Good Friday, the
+ * early May and spring holidays, the first Monday of August, St Andrew's
+ * Day (30 November, since 2007), Christmas Day and Boxing Day, with the
+ * UK's substitutes and proclamations.
+ */
+export function scotlandBankHolidays(year: number): number[] {
+  return proclaimed([
+    ...pairOfHolidays(date(year, 0, 1)),
+    easterSunday(year) - 2,
+    monday(year, 4, 1),
+    monday(year, 4, -1),
+    monday(year, 7, 1),
+    ...(year >= 2007 ? [nextWeekday(date(year, 10, 30))] : []),
+    ...pairOfHolidays(date(year, 11, 25)),
+  ], year);
+}
+
+/**
+ * Northern Ireland's bank holidays of `year`: England and Wales', St
+ * Patrick's Day (17 March) and the Battle of the Boyne (12 July), each on a
+ * weekend moved to the Monday after.
+ */
+export function northernIrelandBankHolidays(year: number): number[] {
+  return [
+    ...englandAndWalesBankHolidays(year),
+    nextWeekday(date(year, 2, 17)),
+    nextWeekday(date(year, 6, 12)),
+  ].sort((a, b) => a - b);
+}
+
+/**
+ * The United States' federal holidays of `year` (5 U.S.C. 6103), as
+ * observed: New Year's Day, Martin Luther King Jr. Day (since 1986),
+ * Washington's Birthday, Memorial Day, Juneteenth (since 2021),
+ * Independence Day, Labor Day, Columbus Day, Veterans Day, Thanksgiving
+ * and Christmas Day; a fixed date on a Saturday is observed the Friday
+ * before (New Year's Day then falls on 31 December of the year before), on
+ * a Sunday the Monday after. States and employers add their own: give
+ * those as closures.
+ */
+export function unitedStatesFederalHolidays(year: number): number[] {
+  const observed = (day: number) => day + (weekday(day) === 6 ? -1 : weekday(day) === 0 ? 1 : 0);
+  const nth = (month: number, dow: number, n: number) => {
+    const first = date(year, month, 1);
+    return first + ((dow - weekday(first) + 7) % 7) + 7 * (n - 1);
+  };
+  return [
+    observed(date(year, 0, 1)),
+    ...(year >= 1986 ? [nth(0, 1, 3)] : []),
+    nth(1, 1, 3),
+    monday(year, 4, -1),
+    ...(year >= 2021 ? [observed(date(year, 5, 19))] : []),
+    observed(date(year, 6, 4)),
+    nth(8, 1, 1),
+    nth(9, 1, 2),
+    observed(date(year, 10, 11)),
+    nth(10, 4, 4),
+    observed(date(year, 11, 25)),
+  ].sort((a, b) => a - b);
 }
 
 /** A region's public holidays of `year`, as day numbers. */
@@ -175,6 +264,12 @@ export function publicHolidays(region: PublicHolidayRegion, year: number): numbe
   switch (region) {
     case "england-and-wales":
       return englandAndWalesBankHolidays(year);
+    case "scotland":
+      return scotlandBankHolidays(year);
+    case "northern-ireland":
+      return northernIrelandBankHolidays(year);
+    case "united-states":
+      return unitedStatesFederalHolidays(year);
   }
 }
 
@@ -189,8 +284,9 @@ export function nonWorkingDays(calendar: SiteCalendar, first: number, last: numb
     if (day >= first && day <= last && w !== 0 && w !== 6) out.add(day);
   };
   if (calendar.public_holidays) {
-    const from = new Date(first * DAY_MS).getUTCFullYear();
-    const to = new Date(last * DAY_MS).getUTCFullYear();
+    // A year's holidays may fall in the next (a US New Year's Day observed on 31 December).
+    const from = new Date(first * DAY_MS).getUTCFullYear() - 1;
+    const to = new Date(last * DAY_MS).getUTCFullYear() + 1;
     for (let year = from; year <= to; year++) {
       publicHolidays(calendar.public_holidays, year).forEach(add);
     }
