@@ -167,6 +167,12 @@ for (const kind of ["memory", "sqlite", "redis"] as BrokerKind[]) {
             "holidays",
             /^is not a known field$/,
           ],
+          // A repeated key is refused, naming it, rather than one of the two kept silently.
+          [
+            '{"public_holidays": "england-and-wales", "public_holidays": null}',
+            "public_holidays",
+            /^appears twice in the body; send each field once$/,
+          ],
           [[good], "(body)", /^must be a JSON object/],
           ["{", "(body)", /^must be JSON/],
           ["", "(body)", /^must be JSON/],

@@ -188,6 +188,17 @@ Deno.test("a meter links to a site, by PUT or on upload, and its summary shows i
       assert.equal(malformed.status, 422, `${JSON.stringify(text)} is named, not a 500`);
       assert.equal((await malformed.json()).error.details.fields[0].field, "(body)");
     }
+    // A repeated key is refused, naming it, rather than one of the two kept silently.
+    const twice = await fetch(`${service.url}/meters/gas/b40`, {
+      method: "PUT",
+      headers: { "Content-Type": "application/json" },
+      body: '{"site_id": "bedford", "site_id": null}',
+    });
+    assert.equal(twice.status, 422);
+    assert.deepEqual((await twice.json()).error.details.fields, [{
+      field: "site_id",
+      message: "appears twice in the body; send each field once",
+    }]);
     const huge = await put({ site_id: "bedford", padding: "x".repeat(64 * 1024) });
     assert.equal(huge.status, 413, "a body far larger than a site id is refused unread");
     assert.equal((await huge.json()).error.code, "body_too_large");

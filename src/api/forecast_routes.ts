@@ -34,7 +34,7 @@ export const forecastRoute = createRoute({
   tags: ["forecasts"],
   summary: "Forecast a meter's next hours",
   description:
-    "Continues the meter's hourly grid from its latest reading (or from `from`), with the meter's trained model (or the persistence ensemble when the model did not beat it). Missing hours in the week before (by the cleaning policy) are estimated from similar days or the meter's typical profile; `inputs` says how many, and `quality` is `degraded` when profiles filled any. Hours past the first day are forecast recursively (`beyond_first_day`).",
+    "Continues the meter's hourly grid from its latest reading (or from `from`), with the meter's trained model (or the persistence ensemble when the model did not beat it). Missing hours in the week before (by the cleaning policy) are estimated from similar days or the meter's typical profile; `inputs` says how many, and `quality` is `degraded` when profiles filled any. Hours past the first day are forecast recursively (`beyond_first_day`). Weekdays the meter's site does not work (its calendar: public holidays, closures) are forecast like weekend days and listed in `calendar`. Each point's `low` and `high` are its 10% and 90% quantiles, moved out by `intervals.widened` when inputs are degraded.",
   request: {
     params: meterParamsSchema,
     query: z.object({

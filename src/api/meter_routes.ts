@@ -16,6 +16,7 @@ import { parseUpload } from "../meters/upload.ts";
 import type { MeterRef, MeterType } from "../domain/meter.ts";
 import { uploadRefused } from "./upload_refusal.ts";
 import { limitBody } from "./body_limit.ts";
+import { refuseRepeatedKeys } from "./json_body.ts";
 import { ApiError, fieldProblems, validationError } from "./errors.ts";
 import { meterKey } from "../domain/meter.ts";
 import { keptPage, openCursor, pageLimit, sealCursor } from "./listing.ts";
@@ -226,6 +227,7 @@ export function createMeterRoutes(deps: MeterRoutesDeps): OpenAPIHono {
       MAX_LINK_BODY_BYTES,
       'linking a meter takes only {"site_id": "…"}. Nothing was changed.',
     ),
+    refuseRepeatedKeys(),
   );
   routes.openapi(linkMeterRoute, async (c) => {
     const meter = c.req.valid("param");

@@ -150,7 +150,11 @@ const DOCUMENT_CONFIG = {
     { name: "training", description: "Start, follow and cancel training tasks" },
     { name: "meters", description: "Readings and what is stored of each meter" },
     { name: "forecasts", description: "Forecasts from trained models" },
-    { name: "sites", description: "Sites' outdoor temperature, for weather-aware models" },
+    {
+      name: "sites",
+      description:
+        "Sites' outdoor temperature (for weather-aware models) and working calendar (public holidays and closures, forecast like weekend days), for the meters linked to them",
+    },
     { name: "auth", description: "Stream tokens for browsers, when authentication is on" },
     { name: "service", description: "Health, the endpoint list and this documentation" },
   ],

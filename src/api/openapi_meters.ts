@@ -119,7 +119,7 @@ export const linkMeterRoute = createRoute({
   tags: ["meters"],
   summary: "Link a meter to a site",
   description:
-    'Sets the site whose outdoor temperature the meter\'s model may use (`{"site_id": "bedford"}`), or unlinks it (`{"site_id": null}`). The site\'s temperatures may be uploaded before or after (`POST /sites/{site_id}/weather`). Training tries weather when the site has temperature for the training period; train again after linking.',
+    'Sets the site whose outdoor temperature the meter\'s model may use (`{"site_id": "bedford"}`), or unlinks it (`{"site_id": null}`). The site\'s temperatures may be uploaded before or after (`POST /sites/{site_id}/weather`). Training tries weather when the site has temperature for the training period; train again after linking. The site\'s working calendar (`PUT /sites/{site_id}/calendar`) is followed by the next forecast at once, and learnt from by the next training.',
   request: {
     params: meterParamsSchema,
     body: {

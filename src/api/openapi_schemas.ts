@@ -314,10 +314,12 @@ export const forecastSchema = z.object({
     message: z.string(),
   }),
   calendar: z.object({
-    site_id: z.string().nullable(),
+    site_id: z.string().nullable().meta({
+      description: "The meter's site, or null when it is linked to none",
+    }),
     used: z.boolean().meta({
       description:
-        "True when the forecast followed the site's working calendar: the site has one and the model served the forecast (the persistence ensemble reads none, and then lists no days)",
+        "True when the forecast followed the site's working calendar: the site has one and the model served the forecast (the persistence ensemble reads none, and then lists no days); false too when the meter has no site or its site no calendar",
     }),
     non_working_days: z.array(z.string()).meta({
       description:

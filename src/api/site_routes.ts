@@ -15,6 +15,7 @@ import { TemperaturesRefused } from "../broker/weather_store.ts";
 import { parseWeatherUpload } from "../meters/weather_upload.ts";
 import { uploadRefused } from "./upload_refusal.ts";
 import { limitBody } from "./body_limit.ts";
+import { refuseRepeatedKeys } from "./json_body.ts";
 import { ApiError, fieldProblems, validationError } from "./errors.ts";
 import { requestHook, validationHook } from "./openapi.ts";
 import {
@@ -194,6 +195,7 @@ export function createSiteRoutes(deps: SiteRoutesDeps): OpenAPIHono {
       MAX_CALENDAR_BODY_BYTES,
       `a calendar holds at most ${MAX_CLOSURES} closures (write a run of days as one range "YYYY-MM-DD/YYYY-MM-DD"). Nothing was stored.`,
     ),
+    refuseRepeatedKeys(),
   );
   routes.openapi(putSiteCalendarRoute, async (c) => {
     const { site_id } = c.req.valid("param");

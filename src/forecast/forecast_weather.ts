@@ -67,7 +67,7 @@ export async function weatherContext(
         site_id: siteId,
         hours: 0,
         message: siteId
-          ? `The model was trained without weather (it did not lower the validation error, or site "${siteId}" had too little temperature then). Train again to try.`
+          ? `The model was trained without weather (it did not lower the validation error, or site "${siteId}" had too little temperature then). To try again, upload the site's temperature for the training period (POST /sites/${siteId}/weather) and train again.`
           : `The model does not use weather: link the meter to a site with temperatures (PUT /meters/${meter.meter_type}/${meter.meter_id} {"site_id": …}) and train again.`,
       }),
     };
