@@ -217,6 +217,31 @@ Deno.test("a task's stream token opens only that task's stream, and only stream 
   }
 });
 
+Deno.test("a stream-token request with a key given twice, not JSON or too large is refused, naming why", async () => {
+  const service = await startTestService({ API_KEYS });
+  const post = (body: string) =>
+    fetch(`${service.url}/auth/stream-token`, {
+      method: "POST",
+      headers: { ...bearer(gasTeam.key), "Content-Type": "application/json" },
+      body,
+    }).then(async (r) => ({ status: r.status, error: (await r.json()).error }));
+  try {
+    // The last task_ids would have won silently: an empty list is a token for every task.
+    const twice = await post(`{"task_ids": ["${crypto.randomUUID()}"], "task_ids": []}`);
+    assert.equal(twice.status, 422);
+    assert.equal(twice.error.details.fields[0].field, "task_ids");
+    assert.match(twice.error.details.fields[0].message, /appears twice/);
+    const notJson = await post("{task_ids: []}");
+    assert.equal(notJson.status, 422);
+    assert.equal(notJson.error.details.fields[0].field, "(body)");
+    const huge = await post(JSON.stringify({ task_ids: [], pad: "x".repeat(32 * 1024) }));
+    assert.equal(huge.status, 413);
+    assert.equal(huge.error.code, "body_too_large");
+  } finally {
+    await service.close();
+  }
+});
+
 Deno.test("an expired stream token is a 401 on reconnect, while the stream it opened carries on", async () => {
   const service = await startTestService({ API_KEYS, STREAM_TOKEN_AFTER_END_SECONDS: "2" });
   try {

@@ -240,7 +240,7 @@ Deno.test("each route documents its status codes; errors in the one shape, strea
         "422",
         "500",
       ]],
-      ["/auth/stream-token", "post", ["201", "401", "403", "404", "422", "500"]],
+      ["/auth/stream-token", "post", ["201", "401", "403", "404", "413", "422", "500"]],
       ["/sites/{site_id}/calendar", "put", ["200", "401", "403", "413", "415", "422", "500"]],
       ["/sites/{site_id}/calendar", "get", ["200", "401", "403", "404", "422", "500"]],
       ["/sites/{site_id}/calendar", "delete", ["200", "401", "403", "404", "422", "500"]],

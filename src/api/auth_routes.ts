@@ -15,6 +15,11 @@ import { ApiError, fieldProblems, validationError } from "./errors.ts";
 import { errorResponses, jsonContent, validationHook } from "./openapi.ts";
 import { MAX_STREAM_TASKS } from "./multi_stream.ts";
 import { TASK_ID_PATTERN } from "./request_schemas.ts";
+import { limitBody } from "./body_limit.ts";
+import { parseJsonBody } from "./json_body.ts";
+
+/** Largest body of `POST /auth/stream-token`: room for the most task ids a stream follows. */
+const MAX_TOKEN_BODY_BYTES = 16 * 1024;
 
 /** How long stream tokens hold. */
 export interface StreamTokenTimes {
@@ -62,7 +67,8 @@ export const streamTokenRoute = createRoute({
     201: { description: "The token", content: jsonContent(streamTokenSchema) },
     ...errorResponses({
       404: "A task is unknown or expired (`task_not_found`)",
-      422: "A bad body (`validation_failed`)",
+      413: "The body is over 16 KiB (`body_too_large`)",
+      422: "A bad body (`validation_failed`): not JSON, a key given twice, a bad task id",
     }),
   },
 });
@@ -100,19 +106,14 @@ export async function mintFor(
 export function createAuthRoutes(deps: AuthRoutesDeps): OpenAPIHono {
   const routes = new OpenAPIHono({ strict: false, defaultHook: validationHook });
   routes.openAPIRegistry.registerPath(streamTokenRoute);
+  routes.post(
+    "/stream-token",
+    limitBody(MAX_TOKEN_BODY_BYTES, `a token request names at most ${MAX_STREAM_TASKS} tasks.`),
+  );
   routes.post("/stream-token", async (c) => {
     const text = await c.req.text();
-    let body: unknown = {};
-    if (text.trim()) {
-      try {
-        body = JSON.parse(text);
-      } catch {
-        throw validationError([{
-          field: "(body)",
-          message: 'must be JSON, such as {"task_ids": []}',
-        }]);
-      }
-    }
+    // Strict: a key given twice is named, not settled by whichever came last.
+    const body: unknown = text.trim() ? parseJsonBody(text, '{"task_ids": []}') : {};
     const parsed = requestSchema.safeParse(body);
     if (!parsed.success) throw validationError(fieldProblems(parsed.error));
     const principal = principalOf(c);
