@@ -36,6 +36,20 @@ try {
   }
 } catch { /* no report yet */ }
 
+/**
+ * The bullet "- Notes (written by hand)…" of a section as the report had it
+ * (the bullet and its indented lines): a rerun writes it back, so the
+ * measurements change and what people wrote about them stays.
+ */
+function handNotes(heading: string): string[] {
+  const before = previous.get(heading) ?? [];
+  const start = before.findIndex((line) => line.startsWith("- Notes (written by hand"));
+  if (start === -1) return [];
+  let end = start + 1;
+  while (end < before.length && before[end].startsWith("  ")) end++;
+  return before.slice(start, end);
+}
+
 const lines: string[] = [];
 const out = (line = "") => {
   lines.push(line);
@@ -396,6 +410,7 @@ await section("accuracy", "## Forecast accuracy on real meters", async () => {
       slowest < 5 ? "met" : "missed"
     }).`,
   );
+  for (const line of handNotes("## Forecast accuracy on real meters")) out(line);
   out();
   const weather = await measureWeatherAccuracy(["electricity", "gas"]);
   for (const line of weatherAccuracyLines(weather)) out(line);
