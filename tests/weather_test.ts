@@ -221,7 +221,7 @@ Deno.test("a meter links to a site, by PUT or on upload, and its summary shows i
     assert.deepEqual(await linked.json(), {
       meter_id: "b40",
       meter_type: "gas",
-      site: { site_id: "bedford", temperature_hours: 0 },
+      site: { site_id: "bedford", temperature_hours: 0, calendar: false },
     });
     assert.equal(
       (await (await fetch(`${service.url}/meters/gas/b40`)).json()).site.site_id,
@@ -244,9 +244,21 @@ Deno.test("a meter links to a site, by PUT or on upload, and its summary shows i
       body: "2019-01-01 00:00:00,1\n",
     });
     assert.equal(upload.status, 200);
-    assert.deepEqual((await upload.json()).site, { site_id: "cambridge", temperature_hours: 0 });
+    assert.deepEqual((await upload.json()).site, {
+      site_id: "cambridge",
+      temperature_hours: 0,
+      calendar: false,
+    });
+    // A calendar set on the site shows on the meter's summary.
+    const calendar = await fetch(`${service.url}/sites/cambridge/calendar`, {
+      method: "PUT",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ public_holidays: "england-and-wales" }),
+    });
+    assert.equal(calendar.status, 200);
+    await calendar.body?.cancel();
     const meter = await (await fetch(`${service.url}/meters/gas/b40`)).json();
-    assert.deepEqual(meter.site, { site_id: "cambridge", temperature_hours: 0 });
+    assert.deepEqual(meter.site, { site_id: "cambridge", temperature_hours: 0, calendar: true });
 
     // Deleting the meter removes its link too.
     const deleted = await fetch(`${service.url}/meters/gas/b40`, { method: "DELETE" });

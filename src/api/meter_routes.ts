@@ -329,10 +329,15 @@ export function createMeterRoutes(deps: MeterRoutesDeps): OpenAPIHono {
 async function siteOf(
   broker: Broker,
   meter: MeterRef,
-): Promise<{ site_id: string; temperature_hours: number } | null> {
+): Promise<{ site_id: string; temperature_hours: number; calendar: boolean } | null> {
   const siteId = await broker.weather.meterSite(meter);
   if (siteId === null) return null;
-  return { site_id: siteId, temperature_hours: await broker.weather.countTemperatures(siteId) };
+  const [hours, calendar] = await Promise.all([
+    broker.weather.countTemperatures(siteId),
+    // One stored but unreadable is still one: a forecast then says what is wrong with it.
+    broker.weather.getCalendar(siteId).then((c) => c !== null, () => true),
+  ]);
+  return { site_id: siteId, temperature_hours: hours, calendar };
 }
 
 function noReadings(meter: MeterRef): ApiError {

@@ -188,6 +188,10 @@ export const readingsSummarySchema = z.object({
 export const meterSiteSchema = z.object({
   site_id: z.string(),
   temperature_hours: z.int().meta({ description: "Hours of temperature stored for the site" }),
+  calendar: z.boolean().meta({
+    description:
+      "Whether the site has a working calendar (`PUT /sites/{site_id}/calendar`): its holidays and closures are forecast like weekend days",
+  }),
 }).meta({ id: "MeterSite" });
 
 /** The answer to linking a meter to a site. */
