@@ -12,7 +12,6 @@ import { parseReadingsCsv } from "../src/meters/csv.ts";
 import type { ReadingSeries } from "../src/domain/series.ts";
 import type { MeterType } from "../src/domain/meter.ts";
 import type { SiteCalendar } from "../src/domain/calendar.ts";
-import type { Task } from "../src/domain/task.ts";
 import { baselineForecast, BASELINES } from "../src/training/baselines.ts";
 import { complete } from "../src/training/features.ts";
 import { HOUR_MS } from "../src/domain/series.ts";
@@ -20,7 +19,6 @@ import { type Accuracy, accuracy } from "../src/training/metrics.ts";
 import { fitRidgeReference, forecastRidgeReference } from "./ridge_reference.ts";
 import { startTestService } from "../tests/harness.ts";
 import { UNLIMITED } from "./unlimited.ts";
-import { openStream } from "../tests/sse_client.ts";
 
 /** One meter's results. */
 export interface MeterAccuracy {
@@ -149,13 +147,7 @@ export async function measureAccuracy(): Promise<MeterAccuracy[]> {
             if (r.status !== 200) throw new Error(`upload failed: ${await r.text()}`);
           });
       await post(train, `?site_id=${CALENDAR_SITE}`);
-      const { json } = await service.train({ meter_id: meter, meter_type: type });
-      const stream = await openStream(`${service.url}/trainmodel/stream/${json.task_id}`);
-      let last: Task | undefined;
-      for await (const m of stream.messages) if (m.id) last = JSON.parse(m.data);
-      if (last?.status !== "SUCCESS") {
-        throw new Error(`${meter}: training ended ${JSON.stringify(last)}`);
-      }
+      const last = await service.trainToSuccess({ meter_id: meter, meter_type: type });
       const trainingSeconds = Number(last.result!.details.training_time_seconds);
 
       // The linear reference, fitted on the same cleaned training readings.

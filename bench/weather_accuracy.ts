@@ -16,7 +16,6 @@
 import { cleanReadings } from "../src/meters/cleaning.ts";
 import type { ReadingSeries } from "../src/domain/series.ts";
 import type { MeterType } from "../src/domain/meter.ts";
-import type { Task } from "../src/domain/task.ts";
 import { baselineForecast } from "../src/training/baselines.ts";
 import { complete } from "../src/training/features.ts";
 import { type Accuracy, accuracy } from "../src/training/metrics.ts";
@@ -30,8 +29,7 @@ import {
   toCsv,
 } from "./accuracy.ts";
 import { UNLIMITED } from "./unlimited.ts";
-import { startTestService, type TestService } from "../tests/harness.ts";
-import { openStream } from "../tests/sse_client.ts";
+import { startTestService } from "../tests/harness.ts";
 
 /** One meter's forecasts without and with weather. */
 export interface WeatherAccuracy {
@@ -55,17 +53,6 @@ async function post(url: string, body: string, type = "text/csv"): Promise<void>
     throw new Error(`${url}: ${response.status} ${await response.text()}`);
   }
   await response.body?.cancel();
-}
-
-async function trainAndWait(service: TestService, meter: string, type: MeterType): Promise<Task> {
-  const { json } = await service.train({ meter_id: meter, meter_type: type });
-  const stream = await openStream(`${service.url}/trainmodel/stream/${json.task_id}`);
-  let last: Task | undefined;
-  for await (const m of stream.messages) if (m.id) last = JSON.parse(m.data);
-  if (last?.status !== "SUCCESS") {
-    throw new Error(`${meter}: training ended ${JSON.stringify(last)}`);
-  }
-  return last;
 }
 
 /** Runs the rolling day-ahead evaluation with and without weather on the meters of `types`. */
@@ -93,8 +80,8 @@ export async function measureWeatherAccuracy(
       const meters = `${service.url}/meters/${type}`;
       await post(`${meters}/${plain}/readings?site_id=${CALENDAR_SITE}`, toCsv(train));
       await post(`${meters}/${linked}/readings?site_id=${SITE}`, toCsv(train));
-      await trainAndWait(service, plain, type);
-      const trained = await trainAndWait(service, linked, type);
+      await service.trainToSuccess({ meter_id: plain, meter_type: type });
+      const trained = await service.trainToSuccess({ meter_id: linked, meter_type: type });
       const training = trained.result!.details.weather as WeatherReport;
 
       const actual: number[] = [], without: number[] = [], withWeather: number[] = [];

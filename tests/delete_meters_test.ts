@@ -5,8 +5,6 @@
 import assert from "node:assert/strict";
 import { type BrokerKind, startTestService, type TestService } from "./harness.ts";
 import { needsRedis } from "./redis_server.ts";
-import { openStream } from "./sse_client.ts";
-import type { Task } from "../src/domain/task.ts";
 
 async function call(service: TestService, method: string, path: string) {
   const response = await fetch(`${service.url}${path}`, { method });
@@ -14,16 +12,7 @@ async function call(service: TestService, method: string, path: string) {
 }
 
 async function trainToEnd(service: TestService, epochs: number): Promise<void> {
-  const { response, json } = await service.train({
-    meter_id: "b0",
-    meter_type: "electricity",
-    epochs,
-  });
-  assert.equal(response.status, 202, JSON.stringify(json));
-  const stream = await openStream(`${service.url}/trainmodel/stream/${json.task_id}`);
-  let last: Task | undefined;
-  for await (const m of stream.messages) if (m.id) last = JSON.parse(m.data);
-  assert.equal(last?.status, "SUCCESS", JSON.stringify(last?.error_details));
+  await service.trainToSuccess({ meter_id: "b0", meter_type: "electricity", epochs });
 }
 
 for (const kind of ["sqlite", "redis"] as BrokerKind[]) {

@@ -5,8 +5,6 @@
  */
 import assert from "node:assert/strict";
 import { startTestService, type TestService } from "./harness.ts";
-import { openStream } from "./sse_client.ts";
-import type { Task } from "../src/domain/task.ts";
 
 interface Point {
   timestamp: string;
@@ -23,16 +21,7 @@ async function upload(service: TestService, csv: string): Promise<void> {
 }
 
 async function train(service: TestService): Promise<void> {
-  const { response, json } = await service.train({
-    meter_id: "b0",
-    meter_type: "electricity",
-    epochs: 3,
-  });
-  assert.equal(response.status, 202, JSON.stringify(json));
-  const stream = await openStream(`${service.url}/trainmodel/stream/${json.task_id}`);
-  let last: Task | undefined;
-  for await (const m of stream.messages) if (m.id) last = JSON.parse(m.data);
-  assert.equal(last?.status, "SUCCESS", JSON.stringify(last?.error_details));
+  await service.trainToSuccess({ meter_id: "b0", meter_type: "electricity", epochs: 3 });
 }
 
 Deno.test("a real export whose last day is missing: the summary and the forecast agree on the missing hours, and the forecast is answered, degraded", async () => {

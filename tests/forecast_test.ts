@@ -1,21 +1,10 @@
 import assert from "node:assert/strict";
 import { type BrokerKind, startTestService, type TestService } from "./harness.ts";
 import { needsRedis } from "./redis_server.ts";
-import { openStream } from "./sse_client.ts";
 import type { Task } from "../src/domain/task.ts";
 
-async function trainAndWait(service: TestService, meterId: string): Promise<Task> {
-  const { response, json } = await service.train({
-    meter_id: meterId,
-    meter_type: "gas",
-    epochs: 3,
-  });
-  assert.equal(response.status, 202, JSON.stringify(json));
-  const stream = await openStream(`${service.url}/trainmodel/stream/${json.task_id}`);
-  let last: Task | undefined;
-  for await (const m of stream.messages) if (m.id) last = JSON.parse(m.data);
-  assert.equal(last?.status, "SUCCESS", JSON.stringify(last?.error_details));
-  return last!;
+function trainAndWait(service: TestService, meterId: string): Promise<Task> {
+  return service.trainToSuccess({ meter_id: meterId, meter_type: "gas", epochs: 3 });
 }
 
 for (const kind of ["memory", "sqlite", "redis"] as BrokerKind[]) {

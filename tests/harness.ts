@@ -11,11 +11,18 @@ export type { BrokerKind };
 import { parseConfig } from "../src/config.ts";
 import { type ServiceHandle, startService } from "../src/server.ts";
 import type { Task } from "../src/domain/task.ts";
+import { openStream } from "./sse_client.ts";
 
 /** A running test service and helpers to call it. */
 export interface TestService extends ServiceHandle {
   /** POSTs a training request; returns the response and its JSON. */
   train(body: unknown): Promise<{ response: Response; json: Record<string, unknown> }>;
+  /**
+   * POSTs a training request, follows its stream to the end and returns the
+   * final status; throws, naming the request and how the task ended, unless
+   * it ended SUCCESS.
+   */
+  trainToSuccess(body: Record<string, unknown>): Promise<Task>;
   /** Starts training a meter and returns the created task. */
   start(meterId?: string, options?: Record<string, unknown>): Promise<Task>;
   /** GETs a task's status. */
@@ -49,6 +56,25 @@ export async function startTestService(
   return {
     ...handle,
     train,
+    async trainToSuccess(body) {
+      const { response, json } = await train(body);
+      if (response.status !== 202) {
+        throw new Error(
+          `POST /trainmodel/ ${JSON.stringify(body)}: ${response.status} ${JSON.stringify(json)}`,
+        );
+      }
+      const stream = await openStream(`${handle.url}/trainmodel/stream/${json.task_id}`);
+      let last: Task | undefined;
+      for await (const m of stream.messages) if (m.id) last = JSON.parse(m.data);
+      if (last?.status !== "SUCCESS") {
+        throw new Error(
+          `Training ${JSON.stringify(body)} ended ${last?.status}: ${
+            JSON.stringify(last?.error_details)
+          }`,
+        );
+      }
+      return last;
+    },
     async start(meterId = "meter_test_001", options = { epochs: 2 }) {
       const meterType = meterId.startsWith("meter_gas") ? "gas" : "electricity";
       const { response, json } = await train({
