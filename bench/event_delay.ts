@@ -5,13 +5,9 @@
  *
  * @module
  */
-import { UNLIMITED } from "./unlimited.ts";
 import { createParser } from "eventsource-parser";
-import { parseConfig } from "../src/config.ts";
-import { startService } from "../src/server.ts";
-import { createTracker } from "../src/tracker/tracker.ts";
 import { percentile } from "./stats.ts";
-import { openBrokerPair } from "./broker_pair.ts";
+import { startBenchApi, startFakeTraining } from "./broker_pair.ts";
 
 /** Delays in milliseconds for one mode. */
 export interface DelayResult {
@@ -27,38 +23,13 @@ export async function measureEventDelay(
   mode: "sqlite" | "memory" | "redis",
   events = 300,
 ): Promise<DelayResult> {
-  const cleanups: (() => Promise<void>)[] = [];
-  const dataDir = await Deno.makeTempDir();
-  const pair = await openBrokerPair(mode, dataDir);
-  const { api: apiBroker, worker: workerBroker } = pair;
-  cleanups.push(...pair.cleanups);
-  const config = parseConfig({
-    ...UNLIMITED,
-    PORT: "0",
-    HOST: "127.0.0.1",
-    DATA_DIR: dataDir,
-    HEARTBEAT_INTERVAL_SECONDS: "30",
-  });
-  const service = await startService(config, apiBroker, {
-    runJobs: false,
-    mode: mode === "redis" ? "redis" : "embedded",
-  });
-  cleanups.unshift(() => service.close());
+  const api = await startBenchApi(mode, { HEARTBEAT_INTERVAL_SECONDS: "30" });
   try {
-    const worker = createTracker(workerBroker);
-    const created = await worker.create({ meter_id: "meter_test_001", meter_type: "electricity" }, {
-      epochs: events,
-      batch_size: 64,
-      learning_rate: 0.01,
-    });
-    if (!created.created) throw new Error("could not create the task");
-    const id = created.task.task_id;
-    await worker.update(id, { status: "FETCHING_DATA" });
-    await worker.update(id, { status: "PREPROCESSING" });
+    const { tracker: worker, id } = await startFakeTraining(api.worker, events);
 
     const sent = new Map<number, number>();
     const delays: number[] = [];
-    const response = await fetch(`${service.url}/trainmodel/stream/${id}`);
+    const response = await fetch(`${api.url}/trainmodel/stream/${id}`);
     const done = (async () => {
       const parser = createParser({
         onEvent: (e) => {
@@ -92,7 +63,6 @@ export async function measureEventDelay(
       max: Math.max(...delays),
     };
   } finally {
-    for (const cleanup of cleanups) await cleanup();
-    await Deno.remove(dataDir, { recursive: true });
+    await api.close();
   }
 }

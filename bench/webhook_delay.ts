@@ -7,12 +7,8 @@
  *
  * @module
  */
-import { UNLIMITED } from "./unlimited.ts";
-import { parseConfig } from "../src/config.ts";
-import { startService } from "../src/server.ts";
-import { createTracker } from "../src/tracker/tracker.ts";
 import { percentile } from "./stats.ts";
-import { openBrokerPair } from "./broker_pair.ts";
+import { startBenchApi, startFakeTraining } from "./broker_pair.ts";
 
 /** Delays in milliseconds for one mode. */
 export interface WebhookDelayResult {
@@ -27,23 +23,7 @@ export async function measureWebhookDelay(
   mode: "sqlite" | "redis",
   events = 100,
 ): Promise<WebhookDelayResult> {
-  const cleanups: (() => Promise<void>)[] = [];
-  const dataDir = await Deno.makeTempDir();
-  const pair = await openBrokerPair(mode, dataDir);
-  const { api: apiBroker, worker: workerBroker } = pair;
-  cleanups.push(...pair.cleanups);
-  const config = parseConfig({
-    ...UNLIMITED,
-    PORT: "0",
-    HOST: "127.0.0.1",
-    DATA_DIR: dataDir,
-    WEBHOOK_ALLOW_PRIVATE: "true",
-  });
-  const service = await startService(config, apiBroker, {
-    runJobs: false,
-    mode: mode === "redis" ? "redis" : "embedded",
-  });
-  cleanups.unshift(() => service.close());
+  const api = await startBenchApi(mode, { WEBHOOK_ALLOW_PRIVATE: "true" });
   const sent = new Map<number, number>();
   const delays: number[] = [];
   const receiver = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (r) => {
@@ -51,9 +31,8 @@ export async function measureWebhookDelay(
     if (epoch && sent.has(epoch)) delays.push(performance.now() - sent.get(epoch)!);
     return new Response(null, { status: 204 });
   });
-  cleanups.unshift(() => receiver.shutdown());
   try {
-    const subscribed = await fetch(`${service.url}/webhooks`, {
+    const subscribed = await fetch(`${api.url}/webhooks`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ url: `http://127.0.0.1:${receiver.addr.port}/`, events: "all" }),
@@ -61,16 +40,7 @@ export async function measureWebhookDelay(
     if (subscribed.status !== 201) {
       throw new Error(`subscribing failed: ${await subscribed.text()}`);
     }
-    const worker = createTracker(workerBroker);
-    const created = await worker.create({ meter_id: "meter_test_001", meter_type: "electricity" }, {
-      epochs: events,
-      batch_size: 64,
-      learning_rate: 0.01,
-    });
-    if (!created.created) throw new Error("could not create the task");
-    const id = created.task.task_id;
-    await worker.update(id, { status: "FETCHING_DATA" });
-    await worker.update(id, { status: "PREPROCESSING" });
+    const { tracker: worker, id } = await startFakeTraining(api.worker, events);
     for (let epoch = 1; epoch <= events; epoch++) {
       sent.set(epoch, performance.now());
       await worker.update(id, {
@@ -91,7 +61,7 @@ export async function measureWebhookDelay(
       max: Math.max(...delays),
     };
   } finally {
-    for (const cleanup of cleanups) await cleanup();
-    await Deno.remove(dataDir, { recursive: true });
+    await receiver.shutdown();
+    await api.close();
   }
 }
