@@ -14,7 +14,7 @@ import type { Page } from "puppeteer-core";
 import type { Task } from "../src/domain/task.ts";
 import { browserTestsRun, launchBrowser } from "./browser.ts";
 import { createApiKey } from "../src/auth/api_keys.ts";
-import { spawnProcess } from "./processes.ts";
+import { type DevProcess, startDev } from "./processes.ts";
 import { openSqliteBroker } from "../src/broker/sqlite_broker.ts";
 import { DATABASE_FILE } from "../src/connect_broker.ts";
 import type { MeterRef } from "../src/domain/meter.ts";
@@ -40,21 +40,7 @@ const root = new URL("..", import.meta.url).pathname;
 const ARTIFACTS = `${root}test-artifacts`;
 const run = browserTestsRun();
 
-/** `deno task dev` in its own process group, so SIGKILL reaches the server under the task runner. */
-async function startDev(env: Record<string, string>) {
-  const dev = spawnProcess("deno task dev", "setsid", [Deno.execPath(), "task", "dev"], env);
-  await dev.waitFor(/listening on/, 90_000);
-  return {
-    output: dev.output,
-    /** Kills the whole process group at once: no shutdown code runs, streams drop mid-way. */
-    async kill() {
-      await new Deno.Command("kill", { args: ["-KILL", "--", `-${dev.child.pid}`] }).output();
-      await dev.stop();
-    },
-  };
-}
-
-type Dev = Awaited<ReturnType<typeof startDev>>;
+type Dev = DevProcess;
 
 /** A fresh data directory and free port, as `deno task dev` takes them. */
 async function devEnv(extra: Record<string, string> = {}) {
@@ -194,7 +180,7 @@ Deno.test({
     const { env, dataDir, url } = await devEnv();
     let dev: Dev | undefined;
     try {
-      dev = await startDev(env);
+      dev = await startDev(env, 90_000);
       const page = await browser.newPage();
       const problems = await openDashboard(page, url);
       const taskId = await startByClicking(page, 60);
@@ -361,7 +347,7 @@ Deno.test({
       // and the reason the API gives. The service is stopped while the model is rewritten.
       await dev.kill();
       await dropIntervals(dataDir, { meter_type: "electricity", meter_id: "meter_test_001" });
-      dev = await startDev(env);
+      dev = await startDev(env, 90_000);
       const older = await browser.newPage();
       const olderProblems = await openDashboard(older, url);
       await older.waitForSelector('#meters tr[data-meter="electricity/meter_test_001"] button');
@@ -427,7 +413,7 @@ Deno.test({
     const browser = await launchBrowser();
     let dev: Dev | undefined;
     try {
-      dev = await startDev(env);
+      dev = await startDev(env, 90_000);
       const page = await browser.newPage();
       const problems = await openDashboard(page, url);
       const taskId = await startByClicking(page, 80);
@@ -442,7 +428,7 @@ Deno.test({
 
       await dev.kill();
       await page.waitForSelector("#connection[data-state=reconnecting]", { timeout: 30_000 });
-      dev = await startDev(env);
+      dev = await startDev(env, 90_000);
       await page.waitForSelector("#connection[data-state=live]", { timeout: 60_000 });
       await waitForSuccess(page, taskId);
 
@@ -481,7 +467,7 @@ Deno.test({
     const { env, dataDir, url } = await devEnv({ API_KEYS: JSON.stringify([made.record]) });
     let dev: Dev | undefined;
     try {
-      dev = await startDev(env);
+      dev = await startDev(env, 90_000);
       const page = await browser.newPage();
       const streams: string[] = [];
       page.on("request", (request) => {

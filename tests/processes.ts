@@ -87,3 +87,30 @@ export function spawnProcess(
     },
   };
 }
+
+/** `deno task dev` running in its own process group, and how to kill it. */
+export interface DevProcess {
+  /** Everything it printed so far. */
+  output(): string;
+  /** Kills the whole process group at once (SIGKILL): no shutdown code runs. */
+  kill(): Promise<void>;
+}
+
+/**
+ * Starts `deno task dev` in its own process group (`setsid`), so SIGKILL
+ * reaches the server under the task runner, and waits until it listens.
+ */
+export async function startDev(
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+): Promise<DevProcess> {
+  const dev = spawnProcess("deno task dev", "setsid", [Deno.execPath(), "task", "dev"], env);
+  await dev.waitFor(/listening on/, timeoutMs);
+  return {
+    output: dev.output,
+    async kill() {
+      await new Deno.Command("kill", { args: ["-KILL", "--", `-${dev.child.pid}`] }).output();
+      await dev.stop();
+    },
+  };
+}

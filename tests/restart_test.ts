@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import type { Task } from "../src/domain/task.ts";
-import { spawnProcess } from "./processes.ts";
+import { startDev } from "./processes.ts";
 import { freePort } from "./redis_server.ts";
 import { openStream, readUntil, type SseMessage } from "./sse_client.ts";
 
@@ -14,20 +14,6 @@ const root = new URL("..", import.meta.url).pathname;
 const csv = await Deno.readTextFile(
   new URL("./fixtures/meters/gas_ucam_b2_2019.csv", import.meta.url),
 );
-
-/** `deno task dev` in its own process group, so SIGKILL reaches the server under the task runner. */
-async function startDev(env: Record<string, string>) {
-  const dev = spawnProcess("deno task dev", "setsid", [Deno.execPath(), "task", "dev"], env);
-  await dev.waitFor(/listening on/, 60_000);
-  return {
-    output: dev.output,
-    /** Kills the whole process group at once: no shutdown code runs. */
-    async kill() {
-      await new Deno.Command("kill", { args: ["-KILL", "--", `-${dev.child.pid}`] }).output();
-      await dev.stop();
-    },
-  };
-}
 
 /** Every event of a task, from the start, until its final one. */
 async function history(url: string, taskId: string): Promise<SseMessage[]> {

@@ -9,25 +9,11 @@
  */
 import assert from "node:assert/strict";
 import { Webhook } from "standardwebhooks";
-import { spawnProcess } from "./processes.ts";
+import { startDev } from "./processes.ts";
 import { freePort } from "./redis_server.ts";
 import type { Task } from "../src/domain/task.ts";
 
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-
-/** `deno task dev` in its own process group, so SIGKILL reaches the server under the task runner. */
-async function startDev(env: Record<string, string>) {
-  const dev = spawnProcess("deno task dev", "setsid", [Deno.execPath(), "task", "dev"], env);
-  await dev.waitFor(/listening on/, 60_000);
-  return {
-    output: dev.output,
-    /** Kills the whole process group at once: no shutdown code runs. */
-    async kill() {
-      await new Deno.Command("kill", { args: ["-KILL", "--", `-${dev.child.pid}`] }).output();
-      await dev.stop();
-    },
-  };
-}
 
 Deno.test("embedded mode: a pending webhook delivery survives SIGKILL between attempts and during one", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "wattcast-webhook-restart-" });
