@@ -7,6 +7,27 @@ import { baselineForecast } from "../training/baselines.ts";
 import { type SavedModel, trainModel } from "../training/train.ts";
 import { createForecaster, ForecastError } from "./forecaster.ts";
 
+/**
+ * Building b21's 2019 readings stored under `meterId` in a memory broker,
+ * and a model trained on them (one epoch), not yet saved.
+ */
+async function trainedDemoMeter(meterId: string) {
+  const broker = createMemoryBroker({ taskTtlSeconds: 60 });
+  const models = createModelStore({ broker, dataDir: null });
+  const meter = { meter_id: meterId, meter_type: "electricity" as const };
+  const csv = await Deno.readTextFile(
+    new URL("../meters/demo_data/electricity_ucam_b21_2019.csv", import.meta.url),
+  );
+  const series = parseReadingsCsv(csv).series;
+  await broker.mergeReadings(meter, series);
+  const trained = await trainModel(series, "electricity", {
+    epochs: 1,
+    batch_size: 256,
+    learning_rate: 0.003,
+  });
+  return { broker, models, meter, series, trained };
+}
+
 Deno.test("a model of an earlier feature layout is refused with a 409 that says to retrain", async () => {
   const broker = createMemoryBroker({ taskTtlSeconds: 60 });
   const models = createModelStore({ broker, dataDir: null });
@@ -40,19 +61,7 @@ Deno.test("a model of an earlier feature layout is refused with a 409 that says 
 });
 
 Deno.test("a model that did not beat the persistence ensemble is not served: the forecast says so", async () => {
-  const broker = createMemoryBroker({ taskTtlSeconds: 60 });
-  const models = createModelStore({ broker, dataDir: null });
-  const meter = { meter_id: "b21", meter_type: "electricity" as const };
-  const csv = await Deno.readTextFile(
-    new URL("../meters/demo_data/electricity_ucam_b21_2019.csv", import.meta.url),
-  );
-  const series = parseReadingsCsv(csv).series;
-  await broker.mergeReadings(meter, series);
-  const trained = await trainModel(series, "electricity", {
-    epochs: 1,
-    batch_size: 256,
-    learning_rate: 0.003,
-  });
+  const { broker, models, meter, series, trained } = await trainedDemoMeter("b21");
   const forecaster = createForecaster({ broker, models });
   try {
     await models.save(meter, trained.model);
@@ -123,23 +132,11 @@ Deno.test("a model that did not beat the persistence ensemble is not served: the
 });
 
 Deno.test("a forecast by the persistence ensemble does not claim to follow the site's calendar", async () => {
-  const broker = createMemoryBroker({ taskTtlSeconds: 60 });
-  const models = createModelStore({ broker, dataDir: null });
-  const meter = { meter_id: "b21cal", meter_type: "electricity" as const };
-  const csv = await Deno.readTextFile(
-    new URL("../meters/demo_data/electricity_ucam_b21_2019.csv", import.meta.url),
-  );
-  const series = parseReadingsCsv(csv).series;
-  await broker.mergeReadings(meter, series);
+  const { broker, models, meter, trained } = await trainedDemoMeter("b21cal");
   await broker.weather.setMeterSite(meter, "cambridge");
   await broker.weather.setCalendar("cambridge", {
     public_holidays: "england-and-wales",
     closures: [],
-  });
-  const trained = await trainModel(series, "electricity", {
-    epochs: 1,
-    batch_size: 256,
-    learning_rate: 0.003,
   });
   const worse = structuredClone(trained.model);
   worse.metadata.evaluation!.served = "persistence_ensemble";
@@ -164,24 +161,12 @@ Deno.test("a forecast by the persistence ensemble does not claim to follow the s
 });
 
 Deno.test("a forecast's hours do not depend on how far ahead it is asked: the calendar covers every hour the model's days read", async () => {
-  const broker = createMemoryBroker({ taskTtlSeconds: 60 });
-  const models = createModelStore({ broker, dataDir: null });
-  const meter = { meter_id: "b21reach", meter_type: "electricity" as const };
-  const csv = await Deno.readTextFile(
-    new URL("../meters/demo_data/electricity_ucam_b21_2019.csv", import.meta.url),
-  );
-  const series = parseReadingsCsv(csv).series;
-  await broker.mergeReadings(meter, series);
+  const { broker, models, meter, trained } = await trainedDemoMeter("b21reach");
   await broker.weather.setMeterSite(meter, "cambridge");
   // Friday 13 December 2019 closed; the model forecasts a day at a time, each reading its whole day's anchor.
   await broker.weather.setCalendar("cambridge", {
     public_holidays: null,
     closures: ["2019-12-13"],
-  });
-  const trained = await trainModel(series, "electricity", {
-    epochs: 1,
-    batch_size: 256,
-    learning_rate: 0.003,
   });
   await models.save(meter, trained.model);
   const forecaster = createForecaster({ broker, models });
