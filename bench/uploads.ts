@@ -5,12 +5,7 @@
  *
  * @module
  */
-import { UNLIMITED } from "./unlimited.ts";
-import type { Broker } from "../src/broker/broker.ts";
-import { createMemoryBroker } from "../src/broker/memory_broker.ts";
-import { openSqliteBroker } from "../src/broker/sqlite_broker.ts";
-import { parseConfig } from "../src/config.ts";
-import { startService } from "../src/server.ts";
+import { startBenchApi } from "./broker_pair.ts";
 
 /** Throughput of one store. */
 export interface UploadResult {
@@ -37,18 +32,7 @@ export async function measureUploads(
   store: "sqlite" | "memory",
   meters: number,
 ): Promise<UploadResult> {
-  const dataDir = await Deno.makeTempDir();
-  const broker: Broker = store === "sqlite"
-    ? openSqliteBroker({ path: `${dataDir}/wattcast.db`, taskTtlSeconds: 600 })
-    : createMemoryBroker({ taskTtlSeconds: 600 });
-  const config = parseConfig({
-    ...UNLIMITED,
-    PORT: "0",
-    HOST: "127.0.0.1",
-    DATA_DIR: dataDir,
-    SEED_DEMO_METERS: "false",
-  });
-  const service = await startService(config, broker, { runJobs: false, mode: "embedded" });
+  const service = await startBenchApi(store, { SEED_DEMO_METERS: "false" });
   const bodies = await Promise.all(files.map((f) => Deno.readTextFile(f)));
   try {
     const pass = async () => {
@@ -79,6 +63,5 @@ export async function measureUploads(
     };
   } finally {
     await service.close();
-    await Deno.remove(dataDir, { recursive: true });
   }
 }
