@@ -156,15 +156,19 @@ export function createForecaster(deps: { broker: Broker; models: ModelStore }): 
     );
     const siteId = await deps.broker.weather.meterSite(meter);
     const day = metadata.window.horizon;
-    const calendar = await calendarContext(
-      deps.broker,
-      siteId,
-      series.timestamps[0] ?? originTime,
-      originTime,
-      horizon,
-      // Whole days from the origin, and one more for a roll from an outage's start (bridgeOutage).
-      (Math.ceil(horizon / day) + 1) * day,
-    );
+    // The site's calendar and temperature, read at once.
+    const [calendar, weather] = await Promise.all([
+      calendarContext(
+        deps.broker,
+        siteId,
+        series.timestamps[0] ?? originTime,
+        originTime,
+        horizon,
+        // Whole days from the origin, and one more for a roll from an outage's start (bridgeOutage).
+        (Math.ceil(horizon / day) + 1) * day,
+      ),
+      weatherContext(deps.broker, meter, siteId, metadata.weather, originTime, horizon),
+    ]);
     const clean = { ...cleanReadings(series, meter.meter_type), nonWorking: calendar.nonWorking };
     const origin = Math.round((originTime - clean.start) / HOUR_MS);
     const recent = completeRecent(clean, origin, lookback);
@@ -174,14 +178,6 @@ export function createForecaster(deps: { broker: Broker; models: ModelStore }): 
 
     let served = metadata.evaluation?.served ?? "model";
     let values: ArrayLike<number> | null = null;
-    const weather = await weatherContext(
-      deps.broker,
-      meter,
-      siteId,
-      metadata.weather,
-      originTime,
-      horizon,
-    );
     const corrected = { hours: 0 };
     if (served === "model") {
       const filled = rollModel(loaded, grid, at, horizon, weather.corrector, corrected);
