@@ -116,6 +116,17 @@ for (const kind of ["memory", "sqlite", "redis"] as BrokerKind[]) {
         const weather = await fetch(`${service.url}/sites/bedford/weather`);
         assert.equal(weather.status, 404, "a calendar is no temperature");
         await weather.body?.cancel();
+
+        // Two DELETEs at once: one removes the calendar, the other finds none.
+        const again = await put(service, "bedford", {});
+        assert.equal(again.status, 200);
+        await again.body?.cancel();
+        const racing = await Promise.all([0, 1].map(async () => {
+          const r = await fetch(`${service.url}/sites/bedford/calendar`, { method: "DELETE" });
+          await r.body?.cancel();
+          return r.status;
+        }));
+        assert.deepEqual(racing.sort(), [200, 404]);
       } finally {
         await service.close();
       }

@@ -45,9 +45,10 @@ export function createMemoryWeatherStore(): WeatherStore {
       return Promise.resolve(links.get(meterKey(meter)) ?? null);
     },
     setCalendar(siteId, calendar) {
+      const had = calendars.has(siteId);
       if (calendar === null) calendars.delete(siteId);
       else calendars.set(siteId, calendarFields(calendar));
-      return Promise.resolve();
+      return Promise.resolve(had);
     },
     getCalendar(siteId) {
       // Copies out as in, as the other stores serialize: a caller's edit changes nothing stored.

@@ -60,10 +60,10 @@ export function createRedisWeatherStore(redis: Redis, prefix: string): WeatherSt
       return site ?? null;
     },
     async setCalendar(siteId, calendar) {
-      if (calendar === null) await redis.exec(["DEL", key.calendar(siteId)]);
-      else {
-        await redis.exec(["SET", key.calendar(siteId), JSON.stringify(calendarFields(calendar))]);
-      }
+      if (calendar === null) return await redis.exec<number>(["DEL", key.calendar(siteId)]) > 0;
+      // SET … GET answers the value it replaced, in the same step.
+      const json = JSON.stringify(calendarFields(calendar));
+      return await redis.exec<string | null>(["SET", key.calendar(siteId), json, "GET"]) !== null;
     },
     async getCalendar(siteId) {
       const json = await redis.exec<string | null>(["GET", key.calendar(siteId)]);

@@ -107,8 +107,11 @@ export function createSqliteWeatherStore(db: DatabaseSync): WeatherStore {
     },
     setCalendar(siteId, calendar) {
       return call(() => {
-        if (calendar === null) sql.dropCalendar.run(siteId);
-        else sql.setCalendar.run(siteId, JSON.stringify(calendarFields(calendar)));
+        // One connection, run synchronously: nothing comes between the read and the write.
+        if (calendar === null) return Number(sql.dropCalendar.run(siteId).changes) > 0;
+        const had = sql.calendar.get(siteId) !== undefined;
+        sql.setCalendar.run(siteId, JSON.stringify(calendarFields(calendar)));
+        return had;
       });
     },
     getCalendar(siteId) {

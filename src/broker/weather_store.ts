@@ -75,8 +75,12 @@ export interface WeatherStore {
   /** The site a meter is linked to, or null. */
   meterSite(meter: MeterRef): Promise<string | null>;
 
-  /** Replaces the site's working calendar (null removes it). */
-  setCalendar(siteId: string, calendar: SiteCalendar | null): Promise<void>;
+  /**
+   * Replaces the site's working calendar (null removes it), atomically:
+   * true when the site had one before (readable or not), so of two
+   * removals racing each other exactly one finds a calendar to remove.
+   */
+  setCalendar(siteId: string, calendar: SiteCalendar | null): Promise<boolean>;
 
   /** The site's working calendar, or null when it has none. */
   getCalendar(siteId: string): Promise<SiteCalendar | null>;

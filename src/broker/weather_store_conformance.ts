@@ -148,7 +148,7 @@ export function weatherStoreConformance(
       public_holidays: "england-and-wales" as const,
       closures: ["2019-12-23/2020-01-03", "2019-08-05"],
     };
-    await weather.setCalendar("bedford", first);
+    assert.equal(await weather.setCalendar("bedford", first), false, "there was none before");
     assert.deepEqual(await weather.getCalendar("bedford"), first, "round-trips, closures in order");
     first.closures.push("2019-01-01");
     assert.deepEqual(
@@ -157,7 +157,7 @@ export function weatherStoreConformance(
       "a caller's later edit changes nothing stored",
     );
     const second = { public_holidays: null, closures: ["2020-04-14"] };
-    await weather.setCalendar("bedford", second);
+    assert.equal(await weather.setCalendar("bedford", second), true, "there was one before");
     assert.deepEqual(await weather.getCalendar("bedford"), second, "set again replaces it whole");
     await weather.setCalendar("bedford", { public_holidays: null, closures: [] });
     assert.deepEqual(
@@ -165,10 +165,22 @@ export function weatherStoreConformance(
       { public_holidays: null, closures: [] },
       "an empty calendar is a calendar, not none",
     );
-    await weather.setCalendar("bedford", null);
+    assert.equal(await weather.setCalendar("bedford", null), true, "it had one to remove");
     assert.equal(await weather.getCalendar("bedford"), null, "null removes it");
-    await weather.setCalendar("bedford", null);
-    assert.equal(await weather.getCalendar("bedford"), null, "removing none is no error");
+    assert.equal(await weather.setCalendar("bedford", null), false, "removing none is no error");
+    assert.equal(await weather.getCalendar("bedford"), null);
+  });
+
+  test("of removals of one calendar racing each other, exactly one finds it", async (broker) => {
+    const { weather } = broker;
+    for (let round = 0; round < 5; round++) {
+      await weather.setCalendar("bedford", { public_holidays: "scotland", closures: [] });
+      const removed = await Promise.all(
+        Array.from({ length: 4 }, () => weather.setCalendar("bedford", null)),
+      );
+      assert.equal(removed.filter(Boolean).length, 1, `round ${round}: ${removed}`);
+      assert.equal(await weather.getCalendar("bedford"), null);
+    }
   });
 
   test("sites' calendars are apart, and apart from their temperatures", async (broker) => {
