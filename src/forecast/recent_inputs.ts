@@ -4,7 +4,8 @@
  * policy: no reading, zeros taken as missing, spikes) is filled from the
  * similar-day profile (the same hour on recent days of the same kind), or
  * else from the meter's typical profile (the mean of the same hour of the
- * week, of the day, or of all hours, in the readings before the origin).
+ * week, of the day, or of all hours, in the readings before the origin;
+ * a weekday the site's calendar names as non-working is taken as a Sunday).
  * Hours the cleaning policy already interpolated (gaps of up to 3 hours)
  * keep their interpolated value and count as estimated too.
  *
@@ -13,6 +14,7 @@
 import { HOUR_MS, type HourlyGrid } from "../domain/series.ts";
 import { type Gap, missingRuns } from "../meters/summary.ts";
 import { similarDayProfile } from "../training/features.ts";
+import { dayNumber } from "../domain/calendar.ts";
 
 /** Least share of the lookback window that must be real readings (2 days of 7). */
 export const MIN_KNOWN_SHARE = 2 / 7;
@@ -99,6 +101,8 @@ export function completeRecent(
 /**
  * The meter's typical value at a time: the mean of the same hour of the
  * week before `origin`, else of the same hour of the day, else of all hours.
+ * A weekday the grid's calendar names as non-working counts as a Sunday,
+ * both in the means and when estimated.
  */
 function typicalProfile(grid: HourlyGrid, origin: number): (time: number) => number {
   const week = new Float64Array(168), weekN = new Uint32Array(168);
@@ -107,7 +111,7 @@ function typicalProfile(grid: HourlyGrid, origin: number): (time: number) => num
   for (let i = 0; i < origin; i++) {
     const v = grid.values[i];
     if (!Number.isFinite(v)) continue;
-    const h = hourOfWeek(grid.start + i * HOUR_MS);
+    const h = hourOfWeek(grid.start + i * HOUR_MS, grid.nonWorking);
     week[h] += v;
     weekN[h]++;
     day[h % 24] += v;
@@ -116,15 +120,17 @@ function typicalProfile(grid: HourlyGrid, origin: number): (time: number) => num
     n++;
   }
   return (time) => {
-    const h = hourOfWeek(time);
+    const h = hourOfWeek(time, grid.nonWorking);
     if (weekN[h]) return week[h] / weekN[h];
     if (dayN[h % 24]) return day[h % 24] / dayN[h % 24];
     return n ? sum / n : 0;
   };
 }
 
-/** Hour of the week (0 = Sunday 00:00 UTC). */
-function hourOfWeek(time: number): number {
+/** Hour of the week (0 = Sunday 00:00 UTC); a non-working day's hours are a Sunday's. */
+function hourOfWeek(time: number, nonWorking?: ReadonlySet<number>): number {
   const hours = Math.floor(time / HOUR_MS);
+  const hourOfDay = ((hours % 24) + 24) % 24;
+  if (nonWorking?.has(dayNumber(time))) return hourOfDay;
   return (((hours + 4 * 24) % 168) + 168) % 168; // 1970-01-01 was a Thursday
 }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { parseReadingsCsv } from "../meters/csv.ts";
 import { cleanReadings } from "../meters/cleaning.ts";
 import { completeRecent } from "./recent_inputs.ts";
+import { dayNumber } from "../domain/calendar.ts";
 
 const csv = await Deno.readTextFile(
   new URL("../meters/demo_data/electricity_ucam_b21_2019.csv", import.meta.url),
@@ -66,4 +67,28 @@ Deno.test("a meter whose readings start inside the window is filled from its typ
   assert.equal(result.grid.values.length, 168);
   assert.equal(result.report.hours_estimated, 68 + [...short.missing].reduce((a, b) => a + b, 0));
   assert.ok(result.grid.values.every((v) => Number.isFinite(v) && v > 0));
+});
+
+Deno.test("the typical profile takes a non-working weekday of the site's calendar as a Sunday", () => {
+  // Six known days, Tuesday 2019-05-07 to Sunday 2019-05-12: 100 an hour on working days, 10 at
+  // weekends. The week before the origin reaches one day further back, Monday 6 May (a bank
+  // holiday in England and Wales), with no reading: only the typical profile can fill it.
+  const start = Date.UTC(2019, 4, 7);
+  const values = Float64Array.from({ length: 144 }, (_, i) => i < 96 ? 100 : 10);
+  const grid = (nonWorking?: ReadonlySet<number>) => ({
+    start,
+    values,
+    missing: new Uint8Array(144),
+    nonWorking,
+  });
+  const holiday = dayNumber(Date.UTC(2019, 4, 6));
+  const plain = completeRecent(grid(), 144, 168);
+  const withCalendar = completeRecent(grid(new Set([holiday])), 144, 168);
+  assert.ok(plain.ok && withCalendar.ok);
+  assert.equal(withCalendar.grid.start, Date.UTC(2019, 4, 6));
+  // Without the calendar no Monday is known: the mean of each hour over all six days.
+  assert.deepEqual([...plain.grid.values.subarray(0, 24)], Array(24).fill((4 * 100 + 2 * 10) / 6));
+  // With it, the holiday is filled as Sunday was.
+  assert.deepEqual([...withCalendar.grid.values.subarray(0, 24)], Array(24).fill(10));
+  assert.deepEqual([...withCalendar.grid.values.subarray(24)], [...values]);
 });
