@@ -481,3 +481,35 @@ Deno.test({
     }
   },
 });
+
+Deno.test("every documented route taking a JSON body refuses a key given twice, naming it, rather than keeping one", async () => {
+  const { app, close } = await testApp();
+  try {
+    const document = await fetchDocument(app);
+    const tried: string[] = [];
+    for (const [path, operations] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(operations as Record<string, unknown>)) {
+        const content = (operation as { requestBody?: { content?: Record<string, unknown> } })
+          .requestBody?.content ?? {};
+        if (!("application/json" in content)) continue;
+        const url = path.replace("{meter_type}", "gas").replace(/\{[^}]+\}/g, "x1");
+        // Uploads take an array of items; the other routes one object.
+        const object = '{"zz": 1, "zz": 2}';
+        const response = await app.request(url, {
+          method: method.toUpperCase(),
+          headers: { "Content-Type": "application/json" },
+          body: /\/(readings|weather)$/.test(path) ? `[${object}]` : object,
+        });
+        const body = await response.json();
+        const route = `${method.toUpperCase()} ${path}`;
+        tried.push(route);
+        assert.equal(response.status, 422, `${route}: ${JSON.stringify(body)}`);
+        // In the routes' own words: a field of the body, or an item of an upload.
+        assert.match(JSON.stringify(body.error.details), /zz\\?"?[^}]*appears twice/, route);
+      }
+    }
+    assert.ok(tried.length >= 8, `JSON routes tried: ${tried.join(", ")}`);
+  } finally {
+    close();
+  }
+});

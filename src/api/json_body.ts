@@ -3,7 +3,9 @@
  * gives a key twice, is a `422` naming it, as any bad field is. Routes that
  * read their body themselves call `parseJsonBody`; routes whose body the
  * OpenAPI validator reads (`c.req.valid("json")`, which keeps the last of
- * two equal keys) put `refuseRepeatedKeys` before it.
+ * two equal keys) put `refuseRepeatedKeys` before it. A test in
+ * `tests/openapi_test.ts` sends a repeated key to every documented JSON
+ * route, so a new route that forgets both fails it.
  *
  * @module
  */
