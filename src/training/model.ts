@@ -32,12 +32,16 @@ export interface ForecastNetwork {
 /**
  * Fits one ridge head per issue hour on the samples of that hour (each
  * choosing its own penalty on its latest `validationShare`). An hour with
- * too few samples gets a zero head: the anchor alone.
+ * too few samples gets a zero head: the anchor alone. With `deepOutputs`
+ * (`count × horizon`, the deep path's output for each sample), the heads
+ * fit what the deep path leaves, so that heads and deep path added
+ * together do not count twice what the deep path already adds.
  */
 export function fitLinearHeads(
   set: SampleSet,
   horizon: number,
   validationShare: number,
+  deepOutputs?: ArrayLike<number>,
 ): RidgeModel[] {
   const { features } = set;
   return Array.from({ length: ISSUE_HOURS }, (_, hour) => {
@@ -55,7 +59,10 @@ export function fitLinearHeads(
     const x = new Float32Array(rows.length * features), y = new Float32Array(rows.length * horizon);
     rows.forEach((r, i) => {
       x.set(set.inputs.subarray(r * features, (r + 1) * features), i * features);
-      y.set(set.targets.subarray(r * horizon, (r + 1) * horizon), i * horizon);
+      for (let k = 0; k < horizon; k++) {
+        const at = r * horizon + k;
+        y[i * horizon + k] = set.targets[at] - (deepOutputs ? deepOutputs[at] : 0);
+      }
     });
     return fitRidge(x, y, rows.length, features, horizon, validationShare);
   });

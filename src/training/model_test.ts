@@ -27,6 +27,19 @@ Deno.test("one linear head per issue hour, solved in closed form", () => {
   }
 });
 
+Deno.test("heads refit with the deep path's outputs fit what it leaves, not what it already adds", () => {
+  // The deep path already adds 2·x of the target 3·x + hour: the heads keep the other 1·x.
+  const set = samples(24 * 40);
+  const deepOutputs = Float32Array.from(set.inputs, (x) => 2 * x);
+  const alone = fitLinearHeads(set, 1, 0.15);
+  const beside = fitLinearHeads(set, 1, 0.15, deepOutputs);
+  for (const [hour, head] of beside.entries()) {
+    assert.ok(Math.abs(alone[hour].weights[0] - 3) < 0.05, `alone, hour ${hour}`);
+    assert.ok(Math.abs(head.weights[0] - 1) < 0.05, `hour ${hour}: weight ${head.weights[0]}`);
+    assert.ok(Math.abs(head.bias[0] - hour) < 0.05, `hour ${hour}: bias ${head.bias[0]}`);
+  }
+});
+
 Deno.test("the network's linear path applies the issue hour's head; the deep path starts at zero", () => {
   const set = samples(24 * 40);
   const heads = fitLinearHeads(set, 1, 0.15);
