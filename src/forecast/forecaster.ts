@@ -13,7 +13,8 @@ import type { LoadedArtifacts, ModelStore } from "../models/model_store.ts";
 import { meterKey, type MeterRef, type MeterType } from "../domain/meter.ts";
 import { useFastestBackend } from "../training/backend.ts";
 import { baselineForecast } from "../training/baselines.ts";
-import { ISSUE_HOURS, issueHourOneHot } from "../training/features.ts";
+import { issueHourOneHot } from "../training/features.ts";
+import { predictRows } from "../training/model.ts";
 import { degradedWidening, intervalAt, type PredictionIntervals } from "../training/intervals.ts";
 import { rollForecasts } from "../training/rolling.ts";
 import { HOUR_MS, type HourlyGrid, type ReadingSeries, seriesSince } from "../domain/series.ts";
@@ -284,13 +285,7 @@ export function createForecaster(deps: { broker: Broker; models: ModelStore }): 
       metadata.window,
       [origin],
       () => Math.ceil(horizon / metadata.window.horizon),
-      (inputs, hours, rows) =>
-        tf.tidy(() =>
-          (loaded.model.predict([
-            tf.tensor2d(inputs, [rows, inputs.length / rows]),
-            tf.tensor2d(issueHourOneHot(hours), [rows, ISSUE_HOURS]),
-          ]) as tf.Tensor).dataSync()
-        ),
+      (inputs, hours, rows) => predictRows(loaded.model, inputs, issueHourOneHot(hours), rows),
       correct,
     );
     return rolled && rolled.length >= horizon ? rolled.subarray(0, horizon) : null;

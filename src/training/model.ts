@@ -128,3 +128,23 @@ export function buildModel(
   model.compile({ optimizer: tf.train.adam(learningRate), loss: "meanSquaredError" });
   return { model, deep: deepModel };
 }
+
+/**
+ * Runs a network of inputs `[features, issue hour]` (the model, or its deep
+ * path alone) on `rows` samples: `inputs` row-major, `issueHours` one-hot.
+ * One batch: TensorFlow.js otherwise predicts 32 rows at a time, one run of
+ * the graph each (270 runs for a meter-year of samples, seconds of a training).
+ */
+export function predictRows(
+  network: tf.LayersModel,
+  inputs: Float32Array,
+  issueHours: Float32Array,
+  rows: number,
+): Float32Array {
+  return tf.tidy(() =>
+    (network.predict([
+      tf.tensor2d(inputs, [rows, inputs.length / rows]),
+      tf.tensor2d(issueHours, [rows, ISSUE_HOURS]),
+    ], { batchSize: Math.max(1, rows) }) as tf.Tensor).dataSync() as Float32Array
+  );
+}

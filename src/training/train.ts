@@ -41,7 +41,7 @@ import {
 } from "./features.ts";
 import { HOUR_MS, type HourlyGrid } from "../domain/series.ts";
 import { dayNumber, nonWorkingDays } from "../domain/calendar.ts";
-import { buildModel, fitLinearHeads, setLinearHeads } from "./model.ts";
+import { buildModel, fitLinearHeads, predictRows, setLinearHeads } from "./model.ts";
 import { predictRidge, type RidgeModel } from "./ridge.ts";
 import type { WeatherModel } from "./weather_features.ts";
 import { fitWeatherStage, type TrainingSeries, type WeatherReport } from "./weather_training.ts";
@@ -252,12 +252,7 @@ export async function trainModel(
     evalFeatures.forEach((f, i) => evalInputs.set(f.inputs, i * features));
     const evalHours = evalFeatures.map((f) => f.issueHour);
     const predict = (inputs: Float32Array, hours: ArrayLike<number>, rows: number) =>
-      tf.tidy(() =>
-        (model.predict([
-          tf.tensor2d(inputs, [rows, features]),
-          tf.tensor2d(issueHourOneHot(hours), [rows, ISSUE_HOURS]),
-        ]) as tf.Tensor).dataSync()
-      );
+      predictRows(model, inputs, issueHourOneHot(hours), rows);
     // Weather, when the meter's site has temperature for the training period: a correction of
     // what the network leaves, kept only when it lowers the validation error.
     const weather = fitWeatherStage({
@@ -323,12 +318,7 @@ export async function trainModel(
     // were fit before it: refit to the targets alone, they took up again what the deep path adds,
     // and served together the two counted it twice (ucam_b21 on `bench/data`: ratio to the
     // persistence ensemble 0.35 with the deep path kept, 0.28 refit to what it leaves).
-    const deepAll = tf.tidy(() =>
-      (deep.predict([
-        tf.tensor2d(all.inputs, [all.count, features]),
-        tf.tensor2d(all.issueHours, [all.count, ISSUE_HOURS]),
-      ]) as tf.Tensor).dataSync()
-    );
+    const deepAll = predictRows(deep, all.inputs, all.issueHours, all.count);
     setLinearHeads(model, fitLinearHeads(all, horizon, VALIDATION_SHARE, deepAll));
     const weatherModel = weather.refit(all, predict(all.inputs, all.hours, all.count));
 
