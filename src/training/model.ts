@@ -9,8 +9,9 @@
  *   path leaves.
  *
  * The output corrects the similar-day anchor (see `features.ts`). Training
- * keeps the deep path only while it beats the linear path on validation,
- * so the network is never worse there than its linear part.
+ * keeps the deep path only where it beats the linear path on validation by
+ * a clear margin (`train.ts`), so the network is never worse there than its
+ * linear part.
  *
  * @module
  */
