@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { startTestService } from "./harness.ts";
 import { openStream, readUntil } from "./sse_client.ts";
 import type { Task } from "../src/domain/task.ts";
+import type { DeepPathReport } from "../src/training/train.ts";
 
 const REQUIRED = [
   "task_id",
@@ -87,6 +88,13 @@ for (const server of ["node", "deno"] as const) {
       assert.equal(d.model_path, "models/electricity/meter_test_001");
       assert.ok(d.training_time_seconds > 0 && d.data_fetch_time_seconds >= 0);
       assert.ok(!Number.isNaN(Date.parse(d.training_completed)));
+      const deepPath = d.deep_path as DeepPathReport;
+      assert.equal(
+        typeof deepPath.kept,
+        "boolean",
+        "the result says whether the deep path is used",
+      );
+      assert.ok(deepPath.validation_gain >= 0);
 
       assert.deepEqual(
         await service.status(json.task_id as string),

@@ -68,6 +68,7 @@ export function successChange(
         accuracy_by_day_ahead: evaluation.by_day_ahead ?? [],
         cleaning: outcome.cleaning,
         weather: outcome.weather,
+        deep_path: outcome.deepPath,
       },
     },
   };

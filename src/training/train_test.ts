@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { MODEL_FORMAT, trainModel } from "./train.ts";
+import { DEEP_PATH_MIN_GAIN_SE, MODEL_FORMAT, trainModel } from "./train.ts";
 import { parseReadingsCsv } from "../meters/csv.ts";
 import type { TrainingMetrics } from "../domain/task.ts";
 
@@ -65,6 +65,17 @@ Deno.test("on a real meter, training beats the persistence ensemble and reports 
   ]) as tf.Tensor;
   assert.deepEqual(out.shape, [1, 24]);
   out.dispose();
+  // The deep path is served only when its validation gain is clear of chance; else its output
+  // layer is zero and the network is its linear heads.
+  const { deepPath } = outcome;
+  assert.ok(deepPath.validation_gain >= 0 && deepPath.validation_gain < 1);
+  assert.equal(
+    deepPath.kept,
+    deepPath.gain_standard_errors !== null &&
+      deepPath.gain_standard_errors >= DEEP_PATH_MIN_GAIN_SE,
+  );
+  const deepWeights = loaded.getLayer("deep").getWeights().map((w) => [...w.dataSync()]).flat();
+  assert.equal(deepWeights.some((w) => w !== 0), deepPath.kept, JSON.stringify(deepPath));
   assert.equal(outcome.model.metadata.format, MODEL_FORMAT);
   loaded.dispose();
 });
