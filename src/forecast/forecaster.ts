@@ -22,6 +22,7 @@ import type { Gap } from "../meters/summary.ts";
 import { completeRecent, type InputsReport, MIN_KNOWN_SHARE } from "./recent_inputs.ts";
 import { type ForecastWeather, weatherContext, type WeatherCorrector } from "./forecast_weather.ts";
 import { calendarContext, type ForecastCalendar } from "./forecast_calendar.ts";
+import { roundTo } from "../util/round.ts";
 
 /**
  * Hours before the lookback window that are cleaned with it: about a year,
@@ -324,7 +325,7 @@ function intervalsReport(
       calibrated_on: `the errors of ${calibrated.forecasts} forecasts by the ${
         served === "model" ? "model" : "persistence ensemble"
       } from the hours of its holdout, by hour ahead and scaled by the forecast's level`,
-      widened: Math.round(widened * 1000) / 1000,
+      widened: roundTo(widened, 3),
     };
   }
   return {

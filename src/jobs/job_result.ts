@@ -8,6 +8,7 @@ import type { TrainingJob } from "../domain/task.ts";
 import type { TaskChange } from "../tracker/tracker.ts";
 import type { Evaluation } from "../training/evaluation.ts";
 import type { TrainOutcome } from "../training/train.ts";
+import { roundTo } from "../util/round.ts";
 
 /** Seconds spent in the stages the result reports. */
 export interface StageTimings {
@@ -53,8 +54,8 @@ export function successChange(
         data_points: outcome.dataPoints,
         model_path: path,
         training_completed: new Date().toISOString(),
-        data_fetch_time_seconds: round(timings.fetchSeconds, 3),
-        training_time_seconds: round(timings.trainingSeconds, 3),
+        data_fetch_time_seconds: roundTo(timings.fetchSeconds, 3),
+        training_time_seconds: roundTo(timings.trainingSeconds, 3),
         samples: outcome.samples,
         unusual_working_days_left_out: outcome.unusualWorkingDays,
         calendar_non_working_days: outcome.calendarNonWorkingDays,
@@ -76,9 +77,4 @@ export function successChange(
 
 function pct(value: number): string {
   return `${(value * 100).toFixed(1)}%`;
-}
-
-function round(value: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(value * f) / f;
 }

@@ -45,6 +45,7 @@ import { dayNumber, nonWorkingDays } from "../domain/calendar.ts";
 import { buildModel, fitLinearHeads, predictRows, setLinearHeads } from "./model.ts";
 import { predictRidge, type RidgeModel } from "./ridge.ts";
 import { gainInStandardErrors } from "./significance.ts";
+import { roundTo } from "../util/round.ts";
 import type { WeatherModel } from "./weather_features.ts";
 import { fitWeatherStage, type TrainingSeries, type WeatherReport } from "./weather_training.ts";
 
@@ -265,12 +266,12 @@ export async function trainModel(
     deep.setWeights(best.weights);
     const deepPath: DeepPathReport = {
       kept: false,
-      validation_gain: round4(Math.max(0, 1 - best.loss / linearValLoss)),
+      validation_gain: roundTo(Math.max(0, 1 - best.loss / linearValLoss), 4),
       gain_standard_errors: null,
     };
     if (best.loss < linearValLoss) {
       const t = gainStandardErrors(deep, set, split, residual, horizon);
-      deepPath.gain_standard_errors = round4(t);
+      deepPath.gain_standard_errors = roundTo(t, 4);
       deepPath.kept = t >= DEEP_PATH_MIN_GAIN_SE;
     }
     if (!deepPath.kept) {
@@ -425,10 +426,6 @@ function gainStandardErrors(
     rows,
   );
   return gainInStandardErrors(residual.subarray(split * horizon), corrections, rows, horizon, 24);
-}
-
-function round4(value: number): number {
-  return Math.round(value * 1e4) / 1e4;
 }
 
 /** Sets the deep path's output layer to zero: the network is its linear path alone. */

@@ -25,6 +25,7 @@ import {
   type WeatherModel,
   type WeatherSamples,
 } from "./weather_features.ts";
+import { roundTo } from "../util/round.ts";
 
 /** Share of the training hours that must have a temperature for weather to be tried. */
 export const MIN_TEMPERATURE_COVERAGE = 0.9;
@@ -100,7 +101,7 @@ export function planWeather(
           MIN_TEMPERATURE_COVERAGE * 100
         }%. Upload its temperatures for the whole period (POST /sites/${weather.site_id}/weather) and train again.`,
         site_id: weather.site_id,
-        coverage: round(coverage, 3),
+        coverage: roundTo(coverage, 3),
       },
     };
   }
@@ -200,9 +201,9 @@ export function judgeWeather(
       : null,
     validation: {
       method: `${WEATHER_FOLDS}-fold blocked cross-validation over the training samples`,
-      without: round(without, 5),
-      with: round(withWeather, 5),
-      gain: round(gain, 4),
+      without: roundTo(without, 5),
+      with: roundTo(withWeather, 5),
+      gain: roundTo(gain, 4),
     },
   };
 }
@@ -258,7 +259,7 @@ export function fitWeatherStage(input: WeatherStageInput): WeatherStage {
   const { degrees } = plan;
   const base = {
     site_id: plan.site_id,
-    coverage: round(plan.coverage, 3),
+    coverage: roundTo(plan.coverage, 3),
     heating_balance_c: degrees.balance.heating,
     cooling_balance_c: degrees.balance.cooling,
   };
@@ -304,10 +305,10 @@ export function fitWeatherStage(input: WeatherStageInput): WeatherStage {
     correct: dayCorrection(judged.model, horizon, degreesFor),
     judged(without, withIt) {
       report.holdout = {
-        cv_rmse_without: round(without.model.cv_rmse, 4),
-        cv_rmse_with: round(withIt.model.cv_rmse, 4),
-        ratio_to_persistence_without: round(without.ratio_to_persistence, 4),
-        ratio_to_persistence_with: round(withIt.ratio_to_persistence, 4),
+        cv_rmse_without: roundTo(without.model.cv_rmse, 4),
+        cv_rmse_with: roundTo(withIt.model.cv_rmse, 4),
+        ratio_to_persistence_without: roundTo(without.ratio_to_persistence, 4),
+        ratio_to_persistence_with: roundTo(withIt.ratio_to_persistence, 4),
       };
     },
     refit(all, outputs) {
@@ -324,9 +325,4 @@ export function fitWeatherStage(input: WeatherStageInput): WeatherStage {
     },
     report,
   };
-}
-
-function round(value: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(value * f) / f;
 }
