@@ -353,7 +353,9 @@ export async function trainModel(
     // were fit before it: refit to the targets alone, they took up again what the deep path adds,
     // and served together the two counted it twice (ucam_b21 on `bench/data`: ratio to the
     // persistence ensemble 0.35 with the deep path kept, 0.28 refit to what it leaves).
-    const deepAll = predictRows(deep, all.inputs, all.issueHours, all.count);
+    const deepAll = deepPath.kept
+      ? predictRows(deep, all.inputs, all.issueHours, all.count)
+      : undefined; // zero: nothing to leave out
     setLinearHeads(model, fitLinearHeads(all, horizon, VALIDATION_SHARE, deepAll));
     const weatherModel = weather.refit(all, predict(all.inputs, all.hours, all.count));
 
